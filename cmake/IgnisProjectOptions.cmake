@@ -1,0 +1,38 @@
+# Compiler settings shared by every target of the project, kept in an interface target so that
+# nothing leaks into consumers through global flags.
+add_library(ignis_project_options INTERFACE)
+target_compile_options(ignis_project_options INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wcast-align -Woverloaded-virtual
+  -Wnull-dereference -Wimplicit-fallthrough)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  # GCC 12's -Wnull-dereference and -Wmaybe-uninitialized fire inside Boost headers at -O2.
+  target_compile_options(ignis_project_options INTERFACE -Wno-null-dereference -Wno-maybe-uninitialized)
+endif()
+if(IGNIS_WERROR)
+  target_compile_options(ignis_project_options INTERFACE -Werror)
+endif()
+
+if(IGNIS_SANITIZE)
+  add_compile_options(-fsanitize=${IGNIS_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=${IGNIS_SANITIZE})
+endif()
+
+if(IGNIS_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "IGNIS_FUZZ needs clang (libFuzzer); use the 'fuzz' preset")
+  endif()
+  # Instrument the libraries for coverage; only the fuzzer executables link libFuzzer's main.
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()
+
+# Adds a library of one layer: ignis_<layer>, alias ignis::<layer>.
+function(ignis_add_layer layer)
+  cmake_parse_arguments(ARG "" "" "SOURCES;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(ignis_${layer} ${ARG_SOURCES})
+  add_library(ignis::${layer} ALIAS ignis_${layer})
+  target_include_directories(ignis_${layer}
+    PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
+    PRIVATE ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(ignis_${layer} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ignis_project_options ${ARG_PRIVATE_DEPS})
+  set_target_properties(ignis_${layer} PROPERTIES POSITION_INDEPENDENT_CODE ON)
+endfunction()
