@@ -1,0 +1,245 @@
+#pragma once
+
+// The Engine.IO v4 server: sessions over HTTP long-polling and WebSocket, the upgrade between
+// them, and the heartbeat, behaving on the wire like Node's engine.io 6.6.
+#include <ignis/engineio/packet.hpp>
+#include <ignis/net/http.hpp>
+#include <ignis/net/runtime.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ignis::engineio {
+
+using namespace std::chrono_literals;
+
+/// Node's `cors` middleware semantics.
+struct cors_options {
+  bool enabled = false;
+  /// "*" allows any origin (answered as "*" unless credentials are on); otherwise the list of
+  /// allowed origins, reflected when the request's Origin is in it.
+  std::vector<std::string> origins = {"*"};
+  /// When set, decides per request origin (overrides `origins`).
+  std::function<bool(std::string_view origin)> origin_fn;
+  bool credentials = false;
+  std::string methods = "GET,HEAD,PUT,PATCH,POST,DELETE";
+  /// Empty: echo Access-Control-Request-Headers.
+  std::string allowed_headers;
+  std::string exposed_headers;
+  std::optional<int> max_age;
+  unsigned options_success_status = 204;
+};
+
+struct server_options {
+  /// Requests whose path starts with this are Engine.IO's (a trailing '/' is added if missing).
+  std::string path = "/engine.io/";
+  std::chrono::milliseconds ping_interval = 25'000ms;
+  std::chrono::milliseconds ping_timeout = 20'000ms;
+  std::chrono::milliseconds upgrade_timeout = 10'000ms;
+  /// Node's maxHttpBufferSize: the largest POST body and WebSocket message.
+  std::size_t max_payload = 1'000'000;
+  bool polling = true;
+  bool websocket = true;
+  bool allow_upgrades = true;
+  cors_options cors;
+  /// Decides whether a handshake or upgrade may proceed: return an error message to refuse (HTTP
+  /// 403, code 4) or nullopt to accept.
+  std::function<std::optional<std::string>(const net::http_request&, const net::tcp::endpoint&)>
+      allow_request;
+  /// Per-session output bound: past it, volatile packets are dropped and then the session is
+  /// closed as a slow consumer.
+  std::size_t max_buffered_bytes = 8 * 1024 * 1024;
+};
+
+enum class transport_kind : std::uint8_t { polling, websocket };
+std::string_view to_string(transport_kind t) noexcept;
+
+/// Why a session closed; the strings are engine.io's.
+enum class close_reason : std::uint8_t {
+  transport_close,  ///< "transport close"
+  transport_error,  ///< "transport error"
+  ping_timeout,     ///< "ping timeout"
+  parse_error,      ///< "parse error"
+  forced_close,     ///< "forced close": closed by this server
+  slow_consumer,    ///< "transport error" on the wire; the output queue overflowed
+};
+std::string_view to_string(close_reason r) noexcept;
+
+/// An outgoing Engine.IO packet, encoded once (WebSocket frame included) and shareable between
+/// any number of sessions on any shard.
+class message {
+ public:
+  static std::shared_ptr<const message> text(packet_type type, std::string_view data);
+  static std::shared_ptr<const message> binary(std::string_view data);
+  /// A ready-made frame (control frames, the 101 response) that is written as it is.
+  static std::shared_ptr<const message> control(std::string bytes);
+
+  bool is_binary() const noexcept { return binary_; }
+  /// The whole server-to-client WebSocket frame.
+  std::string_view ws_frame() const noexcept { return frame_; }
+  /// The packet as a WebSocket message carries it: "4hello", or raw bytes when binary.
+  std::string_view payload() const noexcept {
+    return std::string_view(frame_).substr(header_size_);
+  }
+
+ private:
+  bool binary_ = false;
+  std::uint8_t header_size_ = 0;
+  std::string frame_;
+};
+using message_ptr = std::shared_ptr<const message>;
+
+class server;
+class websocket_transport;
+struct polling_request;
+
+/// One Engine.IO connection. Lives on one shard; every member function must be called there
+/// (see `home()`), except where noted.
+class session final : public std::enable_shared_from_this<session>, public net::timer_client {
+ public:
+  session(server& owner, net::shard& home, std::string sid, const net::http_request& req,
+          net::tcp::endpoint remote, transport_kind initial);
+  ~session();
+
+  std::string_view id() const noexcept { return sid_; }
+  net::shard& home() const noexcept { return home_; }
+  transport_kind transport() const noexcept { return transport_; }
+  bool is_open() const noexcept { return state_ == state::open; }
+  const net::tcp::endpoint& remote() const noexcept { return remote_; }
+  /// Request details kept from the handshake (for the layers above).
+  const std::string& handshake_url() const noexcept { return url_; }
+  const std::vector<std::pair<std::string, std::string>>& handshake_headers() const noexcept {
+    return headers_;
+  }
+
+  enum class send_status : std::uint8_t { queued, dropped, closed };
+  /// Queues a message. `droppable` messages (volatile) are dropped instead of queued when the
+  /// output is not writable or over its bound.
+  send_status send(message_ptr m, bool droppable = false);
+  send_status send_text(std::string_view data) {
+    return send(message::text(packet_type::message, data));
+  }
+  send_status send_binary(std::string_view data) { return send(message::binary(data)); }
+  /// Closes from the server side ("forced close").
+  void close();
+
+  /// Where the layer above keeps its per-connection state.
+  std::shared_ptr<void> user_data;
+
+  // Called by the transports and the server.
+  void on_timer(net::clock::time_point now) override;
+  void on_packet(const packet& p);
+  void on_websocket_closed(websocket_transport& ws, close_reason reason);
+  void on_poll_aborted(const net::http_exchange& ex);
+  void on_poll(std::shared_ptr<net::http_exchange> ex);
+  void on_post(std::shared_ptr<net::http_exchange> ex);
+  void on_probe_packet(websocket_transport& ws, const packet& p);
+  /// Starts the session (the open packet goes out on `ws`, or on the handshake poll `ex`).
+  void start_websocket(std::shared_ptr<websocket_transport> ws);
+  void start_polling(std::shared_ptr<net::http_exchange> ex);
+  /// A WebSocket asking to take over a polling session.
+  void upgrade_to(std::shared_ptr<websocket_transport> ws);
+
+ private:
+  enum class state : std::uint8_t { open, closing, closed };
+  void close_with(close_reason reason);
+  void flush_polling();
+  void answer_poll(std::vector<message_ptr> extra = {});
+  void finalize(close_reason reason);
+  void schedule_ping();
+  void arm(net::clock::time_point deadline);
+  void abort_upgrade();
+  void finish_upgrade();
+  std::size_t buffered_bytes() const noexcept;
+
+  server& server_;
+  net::shard& home_;
+  std::string sid_;
+  net::tcp::endpoint remote_;
+  std::string url_;
+  std::vector<std::pair<std::string, std::string>> headers_;
+  transport_kind transport_;
+  state state_ = state::open;
+  bool upgrading_ = false;
+  bool probed_ = false;           // "2probe" received on the upgrading WebSocket
+  bool close_requested_ = false;  // forced close waiting for a poll to carry "1"
+
+  // Polling.
+  std::vector<message_ptr> polling_queue_;
+  std::size_t polling_queue_bytes_ = 0;
+  std::shared_ptr<net::http_exchange> pending_poll_;
+  bool post_in_flight_ = false;
+
+  // WebSocket (the active transport, and the one being probed during an upgrade).
+  std::shared_ptr<websocket_transport> ws_;
+  std::shared_ptr<websocket_transport> probe_;
+
+  // Heartbeat: either a ping is due at ping_due_, or a pong is awaited until pong_deadline_.
+  net::clock::time_point ping_due_ = net::clock::time_point::max();
+  net::clock::time_point pong_deadline_ = net::clock::time_point::max();
+  net::clock::time_point upgrade_deadline_ = net::clock::time_point::max();
+  net::clock::time_point close_deadline_ = net::clock::time_point::max();
+  net::clock::time_point armed_ = net::clock::time_point::max();
+};
+
+/// What the layer above (Socket.IO) implements. Called on the session's shard.
+class session_handler {
+ public:
+  virtual ~session_handler() = default;
+  virtual void on_open(const std::shared_ptr<session>& s) = 0;
+  virtual void on_message(session& s, const packet& p) = 0;
+  virtual void on_close(session& s, close_reason reason) = 0;
+};
+
+/// The Engine.IO endpoint, an http_service to mount on a listener (or to feed from an
+/// application's own Beast server).
+class server final : public net::http_service, public std::enable_shared_from_this<server> {
+ public:
+  server(net::runtime& rt, server_options options, std::shared_ptr<session_handler> handler);
+  ~server() override;
+
+  const server_options& options() const noexcept { return options_; }
+  session_handler& handler() noexcept { return *handler_; }
+
+  bool matches(const net::http_request& req) const override;
+  void handle(std::shared_ptr<net::http_exchange> ex) override;
+  void upgrade(net::http_request req, net::tcp::socket socket, std::string leftover,
+               net::shard& home) override;
+
+  /// Number of open sessions (all shards; approximate while they change).
+  std::size_t session_count() const noexcept;
+  /// Closes every session (forced close), shard by shard.
+  void close_all();
+
+  // Internal: used by sessions and transports.
+  void add_cors_headers(const net::http_request& req, net::http_response& res) const;
+  void add_cors_headers(const net::http_request& req, std::string& raw_headers) const;
+  void forget(session& s);
+  void remember_client_close(session& s);
+  std::string handshake_json(std::string_view sid, transport_kind t) const;
+
+ private:
+  struct shard_state;
+  net::runtime& runtime_;
+  server_options options_;
+  std::shared_ptr<session_handler> handler_;
+  std::vector<std::unique_ptr<shard_state>> shards_;
+  std::atomic<std::size_t> session_count_{0};
+
+  std::string new_sid(unsigned shard_index) const;
+  unsigned shard_of(std::string_view sid) const noexcept;
+  std::shared_ptr<session> find(unsigned shard_index, std::string_view sid) const;
+  void reject(const std::shared_ptr<net::http_exchange>& ex, int code, std::string_view message,
+              unsigned status = 400) const;
+  void handle_on_owner(std::shared_ptr<net::http_exchange> ex, std::string sid);
+  void open_websocket(net::http_request req, net::tcp::socket socket, std::string leftover,
+                      net::shard& home);
+};
+
+}  // namespace ignis::engineio

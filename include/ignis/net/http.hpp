@@ -1,0 +1,104 @@
+#pragma once
+
+// HTTP/1.1 on Boost.Beast's parser: the listener, keep-alive connections with header/body limits
+// and a header timeout, long-held responses (for polling), and hand-over of upgraded sockets.
+#include <ignis/net/runtime.hpp>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ignis::net {
+
+namespace http = boost::beast::http;
+using tcp = boost::asio::ip::tcp;
+using http_request = http::request<http::string_body>;
+using http_response = http::response<http::string_body>;
+
+struct http_limits {
+  std::size_t max_header_bytes = 16 * 1024;  // Node's default --max-http-header-size
+  std::size_t max_body_bytes = 1'000'000;    // bodies above this get 413
+  /// Time allowed for a whole request header (slowloris) and for a keep-alive connection to start
+  /// its next request.
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds body_timeout{30'000};
+};
+
+/// One request waiting for its response. A service may answer at once or hold it (long polling)
+/// and answer later from any shard.
+class http_exchange : public std::enable_shared_from_this<http_exchange> {
+ public:
+  http_exchange(http_request req, tcp::endpoint remote, shard& home);
+
+  const http_request& request() const noexcept { return request_; }
+  const tcp::endpoint& remote() const noexcept { return remote_; }
+  shard& home() const noexcept { return home_; }
+
+  /// Sends the response; callable from any thread, only the first call counts.
+  void respond(http_response res);
+  /// Set by the service while it handles the request (on the home shard): called on the home
+  /// shard if the client disconnects before the response was sent.
+  void on_abort(std::function<void()> fn) { on_abort_ = std::move(fn); }
+
+  bool responded() const noexcept { return responded_.load(std::memory_order_acquire); }
+
+  // For whatever owns the connection (our listener, or an application's own HTTP server):
+  /// Where respond() hands the response; called once, from the responding thread.
+  void set_sink(std::function<void(http_response)> sink) { deliver_ = std::move(sink); }
+  /// The client went away before the response: runs the service's on_abort (on the home shard).
+  void notify_aborted() {
+    if (on_abort_) on_abort_();
+  }
+
+ private:
+  http_request request_;
+  tcp::endpoint remote_;
+  shard& home_;
+  std::function<void()> on_abort_;
+  std::atomic<bool> responded_{false};
+  std::function<void(http_response)> deliver_;  // set by the connection
+};
+
+class http_service {
+ public:
+  virtual ~http_service() = default;
+  /// True when the request is for this service (usually: its path prefix).
+  virtual bool matches(const http_request& req) const = 0;
+  /// Handles a plain request; called on the connection's shard.
+  virtual void handle(std::shared_ptr<http_exchange> ex) = 0;
+  /// Takes over a WebSocket upgrade request with its socket and any bytes read past the request.
+  virtual void upgrade(http_request req, tcp::socket socket, std::string leftover, shard& home) = 0;
+};
+
+class http_listener {
+ public:
+  http_listener(runtime& rt, std::vector<std::shared_ptr<http_service>> services,
+                http_limits limits = {});
+  ~http_listener();
+
+  /// Binds and starts accepting; connections are spread over the shards.
+  boost::system::error_code listen(const tcp::endpoint& endpoint);
+  unsigned short port() const;
+  /// Stops accepting (existing connections stay).
+  void close();
+
+ private:
+  void accept();
+  runtime& runtime_;
+  std::shared_ptr<const std::vector<std::shared_ptr<http_service>>> services_;
+  http_limits limits_;
+  tcp::acceptor acceptor_;
+};
+
+/// Writes a complete response with Node-like defaults (Content-Length, keep-alive as requested).
+http_response make_response(const http_request& req, http::status status, std::string body,
+                            std::string_view content_type);
+
+}  // namespace ignis::net

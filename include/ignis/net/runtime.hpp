@@ -1,0 +1,106 @@
+#pragma once
+
+// The shard-per-core runtime: N event loops, each run by one thread. A connection lives on one
+// shard for its whole life, so nothing on its path needs a lock; work for another shard is posted.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <thread>
+#include <vector>
+
+namespace ignis::net {
+
+using clock = std::chrono::steady_clock;
+
+/// Something with deadlines on a shard's timer heap. on_timer is called at or after a deadline it
+/// scheduled; it compares `now` with its own current deadlines, so a stale entry is harmless.
+class timer_client {
+ public:
+  virtual void on_timer(clock::time_point now) = 0;
+
+ protected:
+  ~timer_client() = default;
+};
+
+/// One timer per shard instead of one per connection: a min-heap of (deadline, client) with lazy
+/// deletion. Idle connections thus cost one heap entry, not an Asio timer and its handler.
+class timer_heap {
+ public:
+  explicit timer_heap(boost::asio::io_context& ctx);
+  timer_heap(const timer_heap&) = delete;
+  timer_heap& operator=(const timer_heap&) = delete;
+
+  void schedule(clock::time_point when, std::weak_ptr<timer_client> client);
+  std::size_t size() const noexcept { return entries_.size(); }
+
+ private:
+  struct entry {
+    clock::time_point when;
+    std::weak_ptr<timer_client> client;
+  };
+  static bool later(const entry& a, const entry& b) noexcept { return a.when > b.when; }
+  void arm(clock::time_point when);
+  void fire();
+
+  boost::asio::steady_timer timer_;
+  clock::time_point armed_for_ = clock::time_point::max();
+  std::vector<entry> entries_;
+};
+
+class shard {
+ public:
+  explicit shard(unsigned index);
+  shard(const shard&) = delete;
+  shard& operator=(const shard&) = delete;
+
+  unsigned index() const noexcept { return index_; }
+  boost::asio::io_context& context() noexcept { return ctx_; }
+  boost::asio::any_io_executor executor() noexcept { return ctx_.get_executor(); }
+  timer_heap& timers() noexcept { return timers_; }
+  /// A read buffer shared by every connection of the shard: idle connections own none.
+  std::span<std::uint8_t> scratch() noexcept { return scratch_; }
+  /// True when called from this shard's thread.
+  bool is_current() const noexcept;
+
+ private:
+  friend class runtime;
+  unsigned index_;
+  boost::asio::io_context ctx_{1};
+  timer_heap timers_{ctx_};
+  std::vector<std::uint8_t> scratch_ = std::vector<std::uint8_t>(64 * 1024);
+};
+
+/// The shard whose thread is calling, or nullptr outside the runtime's threads.
+shard* current_shard() noexcept;
+
+class runtime {
+ public:
+  /// `threads` = 0 means one shard per hardware thread. At most 64 shards.
+  explicit runtime(unsigned threads = 0);
+  ~runtime();
+  runtime(const runtime&) = delete;
+  runtime& operator=(const runtime&) = delete;
+
+  std::size_t size() const noexcept { return shards_.size(); }
+  shard& at(std::size_t i) noexcept { return *shards_[i]; }
+  /// Round-robin choice for a new connection.
+  shard& next() noexcept;
+
+  /// Starts one thread per shard.
+  void start();
+  /// Stops every event loop (pending handlers are dropped) and joins the threads.
+  void stop();
+  bool running() const noexcept { return !threads_.empty(); }
+
+ private:
+  std::vector<std::unique_ptr<shard>> shards_;
+  std::vector<std::thread> threads_;
+  std::size_t next_ = 0;
+};
+
+}  // namespace ignis::net

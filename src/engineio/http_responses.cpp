@@ -1,0 +1,34 @@
+#include "engineio/http_responses.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/string.hpp>
+
+namespace ignis::engineio {
+
+namespace http = net::http;
+
+net::http_response poll_response(const net::http_request& req, std::string body) {
+  auto res =
+      net::make_response(req, http::status::ok, std::move(body), "text/plain; charset=UTF-8");
+  res.set(http::field::cache_control, "no-store");
+  return res;
+}
+
+net::http_response ok_response(const net::http_request& req) {
+  return net::make_response(req, http::status::ok, "ok", "text/html");
+}
+
+net::http_response error_response(const net::http_request& req, int code, std::string_view message,
+                                  unsigned status) {
+  std::string body = "{\"code\":" + std::to_string(code) + ",\"message\":";
+  body += boost::json::serialize(boost::json::string(message));
+  body += '}';
+  return net::make_response(req, static_cast<http::status>(status), std::move(body),
+                            "application/json");
+}
+
+net::http_response empty_response(const net::http_request& req, http::status status) {
+  return net::make_response(req, status, {}, {});
+}
+
+}  // namespace ignis::engineio

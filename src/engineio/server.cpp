@@ -1,0 +1,462 @@
+#include "engineio/http_responses.hpp"
+#include "engineio/websocket_transport.hpp"
+
+#include <ignis/common/base64.hpp>
+#include <ignis/engineio/server.hpp>
+#include <ignis/net/websocket.hpp>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/url/parse.hpp>
+
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <unordered_map>
+
+namespace ignis::engineio {
+namespace asio = boost::asio;
+namespace http = net::http;
+
+// ---------------------------------------------------------------------------------------------
+// message
+
+std::shared_ptr<const message> message::text(packet_type type, std::string_view data) {
+  auto m = std::make_shared<message>();
+  std::string payload;
+  payload.reserve(1 + data.size());
+  payload.push_back(static_cast<char>('0' + static_cast<int>(type)));
+  payload.append(data);
+  m->header_size_ = static_cast<std::uint8_t>(net::ws::frame_header_size(payload.size(), false));
+  net::ws::encode_frame(m->frame_, net::ws::opcode::text, payload);
+  return m;
+}
+
+std::shared_ptr<const message> message::binary(std::string_view data) {
+  auto m = std::make_shared<message>();
+  m->binary_ = true;
+  m->header_size_ = static_cast<std::uint8_t>(net::ws::frame_header_size(data.size(), false));
+  net::ws::encode_frame(m->frame_, net::ws::opcode::binary, data);
+  return m;
+}
+
+std::shared_ptr<const message> message::control(std::string bytes) {
+  auto m = std::make_shared<message>();
+  m->frame_ = std::move(bytes);
+  return m;
+}
+
+// ---------------------------------------------------------------------------------------------
+// server
+
+namespace {
+
+constexpr std::string_view sid_alphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+struct string_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
+};
+
+struct query_params {
+  std::optional<std::string> eio;
+  std::optional<std::string> transport;
+  std::optional<std::string> sid;
+};
+
+query_params parse_query(std::string_view target) {
+  query_params q;
+  auto url = boost::urls::parse_origin_form(target);
+  if (!url) return q;
+  for (const auto& param : url->params()) {
+    if (!param.has_value) continue;
+    if (param.key == "EIO")
+      q.eio = param.value;
+    else if (param.key == "transport")
+      q.transport = param.value;
+    else if (param.key == "sid")
+      q.sid = param.value;
+  }
+  return q;
+}
+
+std::string_view target_path(std::string_view target) {
+  const auto q = target.find('?');
+  return q == std::string_view::npos ? target : target.substr(0, q);
+}
+
+// Node rejects an Origin header holding characters that are invalid in a header value.
+bool has_invalid_header_chars(std::string_view v) {
+  for (const unsigned char c : v) {
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return true;
+  }
+  return false;
+}
+
+void raw_reject(net::tcp::socket socket, std::string_view message) {
+  // Node's abortUpgrade: a plain-text 400 whatever the cause, then the connection ends.
+  auto state =
+      std::make_shared<std::pair<net::tcp::socket, std::string>>(std::move(socket), std::string());
+  state->second =
+      "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-type: "
+      "text/html\r\nContent-Length: " +
+      std::to_string(message.size()) + "\r\n\r\n" + std::string(message);
+  asio::async_write(state->first, asio::buffer(state->second),
+                    [state](const boost::system::error_code&, std::size_t) {
+                      boost::system::error_code ec;
+                      state->first.shutdown(net::tcp::socket::shutdown_both, ec);
+                      state->first.close(ec);
+                    });
+}
+
+}  // namespace
+
+struct server::shard_state {
+  std::unordered_map<std::string, std::shared_ptr<session>, string_hash, std::equal_to<>> sessions;
+  // Sessions the client closed by POSTing "1" while no GET was held, with the time until which a
+  // GET that was sent concurrently (and overtaken by the POST, e.g. on another shard) still gets
+  // the noop it would have got had it arrived first.
+  std::vector<std::pair<std::string, net::clock::time_point>> client_closed;
+};
+
+namespace {
+constexpr auto client_close_grace = std::chrono::seconds(1);
+}
+
+void server::remember_client_close(session& s) {
+  auto& list = shards_[s.home().index()]->client_closed;
+  const auto now = net::clock::now();
+  std::erase_if(list, [now](const auto& e) { return e.second <= now; });
+  list.emplace_back(std::string(s.id()), now + client_close_grace);
+}
+
+server::server(net::runtime& rt, server_options options, std::shared_ptr<session_handler> handler)
+    : runtime_(rt), options_(std::move(options)), handler_(std::move(handler)) {
+  if (options_.path.empty() || options_.path.back() != '/') options_.path.push_back('/');
+  for (std::size_t i = 0; i < rt.size(); ++i)
+    shards_.push_back(std::make_unique<shard_state>());
+}
+
+server::~server() = default;
+
+bool server::matches(const net::http_request& req) const {
+  return target_path(req.target()).starts_with(options_.path);
+}
+
+std::size_t server::session_count() const noexcept {
+  return session_count_.load(std::memory_order_relaxed);
+}
+
+std::string server::new_sid(unsigned shard_index) const {
+  std::uint8_t bytes[15];
+  std::size_t got = 0;
+  while (got < sizeof bytes) {
+    const auto n = ::getrandom(bytes + got, sizeof bytes - got, 0);
+    if (n > 0) got += static_cast<std::size_t>(n);
+  }
+  std::string b64;
+  base64::encode(byte_span(bytes, sizeof bytes), b64);
+  for (auto& c : b64) {
+    if (c == '+')
+      c = '-';
+    else if (c == '/')
+      c = '_';
+  }
+  // The first character names the owning shard, so any shard can route a request to it.
+  const auto n = static_cast<unsigned>(shards_.size());
+  unsigned first = static_cast<unsigned>(sid_alphabet.find(b64[0]));
+  first = first - first % n + shard_index;
+  if (first >= 64) first -= n;
+  b64[0] = sid_alphabet[first];
+  return b64;
+}
+
+unsigned server::shard_of(std::string_view sid) const noexcept {
+  if (sid.size() != 20) return static_cast<unsigned>(shards_.size());
+  const auto pos = sid_alphabet.find(sid[0]);
+  if (pos == std::string_view::npos) return static_cast<unsigned>(shards_.size());
+  return static_cast<unsigned>(pos % shards_.size());
+}
+
+std::shared_ptr<session> server::find(unsigned shard_index, std::string_view sid) const {
+  auto& sessions = shards_[shard_index]->sessions;
+  const auto it = sessions.find(sid);
+  return it == sessions.end() ? nullptr : it->second;
+}
+
+void server::forget(session& s) {
+  auto& sessions = shards_[s.home().index()]->sessions;
+  const auto it = sessions.find(s.id());
+  if (it != sessions.end() && it->second.get() == &s) {
+    session_count_.fetch_sub(1, std::memory_order_relaxed);
+    // Keep the session alive until the caller's frame ends.
+    auto keep = std::move(it->second);
+    sessions.erase(it);
+    asio::post(s.home().executor(), [keep = std::move(keep)] {});
+  }
+}
+
+std::string server::handshake_json(std::string_view sid, transport_kind t) const {
+  handshake h;
+  h.sid = std::string(sid);
+  if (t == transport_kind::polling && options_.websocket && options_.allow_upgrades)
+    h.upgrades = {"websocket"};
+  h.ping_interval = static_cast<std::uint32_t>(options_.ping_interval.count());
+  h.ping_timeout = static_cast<std::uint32_t>(options_.ping_timeout.count());
+  h.max_payload = options_.max_payload;
+  return encode_handshake(h);
+}
+
+namespace {
+
+using header_list = std::vector<std::pair<std::string_view, std::string>>;
+
+header_list cors_header_list(const cors_options& c, const net::http_request& req, bool preflight) {
+  header_list out;
+  if (!c.enabled) return out;
+  std::string vary;
+  const auto origin = req[http::field::origin];
+  const bool any = !c.origin_fn && c.origins.size() == 1 && c.origins[0] == "*";
+  if (any) {
+    out.emplace_back("Access-Control-Allow-Origin", "*");
+  } else {
+    bool allowed = false;
+    if (c.origin_fn) {
+      allowed = c.origin_fn(origin);
+    } else {
+      for (const auto& o : c.origins)
+        allowed = allowed || o == origin;
+    }
+    if (allowed && !origin.empty())
+      out.emplace_back("Access-Control-Allow-Origin", std::string(origin));
+    vary = "Origin";
+  }
+  if (c.credentials) out.emplace_back("Access-Control-Allow-Credentials", "true");
+  if (preflight) {
+    out.emplace_back("Access-Control-Allow-Methods", c.methods);
+    if (c.allowed_headers.empty()) {
+      const auto requested = req["Access-Control-Request-Headers"];
+      if (!requested.empty())
+        out.emplace_back("Access-Control-Allow-Headers", std::string(requested));
+      vary += vary.empty() ? "Access-Control-Request-Headers" : ", Access-Control-Request-Headers";
+    } else {
+      out.emplace_back("Access-Control-Allow-Headers", c.allowed_headers);
+    }
+    if (c.max_age) out.emplace_back("Access-Control-Max-Age", std::to_string(*c.max_age));
+  }
+  if (!c.exposed_headers.empty())
+    out.emplace_back("Access-Control-Expose-Headers", c.exposed_headers);
+  if (!vary.empty()) out.emplace_back("Vary", std::move(vary));
+  return out;
+}
+
+}  // namespace
+
+void server::add_cors_headers(const net::http_request& req, net::http_response& res) const {
+  for (auto& [name, value] : cors_header_list(options_.cors, req, false))
+    res.set(name, value);
+}
+
+void server::add_cors_headers(const net::http_request& req, std::string& raw_headers) const {
+  for (auto& [name, value] : cors_header_list(options_.cors, req, false)) {
+    raw_headers.append(name);
+    raw_headers.append(": ");
+    raw_headers.append(value);
+    raw_headers.append("\r\n");
+  }
+}
+
+void server::reject(const std::shared_ptr<net::http_exchange>& ex, int code,
+                    std::string_view message, unsigned status) const {
+  auto res = error_response(ex->request(), code, message, status);
+  add_cors_headers(ex->request(), res);
+  ex->respond(std::move(res));
+}
+
+void server::handle(std::shared_ptr<net::http_exchange> ex) {
+  const auto& req = ex->request();
+  if (req.method() == http::verb::options && options_.cors.enabled) {
+    net::http_response res{static_cast<http::status>(options_.cors.options_success_status),
+                           req.version()};
+    for (auto& [name, value] : cors_header_list(options_.cors, req, true))
+      res.set(name, value);
+    res.keep_alive(req.keep_alive());
+    res.content_length(0);
+    ex->respond(std::move(res));
+    return;
+  }
+
+  const auto q = parse_query(req.target());
+  const bool transport_ok = q.transport && ((*q.transport == "polling" && options_.polling) ||
+                                            (*q.transport == "websocket" && options_.websocket));
+  if (!transport_ok) return reject(ex, 0, "Transport unknown");
+  if (has_invalid_header_chars(req[http::field::origin])) return reject(ex, 3, "Bad request");
+
+  if (q.sid) {
+    const unsigned owner = shard_of(*q.sid);
+    if (owner >= shards_.size()) return reject(ex, 1, "Session ID unknown");
+    auto self = shared_from_this();
+    ex->on_abort([self, owner, weak = std::weak_ptr<net::http_exchange>(ex), sid = *q.sid] {
+      asio::post(self->runtime_.at(owner).executor(), [self, owner, weak, sid] {
+        auto aborted = weak.lock();
+        if (!aborted) return;
+        if (auto s = self->find(owner, sid)) s->on_poll_aborted(*aborted);
+      });
+    });
+    auto& target = runtime_.at(owner);
+    if (&target == &ex->home()) {
+      handle_on_owner(std::move(ex), *q.sid);
+    } else {
+      asio::post(target.executor(), [self, ex = std::move(ex), sid = *q.sid]() mutable {
+        self->handle_on_owner(std::move(ex), sid);
+      });
+    }
+    return;
+  }
+
+  if (req.method() != http::verb::get) return reject(ex, 2, "Bad handshake method");
+  if (*q.transport == "websocket") return reject(ex, 3, "Bad request");
+  if (options_.allow_request) {
+    if (auto refusal = options_.allow_request(req, ex->remote()))
+      return reject(ex, 4, *refusal, 403);
+  }
+  if (q.eio != "4") return reject(ex, 5, "Unsupported protocol version");
+
+  auto& home = ex->home();
+  auto sid = new_sid(home.index());
+  auto s = std::make_shared<session>(*this, home, sid, req, ex->remote(), transport_kind::polling);
+  shards_[home.index()]->sessions.emplace(std::move(sid), s);
+  session_count_.fetch_add(1, std::memory_order_relaxed);
+  s->start_polling(std::move(ex));
+}
+
+void server::handle_on_owner(std::shared_ptr<net::http_exchange> ex, std::string sid) {
+  const unsigned owner = shard_of(sid);
+  auto s = find(owner, sid);
+  if (!s) {
+    auto& closed = shards_[owner]->client_closed;
+    const auto it =
+        std::find_if(closed.begin(), closed.end(), [&](const auto& e) { return e.first == sid; });
+    if (it != closed.end() && it->second > net::clock::now() &&
+        ex->request().method() == http::verb::get) {
+      closed.erase(it);
+      auto res = poll_response(ex->request(), "6");
+      add_cors_headers(ex->request(), res);
+      ex->respond(std::move(res));
+      return;
+    }
+    return reject(ex, 1, "Session ID unknown");
+  }
+  const auto q = parse_query(ex->request().target());
+  if (q.transport != to_string(s->transport()) || q.eio != "4") return reject(ex, 3, "Bad request");
+  switch (ex->request().method()) {
+    case http::verb::get:
+      s->on_poll(std::move(ex));
+      return;
+    case http::verb::post:
+      s->on_post(std::move(ex));
+      return;
+    default: {
+      auto res = empty_response(ex->request(), http::status::internal_server_error);
+      add_cors_headers(ex->request(), res);
+      ex->respond(std::move(res));
+    }
+  }
+}
+
+void server::upgrade(net::http_request req, net::tcp::socket socket, std::string leftover,
+                     net::shard& home) {
+  const auto q = parse_query(req.target());
+  if (!options_.websocket || q.transport != "websocket")
+    return raw_reject(std::move(socket), "Transport unknown");
+  if (has_invalid_header_chars(req[http::field::origin]))
+    return raw_reject(std::move(socket), "Bad request");
+  const auto key = req[http::field::sec_websocket_key];
+  if (req[http::field::sec_websocket_version] != "13" || !net::ws::is_valid_key(key)) {
+    return raw_reject(std::move(socket), "Bad request");
+  }
+  if (q.eio != "4") {
+    return raw_reject(std::move(socket), q.sid ? "Bad request" : "Unsupported protocol version");
+  }
+  if (!q.sid && options_.allow_request) {
+    if (auto refusal = options_.allow_request(req, socket.remote_endpoint())) {
+      return raw_reject(std::move(socket), *refusal);
+    }
+  }
+  if (q.sid && shard_of(*q.sid) >= shards_.size())
+    return raw_reject(std::move(socket), "Session ID unknown");
+
+  net::shard& owner = q.sid ? runtime_.at(shard_of(*q.sid)) : home;
+  if (&owner == &home)
+    return open_websocket(std::move(req), std::move(socket), std::move(leftover), home);
+
+  // The session lives on another shard: move the connection there.
+  boost::system::error_code ec;
+  const auto protocol = socket.local_endpoint(ec).protocol();
+  if (ec) return;
+  const int fd = socket.release(ec);
+  if (ec) return;
+  asio::post(owner.executor(), [self = shared_from_this(), req = std::move(req), protocol, fd,
+                                leftover = std::move(leftover), &owner]() mutable {
+    net::tcp::socket moved(owner.context());
+    boost::system::error_code aec;
+    moved.assign(protocol, fd, aec);
+    if (aec) {
+      ::close(fd);
+      return;
+    }
+    self->open_websocket(std::move(req), std::move(moved), std::move(leftover), owner);
+  });
+}
+
+void server::open_websocket(net::http_request req, net::tcp::socket socket, std::string leftover,
+                            net::shard& home) {
+  const auto q = parse_query(req.target());
+  std::shared_ptr<session> existing;
+  if (q.sid) {
+    existing = find(home.index(), *q.sid);
+    if (!existing) return raw_reject(std::move(socket), "Session ID unknown");
+  }
+  std::string response =
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: "
+      "Upgrade\r\nSec-WebSocket-Accept: ";
+  response += net::ws::accept_key(req[http::field::sec_websocket_key]);
+  response += "\r\n";
+  add_cors_headers(req, response);
+  response += "\r\n";
+
+  boost::system::error_code ec;
+  const auto remote = socket.remote_endpoint(ec);
+  auto ws = std::make_shared<websocket_transport>(home, std::move(socket), options_.max_payload);
+  ws->start(std::move(response));
+  if (existing) {
+    existing->upgrade_to(ws);
+    ws->begin_reading(std::move(leftover));
+    return;
+  }
+  auto sid = new_sid(home.index());
+  auto s = std::make_shared<session>(*this, home, sid, req, remote, transport_kind::websocket);
+  shards_[home.index()]->sessions.emplace(std::move(sid), s);
+  session_count_.fetch_add(1, std::memory_order_relaxed);
+  // Frames that came with the request are read once the session is bound.
+  s->start_websocket(ws);
+  ws->begin_reading(std::move(leftover));
+}
+
+void server::close_all() {
+  for (std::size_t i = 0; i < shards_.size(); ++i) {
+    asio::post(runtime_.at(i).executor(), [self = shared_from_this(), i] {
+      std::vector<std::shared_ptr<session>> all;
+      for (auto& [sid, s] : self->shards_[i]->sessions)
+        all.push_back(s);
+      for (auto& s : all)
+        s->close();
+    });
+  }
+}
+
+}  // namespace ignis::engineio
