@@ -15,7 +15,9 @@ net::http_response poll_response(const net::http_request& req, std::string body)
 }
 
 net::http_response ok_response(const net::http_request& req) {
-  return net::make_response(req, http::status::ok, "ok", "text/html");
+  auto res = net::make_response(req, http::status::ok, "ok", "text/html");
+  res.set(http::field::cache_control, "no-store");
+  return res;
 }
 
 net::http_response error_response(const net::http_request& req, int code, std::string_view message,

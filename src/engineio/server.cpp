@@ -2,6 +2,7 @@
 #include "engineio/websocket_transport.hpp"
 
 #include <ignis/common/base64.hpp>
+#include <ignis/common/string_hash.hpp>
 #include <ignis/engineio/server.hpp>
 #include <ignis/net/websocket.hpp>
 
@@ -115,6 +116,34 @@ void raw_reject(net::tcp::socket socket, std::string_view message) {
 
 }  // namespace
 
+std::string generate_id(unsigned shard_index, unsigned shard_count) {
+  std::uint8_t bytes[15];
+  std::size_t got = 0;
+  while (got < sizeof bytes) {
+    const auto n = ::getrandom(bytes + got, sizeof bytes - got, 0);
+    if (n > 0) got += static_cast<std::size_t>(n);
+  }
+  std::string id;
+  id.reserve(20);
+  base64::encode(byte_span(bytes, sizeof bytes), id);
+  for (auto& c : id) {
+    if (c == '+') c = '-';
+    else if (c == '/') c = '_';
+  }
+  unsigned first = static_cast<unsigned>(sid_alphabet.find(id[0]));
+  first = first - first % shard_count + shard_index;
+  if (first >= 64) first -= shard_count;
+  id[0] = sid_alphabet[first];
+  return id;
+}
+
+unsigned shard_of_id(std::string_view id, unsigned shard_count) noexcept {
+  if (id.size() != 20) return shard_count;
+  const auto pos = sid_alphabet.find(id[0]);
+  if (pos == std::string_view::npos) return shard_count;
+  return static_cast<unsigned>(pos % shard_count);
+}
+
 struct server::shard_state {
   std::unordered_map<std::string, std::shared_ptr<session>, string_hash, std::equal_to<>> sessions;
   // Sessions the client closed by POSTing "1" while no GET was held, with the time until which a
@@ -151,35 +180,8 @@ std::size_t server::session_count() const noexcept {
   return session_count_.load(std::memory_order_relaxed);
 }
 
-std::string server::new_sid(unsigned shard_index) const {
-  std::uint8_t bytes[15];
-  std::size_t got = 0;
-  while (got < sizeof bytes) {
-    const auto n = ::getrandom(bytes + got, sizeof bytes - got, 0);
-    if (n > 0) got += static_cast<std::size_t>(n);
-  }
-  std::string b64;
-  base64::encode(byte_span(bytes, sizeof bytes), b64);
-  for (auto& c : b64) {
-    if (c == '+')
-      c = '-';
-    else if (c == '/')
-      c = '_';
-  }
-  // The first character names the owning shard, so any shard can route a request to it.
-  const auto n = static_cast<unsigned>(shards_.size());
-  unsigned first = static_cast<unsigned>(sid_alphabet.find(b64[0]));
-  first = first - first % n + shard_index;
-  if (first >= 64) first -= n;
-  b64[0] = sid_alphabet[first];
-  return b64;
-}
-
 unsigned server::shard_of(std::string_view sid) const noexcept {
-  if (sid.size() != 20) return static_cast<unsigned>(shards_.size());
-  const auto pos = sid_alphabet.find(sid[0]);
-  if (pos == std::string_view::npos) return static_cast<unsigned>(shards_.size());
-  return static_cast<unsigned>(pos % shards_.size());
+  return shard_of_id(sid, static_cast<unsigned>(shards_.size()));
 }
 
 std::shared_ptr<session> server::find(unsigned shard_index, std::string_view sid) const {
@@ -327,7 +329,7 @@ void server::handle(std::shared_ptr<net::http_exchange> ex) {
   if (q.eio != "4") return reject(ex, 5, "Unsupported protocol version");
 
   auto& home = ex->home();
-  auto sid = new_sid(home.index());
+  auto sid = generate_id(home.index(), static_cast<unsigned>(shards_.size()));
   auto s = std::make_shared<session>(*this, home, sid, req, ex->remote(), transport_kind::polling);
   shards_[home.index()]->sessions.emplace(std::move(sid), s);
   session_count_.fetch_add(1, std::memory_order_relaxed);
@@ -438,7 +440,7 @@ void server::open_websocket(net::http_request req, net::tcp::socket socket, std:
     ws->begin_reading(std::move(leftover));
     return;
   }
-  auto sid = new_sid(home.index());
+  auto sid = generate_id(home.index(), static_cast<unsigned>(shards_.size()));
   auto s = std::make_shared<session>(*this, home, sid, req, remote, transport_kind::websocket);
   shards_[home.index()]->sessions.emplace(std::move(sid), s);
   session_count_.fetch_add(1, std::memory_order_relaxed);

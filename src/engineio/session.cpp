@@ -177,7 +177,12 @@ void session::on_poll(std::shared_ptr<net::http_exchange> ex) {
   }
   pending_poll_ = std::move(ex);
   if (close_requested_) {
-    answer_poll({close_message()});
+    // Node appends the close packet to what is queued, or to a noop when nothing is.
+    if (polling_queue_.empty()) {
+      answer_poll({noop_message(), close_message()});
+    } else {
+      answer_poll({close_message()});
+    }
     finalize(close_reason::forced_close);
     return;
   }

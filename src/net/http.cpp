@@ -101,8 +101,24 @@ awaitable<void> run_connection(shard& home, tcp::socket socket, services_ptr ser
 
     stream.expires_after(limits.header_timeout);
     auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, nothrow_awaitable);
+    auto too_large = [&]() -> http_response {
+      // The rest of the body is unread, so the connection cannot be reused.
+      const auto& head = parser.get();
+      auto res = plain_error(head.version(), http::status::payload_too_large);
+      res.body().clear();
+      res.erase(http::field::content_type);
+      for (const auto& service : *services) {
+        if (service->matches(head)) {
+          service->decorate(head, res);
+          break;
+        }
+      }
+      return res;
+    };
     if (hec) {
-      if (hec == http::error::header_limit) {
+      if (hec == http::error::body_limit) {
+        co_await write_and_close(stream, too_large());
+      } else if (hec == http::error::header_limit) {
         co_await write_and_close(stream,
                                  plain_error(11, http::status::request_header_fields_too_large));
       } else if (hec.category() == http::make_error_code(http::error::bad_target).category() &&

@@ -57,6 +57,13 @@ struct server_options {
   std::size_t max_buffered_bytes = 8 * 1024 * 1024;
 };
 
+/// A fresh 20-character id ([A-Za-z0-9_-], 15 random bytes as Node makes them) whose first
+/// character names shard `shard_index` of `shard_count` (at most 64), so that any shard can route
+/// a request for it without a shared table.
+std::string generate_id(unsigned shard_index, unsigned shard_count);
+/// The shard an id from generate_id belongs to, or `shard_count` when it cannot be one.
+unsigned shard_of_id(std::string_view id, unsigned shard_count) noexcept;
+
 enum class transport_kind : std::uint8_t { polling, websocket };
 std::string_view to_string(transport_kind t) noexcept;
 
@@ -211,6 +218,9 @@ class server final : public net::http_service, public std::enable_shared_from_th
   void handle(std::shared_ptr<net::http_exchange> ex) override;
   void upgrade(net::http_request req, net::tcp::socket socket, std::string leftover,
                net::shard& home) override;
+  void decorate(const net::http_request& req, net::http_response& res) const override {
+    add_cors_headers(req, res);
+  }
 
   /// Number of open sessions (all shards; approximate while they change).
   std::size_t session_count() const noexcept;
@@ -232,7 +242,6 @@ class server final : public net::http_service, public std::enable_shared_from_th
   std::vector<std::unique_ptr<shard_state>> shards_;
   std::atomic<std::size_t> session_count_{0};
 
-  std::string new_sid(unsigned shard_index) const;
   unsigned shard_of(std::string_view sid) const noexcept;
   std::shared_ptr<session> find(unsigned shard_index, std::string_view sid) const;
   void reject(const std::shared_ptr<net::http_exchange>& ex, int code, std::string_view message,

@@ -75,6 +75,9 @@ class http_service {
   virtual void handle(std::shared_ptr<http_exchange> ex) = 0;
   /// Takes over a WebSocket upgrade request with its socket and any bytes read past the request.
   virtual void upgrade(http_request req, tcp::socket socket, std::string leftover, shard& home) = 0;
+  /// Adds the service's headers (e.g. CORS) to a response the HTTP layer makes itself, such as
+  /// the 413 for a body over the limit.
+  virtual void decorate(const http_request&, http_response&) const {}
 };
 
 class http_listener {
