@@ -127,8 +127,10 @@ std::string generate_id(unsigned shard_index, unsigned shard_count) {
   id.reserve(20);
   base64::encode(byte_span(bytes, sizeof bytes), id);
   for (auto& c : id) {
-    if (c == '+') c = '-';
-    else if (c == '/') c = '_';
+    if (c == '+')
+      c = '-';
+    else if (c == '/')
+      c = '_';
   }
   unsigned first = static_cast<unsigned>(sid_alphabet.find(id[0]));
   first = first - first % shard_count + shard_index;

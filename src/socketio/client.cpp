@@ -1,0 +1,177 @@
+#include "socketio/client.hpp"
+
+#include <boost/json/string.hpp>
+#include <boost/url/parse.hpp>
+
+#include <chrono>
+
+namespace ignis::socketio {
+
+std::vector<engineio::message_ptr> to_messages(const packet& p) {
+  auto encoded = encode(p);
+  std::vector<engineio::message_ptr> out;
+  out.reserve(1 + encoded.attachments.size());
+  out.push_back(engineio::message::text(engineio::packet_type::message, encoded.text));
+  for (const auto& a : encoded.attachments)
+    out.push_back(engineio::message::binary(*a));
+  return out;
+}
+
+client::client(server& srv, std::shared_ptr<engineio::session> session)
+    : server_(srv),
+      session_(std::move(session)),
+      session_home_(session_->home()),
+      decoder_(srv.options().parser) {}
+
+void client::start() {
+  connect_deadline_ = net::clock::now() + server_.options().connect_timeout;
+  session_home_.timers().schedule(connect_deadline_, weak_from_this());
+}
+
+engineio::transport_kind client::transport() const noexcept {
+  return session_ ? session_->transport() : engineio::transport_kind::websocket;
+}
+
+void client::on_timer(net::clock::time_point now) {
+  if (closed_ || now < connect_deadline_) return;
+  connect_deadline_ = net::clock::time_point::max();
+  if (sockets_.empty()) close();
+}
+
+void client::on_message(const engineio::packet& p) {
+  if (closed_) return;
+  auto decoded = p.binary ? decoder_.feed_binary(p.data) : decoder_.feed_text(p.data);
+  if (!decoded) {
+    // Node: "invalid packet format" closes the whole connection.
+    close();
+    return;
+  }
+  if (*decoded) on_decoded(std::move(**decoded));
+}
+
+void client::on_decoded(packet p) {
+  socket_ptr target;
+  for (auto& [name, s] : sockets_) {
+    if (name == p.nsp) target = s;
+  }
+  if (!target && p.type == packet_type::connect) {
+    boost::json::object auth;
+    if (p.data && p.data->is_object()) auth = std::move(p.data->get_object());
+    connect(p.nsp, std::move(auth));
+    return;
+  }
+  if (target && p.type != packet_type::connect && p.type != packet_type::connect_error) {
+    target->on_packet(p);
+    return;
+  }
+  close();  // a second CONNECT, or a packet for a namespace not joined
+}
+
+void client::connect(const std::string& name, boost::json::object auth) {
+  namespace_* nsp = server_.find(name);
+  if (!nsp) nsp = server_.find_or_create_dynamic(name, auth);
+  if (!nsp) {
+    packet refusal{packet_type::connect_error,
+                   name,
+                   std::nullopt,
+                   boost::json::value(boost::json::object{{"message", "Invalid namespace"}}),
+                   {}};
+    send(refusal);
+    return;
+  }
+  nsp->add(shared_from_this(), std::move(auth), [weak = weak_from_this()](socket_ptr s) {
+    auto self = weak.lock();
+    if (!self || self->closed_) return;
+    self->sockets_.emplace_back(s->nsp().name(), s);
+    self->connect_deadline_ = net::clock::time_point::max();
+  });
+}
+
+void client::send(const packet& p, bool droppable) {
+  send_encoded(to_messages(p), droppable);
+}
+
+void client::send_encoded(const std::vector<engineio::message_ptr>& messages, bool droppable) {
+  if (closed_ || !session_) return;
+  if (droppable) {
+    // A volatile packet goes whole or not at all.
+    if (session_->send(messages.front(), true) != engineio::session::send_status::queued) return;
+    for (std::size_t i = 1; i < messages.size(); ++i)
+      session_->send(messages[i]);
+    return;
+  }
+  for (const auto& m : messages)
+    session_->send(m);
+}
+
+void client::remove(const socket& s) {
+  std::erase_if(sockets_, [&](const auto& e) { return e.second.get() == &s; });
+}
+
+void client::close() {
+  if (closed_) return;
+  auto self = shared_from_this();
+  if (session_) session_->close();
+  on_engine_close(engineio::close_reason::forced_close);
+}
+
+void client::disconnect_all() {
+  auto self = shared_from_this();
+  auto sockets = sockets_;
+  for (auto& [name, s] : sockets)
+    s->disconnect(false);
+  close();
+}
+
+void client::on_engine_close(engineio::close_reason reason) {
+  if (closed_) return;
+  auto self = shared_from_this();
+  closed_ = true;
+  disconnect_reason r = disconnect_reason::transport_close;
+  switch (reason) {
+    case engineio::close_reason::transport_close:
+      r = disconnect_reason::transport_close;
+      break;
+    case engineio::close_reason::transport_error:
+      r = disconnect_reason::transport_error;
+      break;
+    case engineio::close_reason::ping_timeout:
+      r = disconnect_reason::ping_timeout;
+      break;
+    case engineio::close_reason::parse_error:
+      r = disconnect_reason::parse_error;
+      break;
+    case engineio::close_reason::forced_close:
+      r = disconnect_reason::forced_server_close;
+      break;
+    case engineio::close_reason::slow_consumer:
+      r = disconnect_reason::transport_error;
+      break;
+  }
+  auto sockets = std::move(sockets_);
+  sockets_.clear();
+  for (auto& [name, s] : sockets)
+    s->on_close(r);
+  decoder_.reset();
+  session_.reset();
+}
+
+std::shared_ptr<handshake_info> client::make_handshake(boost::json::object auth) const {
+  auto h = std::make_shared<handshake_info>();
+  if (session_) {
+    h->url = session_->handshake_url();
+    h->headers = session_->handshake_headers();
+    h->address = session_->remote().address().to_string();
+    if (auto url = boost::urls::parse_origin_form(h->url)) {
+      for (const auto& param : url->params())
+        h->query[param.key] = param.value;
+    }
+  }
+  h->issued = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+  h->auth = std::move(auth);
+  return h;
+}
+
+}  // namespace ignis::socketio

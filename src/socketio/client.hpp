@@ -1,0 +1,52 @@
+#pragma once
+
+// One Engine.IO connection seen from Socket.IO: decodes its messages, multiplexes its namespaces
+// and closes it when no namespace is joined within connectTimeout (Node's Client).
+#include <ignis/socketio/server.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ignis::socketio {
+
+/// A packet as Engine.IO messages, encoded once (and shareable between recipients).
+std::vector<engineio::message_ptr> to_messages(const packet& p);
+
+class client final : public std::enable_shared_from_this<client>, public net::timer_client {
+ public:
+  client(server& srv, std::shared_ptr<engineio::session> session);
+
+  void start();
+  void on_message(const engineio::packet& p);
+  void on_engine_close(engineio::close_reason reason);
+  void on_timer(net::clock::time_point now) override;
+
+  void send(const packet& p, bool droppable = false);
+  void send_encoded(const std::vector<engineio::message_ptr>& messages, bool droppable);
+  /// A socket left its namespace.
+  void remove(const socket& s);
+  /// Closes the connection ("forced server close").
+  void close();
+  /// socket.disconnect(true): every namespace gets a DISCONNECT, then the connection closes.
+  void disconnect_all();
+
+  bool is_open() const noexcept { return !closed_; }
+  net::shard& home() const noexcept { return session_home_; }
+  engineio::transport_kind transport() const noexcept;
+  std::shared_ptr<handshake_info> make_handshake(boost::json::object auth) const;
+
+ private:
+  void on_decoded(packet p);
+  void connect(const std::string& name, boost::json::object auth);
+
+  server& server_;
+  std::shared_ptr<engineio::session> session_;
+  net::shard& session_home_;
+  decoder decoder_;
+  std::vector<std::pair<std::string, socket_ptr>> sockets_;  // by namespace name
+  net::clock::time_point connect_deadline_ = net::clock::time_point::max();
+  bool closed_ = false;
+};
+
+}  // namespace ignis::socketio

@@ -1,0 +1,142 @@
+#include "socketio/client.hpp"
+
+#include <ignis/socketio/server.hpp>
+
+#include <boost/asio/post.hpp>
+
+#include <unordered_set>
+
+namespace ignis::socketio {
+
+namespace_::namespace_(server& srv, std::string name) : server_(srv), name_(std::move(name)) {
+  for (std::size_t i = 0; i < srv.runtime().size(); ++i)
+    shards_.push_back(std::make_unique<shard_state>());
+  adapter_ = srv.make_adapter(*this);
+}
+
+namespace_::~namespace_() = default;
+
+void namespace_::use(middleware m) {
+  middlewares_.push_back(std::move(m));
+}
+void namespace_::on_connection(connection_handler h) {
+  connection_handlers_.push_back(std::move(h));
+}
+
+void namespace_::copy_handlers_from(const namespace_& parent) {
+  middlewares_ = parent.middlewares_;
+  connection_handlers_ = parent.connection_handlers_;
+}
+
+void namespace_::add(std::shared_ptr<client> owner, boost::json::object auth,
+                     std::function<void(socket_ptr)> on_connected) {
+  const auto shard_index = owner->home().index();
+  auto id = server_.new_socket_id(shard_index);
+  auto handshake = owner->make_handshake(std::move(auth));
+  auto s = std::make_shared<socket>(*this, std::move(owner), std::move(id), std::move(handshake));
+  run_middlewares(s, 0, std::move(on_connected));
+}
+
+void namespace_::run_middlewares(const socket_ptr& s, std::size_t index,
+                                 std::function<void(socket_ptr)> on_connected) {
+  if (index < middlewares_.size()) {
+    auto next = [this, s, index, on_connected](std::optional<connect_error> err) mutable {
+      auto resume = [this, s, index, on_connected = std::move(on_connected),
+                     err = std::move(err)]() mutable {
+        if (err) {
+          boost::json::object body{{"message", err->message}};
+          if (err->data) body["data"] = *err->data;
+          s->send_packet(packet{packet_type::connect_error,
+                                name_,
+                                std::nullopt,
+                                boost::json::value(std::move(body)),
+                                {}});
+          return;
+        }
+        run_middlewares(s, index + 1, std::move(on_connected));
+      };
+      // An asynchronous middleware may answer from any thread; the socket's shard continues.
+      if (s->home().is_current()) {
+        resume();
+      } else {
+        boost::asio::post(s->home().executor(), std::move(resume));
+      }
+    };
+    middlewares_[index](*s, std::move(next));
+    return;
+  }
+  // All middlewares passed. The client may have gone meanwhile.
+  auto shard_index = s->home().index();
+  auto& st = local(shard_index);
+  st.sockets.emplace(std::string(s->id()), s);
+  s->on_connect_accepted();
+  if (!s->connected()) return;
+  on_connected(s);
+  for (const auto& h : connection_handlers_) {
+    if (!s->connected()) break;
+    h(s);
+  }
+}
+
+void namespace_::remove(socket& s) {
+  auto& st = local(s.home().index());
+  if (auto it = st.sockets.find(s.id()); it != st.sockets.end() && it->second.get() == &s)
+    st.sockets.erase(it);
+}
+
+void namespace_::room_added(socket& s, const std::string& room) {
+  if (room == s.id()) return;  // the socket's own room is implicit
+  local(s.home().index()).rooms[room].push_back(&s);
+}
+
+void namespace_::room_removed(socket& s, std::string_view room) {
+  auto& rooms = local(s.home().index()).rooms;
+  const auto it = rooms.find(room);
+  if (it == rooms.end()) return;
+  auto& members = it->second;
+  for (auto m = members.begin(); m != members.end(); ++m) {
+    if (*m == &s) {
+      *m = members.back();  // order inside a room is not observable
+      members.pop_back();
+      break;
+    }
+  }
+  if (members.empty()) rooms.erase(it);
+}
+
+void namespace_::for_each_local(unsigned shard_index, const broadcast_options& opts,
+                                const std::function<void(socket&)>& fn) {
+  auto& st = local(shard_index);
+  auto excluded = [&](const socket& s) {
+    for (const auto& r : opts.except) {
+      if (s.in_room(r)) return true;
+    }
+    return false;
+  };
+  // Collect first: fn may change the tables (a socket disconnected, a room joined).
+  std::vector<socket_ptr> targets;
+  if (opts.rooms.empty()) {
+    targets.reserve(st.sockets.size());
+    for (const auto& [id, s] : st.sockets) {
+      if (s->connected() && !excluded(*s)) targets.push_back(s);
+    }
+  } else {
+    std::unordered_set<const socket*> seen;
+    auto consider = [&](socket& s) {
+      if (!s.connected() || excluded(s)) return;
+      if (opts.rooms.size() > 1 && !seen.insert(&s).second) return;
+      targets.push_back(s.shared_from_this());
+    };
+    for (const auto& room : opts.rooms) {
+      if (auto it = st.sockets.find(room); it != st.sockets.end()) consider(*it->second);
+      if (auto it = st.rooms.find(room); it != st.rooms.end()) {
+        for (socket* member : it->second)
+          consider(*member);
+      }
+    }
+  }
+  for (const auto& s : targets)
+    fn(*s);
+}
+
+}  // namespace ignis::socketio

@@ -1,0 +1,126 @@
+#include "socketio/client.hpp"
+
+#include <ignis/socketio/server.hpp>
+
+#include <boost/asio/post.hpp>
+
+#include <mutex>
+
+namespace ignis::socketio {
+
+bool operator==(const payload& a, const payload& b) noexcept {
+  if (a.args != b.args || a.attachments.size() != b.attachments.size()) return false;
+  for (std::size_t i = 0; i < a.attachments.size(); ++i) {
+    if (*a.attachments[i] != *b.attachments[i]) return false;
+  }
+  return true;
+}
+
+class server::engine_bridge final : public engineio::session_handler {
+ public:
+  explicit engine_bridge(server& srv) : server_(srv) {}
+  void on_open(const std::shared_ptr<engineio::session>& s) override {
+    auto c = std::make_shared<client>(server_, s);
+    s->user_data = c;
+    c->start();
+  }
+  void on_message(engineio::session& s, const engineio::packet& p) override {
+    if (auto c = std::static_pointer_cast<client>(s.user_data)) c->on_message(p);
+  }
+  void on_close(engineio::session& s, engineio::close_reason reason) override {
+    if (auto c = std::static_pointer_cast<client>(s.user_data)) c->on_engine_close(reason);
+  }
+
+ private:
+  server& server_;
+};
+
+namespace {
+
+std::string normalize(std::string name) {
+  if (name.empty() || name.front() != '/') name.insert(name.begin(), '/');
+  return name;
+}
+
+}  // namespace
+
+server::server(net::runtime& rt, server_options options, adapter_factory adapters)
+    : runtime_(rt), options_(std::move(options)), adapter_factory_(std::move(adapters)) {
+  bridge_ = std::make_shared<engine_bridge>(*this);
+  engine_ = std::make_shared<engineio::server>(rt, options_.engine, bridge_);
+  of("/");
+}
+
+server::~server() = default;
+
+std::unique_ptr<adapter> server::make_adapter(namespace_& nsp) {
+  if (adapter_factory_) return adapter_factory_(nsp);
+  return std::make_unique<adapter>(nsp);
+}
+
+namespace_& server::of(std::string name) {
+  name = normalize(std::move(name));
+  std::unique_lock lock(namespaces_mutex_);
+  auto& slot = namespaces_[name];
+  if (!slot) slot = std::make_unique<namespace_>(*this, name);
+  return *slot;
+}
+
+namespace_& server::of(std::function<bool(std::string_view, const boost::json::object&)> accept) {
+  std::unique_lock lock(namespaces_mutex_);
+  dynamic_.push_back({std::move(accept), std::make_unique<namespace_>(*this, "/_parent")});
+  return *dynamic_.back().parent;
+}
+
+namespace_& server::of(const std::regex& pattern) {
+  return of([pattern](std::string_view name, const boost::json::object&) {
+    return std::regex_match(name.begin(), name.end(), pattern);
+  });
+}
+
+namespace_* server::find(std::string_view name) const {
+  std::shared_lock lock(namespaces_mutex_);
+  const auto it = namespaces_.find(name);
+  return it == namespaces_.end() ? nullptr : it->second.get();
+}
+
+namespace_* server::find_or_create_dynamic(std::string_view name, const boost::json::object& auth) {
+  std::unique_lock lock(namespaces_mutex_);
+  if (const auto it = namespaces_.find(name); it != namespaces_.end()) return it->second.get();
+  for (auto& d : dynamic_) {
+    if (!d.accept(name, auth)) continue;
+    auto child = std::make_unique<namespace_>(*this, std::string(name));
+    child->copy_handlers_from(*d.parent);
+    auto* raw = child.get();
+    namespaces_.emplace(std::string(name), std::move(child));
+    return raw;
+  }
+  return nullptr;
+}
+
+std::string server::new_socket_id(unsigned shard_index) const {
+  return engineio::generate_id(shard_index, static_cast<unsigned>(runtime_.size()));
+}
+
+void server::close() {
+  std::vector<namespace_*> all;
+  {
+    std::shared_lock lock(namespaces_mutex_);
+    for (auto& [name, nsp] : namespaces_)
+      all.push_back(nsp.get());
+  }
+  for (std::size_t i = 0; i < runtime_.size(); ++i) {
+    boost::asio::post(runtime_.at(i).executor(), [all, i] {
+      for (auto* nsp : all) {
+        std::vector<socket_ptr> sockets;
+        for (auto& [id, s] : nsp->local(static_cast<unsigned>(i)).sockets)
+          sockets.push_back(s);
+        for (auto& s : sockets)
+          s->on_close(disconnect_reason::server_shutting_down);
+      }
+    });
+  }
+  engine_->close_all();
+}
+
+}  // namespace ignis::socketio

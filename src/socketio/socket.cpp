@@ -1,0 +1,368 @@
+#include "socketio/client.hpp"
+
+#include <ignis/socketio/server.hpp>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <stdexcept>
+
+namespace ignis::socketio {
+
+std::string_view to_string(disconnect_reason r) noexcept {
+  switch (r) {
+    case disconnect_reason::transport_error:
+      return "transport error";
+    case disconnect_reason::transport_close:
+      return "transport close";
+    case disconnect_reason::forced_close:
+      return "forced close";
+    case disconnect_reason::ping_timeout:
+      return "ping timeout";
+    case disconnect_reason::parse_error:
+      return "parse error";
+    case disconnect_reason::server_shutting_down:
+      return "server shutting down";
+    case disconnect_reason::forced_server_close:
+      return "forced server close";
+    case disconnect_reason::client_namespace_disconnect:
+      return "client namespace disconnect";
+    case disconnect_reason::server_namespace_disconnect:
+      return "server namespace disconnect";
+  }
+  return "transport error";
+}
+
+namespace {
+
+class ack_category_impl final : public boost::system::error_category {
+ public:
+  const char* name() const noexcept override { return "ignis.socketio.ack"; }
+  std::string message(int ev) const override {
+    switch (static_cast<ack_error>(ev)) {
+      case ack_error::timeout:
+        return "operation has timed out";
+      case ack_error::disconnected:
+        return "socket has been disconnected";
+    }
+    return "unknown acknowledgement error";
+  }
+};
+
+packet event_packet(std::string_view nsp, std::string_view event, payload&& args) {
+  boost::json::array data;
+  data.reserve(args.args.size() + 1);
+  data.emplace_back(event);
+  for (auto& v : args.args)
+    data.push_back(std::move(v));
+  return packet{packet_type::event, std::string(nsp), std::nullopt,
+                boost::json::value(std::move(data)), std::move(args.attachments)};
+}
+
+void check_event_name(std::string_view event) {
+  if (is_reserved_event(event))
+    throw std::invalid_argument("\"" + std::string(event) + "\" is a reserved event name");
+}
+
+}  // namespace
+
+const boost::system::error_category& ack_category() noexcept {
+  static const ack_category_impl instance;
+  return instance;
+}
+
+std::string_view handshake_info::header(std::string_view lowercase_name) const noexcept {
+  for (const auto& [k, v] : headers) {
+    if (k == lowercase_name) return v;
+  }
+  return {};
+}
+
+std::string_view handshake_info::query_param(std::string_view name) const noexcept {
+  const auto* v = query.if_contains(name);
+  return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
+}
+
+void ack_responder::operator()(payload args) const {
+  if (!state_ || state_->sent.exchange(true)) return;
+  const auto id = state_->id;
+  auto s = state_->target.lock();
+  if (!s) return;
+  // Answering from a completion that runs elsewhere (another shard, a worker thread) is fine.
+  if (s->home().is_current()) {
+    s->send_ack(id, std::move(args));
+  } else {
+    boost::asio::post(s->home().executor(), [s, id, args = std::move(args)]() mutable {
+      s->send_ack(id, std::move(args));
+    });
+  }
+}
+
+struct socket::pending_ack {
+  std::function<void(payload)> on_answer;
+  ack_callback on_error;  // set for emit_with_ack: completed with an error on timeout/disconnect
+  std::unique_ptr<boost::asio::steady_timer> timer;
+};
+
+socket::socket(namespace_& nsp, std::shared_ptr<client> owner, std::string id,
+               std::shared_ptr<const handshake_info> handshake)
+    : nsp_(&nsp),
+      client_(std::move(owner)),
+      home_(&client_->home()),
+      id_(std::move(id)),
+      handshake_(std::move(handshake)) {}
+
+socket::~socket() = default;
+
+net::shard& socket::home() const noexcept {
+  return *home_;
+}
+
+engineio::transport_kind socket::transport() const noexcept {
+  return client_ ? client_->transport() : engineio::transport_kind::websocket;
+}
+
+void socket::on(std::string event, event_handler h) {
+  handlers_[std::move(event)] = std::move(h);
+}
+void socket::off(std::string_view event) {
+  if (auto it = handlers_.find(std::string(event)); it != handlers_.end()) handlers_.erase(it);
+}
+void socket::on_any(any_handler h) {
+  any_handlers_.push_back(std::move(h));
+}
+void socket::on_disconnecting(disconnect_handler h) {
+  disconnecting_handlers_.push_back(std::move(h));
+}
+void socket::on_disconnect(disconnect_handler h) {
+  disconnect_handlers_.push_back(std::move(h));
+}
+
+void socket::send_packet(const packet& p, bool droppable) {
+  if (client_) client_->send(p, droppable);
+}
+
+void socket::send_encoded(const std::vector<engineio::message_ptr>& messages, bool droppable) {
+  if (connected_ && client_) client_->send_encoded(messages, droppable);
+}
+
+void socket::emit(std::string_view event, payload args) {
+  check_event_name(event);
+  if (!connected_) return;
+  send_packet(event_packet(nsp_->name(), event, std::move(args)));
+}
+
+void socket::emit_volatile(std::string_view event, payload args) {
+  check_event_name(event);
+  if (!connected_) return;
+  send_packet(event_packet(nsp_->name(), event, std::move(args)), true);
+}
+
+void socket::emit_with_ack(std::string_view event, payload args, std::chrono::milliseconds timeout,
+                           ack_callback cb) {
+  check_event_name(event);
+  if (!connected_) {
+    cb(ack_error::disconnected, {});
+    return;
+  }
+  auto p = event_packet(nsp_->name(), event, std::move(args));
+  const auto id = nsp_->next_ack_id();
+  p.id = id;
+  auto entry = std::make_shared<pending_ack>();
+  entry->on_error = cb;
+  entry->on_answer = [cb](payload answer) { cb({}, std::move(answer)); };
+  entry->timer = std::make_unique<boost::asio::steady_timer>(home().executor(), timeout);
+  entry->timer->async_wait([weak = weak_from_this(), id](const boost::system::error_code& ec) {
+    if (ec) return;
+    auto self = weak.lock();
+    if (!self) return;
+    const auto it = self->acks_.find(id);
+    if (it == self->acks_.end()) return;
+    auto timed_out = std::move(it->second);
+    self->acks_.erase(it);
+    timed_out->on_error(ack_error::timeout, {});
+  });
+  acks_.emplace(id, std::move(entry));
+  send_packet(p);
+}
+
+void socket::add_pending_ack(std::uint64_t id, std::function<void(payload)> on_answer) {
+  auto entry = std::make_shared<pending_ack>();
+  entry->on_answer = std::move(on_answer);
+  acks_.emplace(id, std::move(entry));
+}
+
+void socket::send_ack(std::uint64_t id, payload args) {
+  if (!connected_) return;
+  send_packet(packet{packet_type::ack, nsp_->name(), id, boost::json::value(std::move(args.args)),
+                     std::move(args.attachments)});
+}
+
+bool socket::in_room(std::string_view room) const noexcept {
+  for (const auto& r : rooms_) {
+    if (r == room) return true;
+  }
+  return false;
+}
+
+void socket::join(std::string room) {
+  if (!connected_ || in_room(room)) return;
+  rooms_.push_back(std::move(room));
+  nsp_->room_added(*this, rooms_.back());
+}
+
+void socket::join(const std::vector<std::string>& rooms) {
+  for (const auto& r : rooms)
+    join(r);
+}
+
+void socket::leave(std::string_view room) {
+  for (auto it = rooms_.begin(); it != rooms_.end(); ++it) {
+    if (*it != room) continue;
+    nsp_->room_removed(*this, room);
+    rooms_.erase(it);
+    return;
+  }
+}
+
+broadcast_operator socket::broadcast() const {
+  broadcast_options opts;
+  opts.except.push_back(id_);
+  return broadcast_operator(*nsp_, std::move(opts));
+}
+
+broadcast_operator socket::to(std::string room) const {
+  return broadcast().to(std::move(room));
+}
+broadcast_operator socket::except(std::string room) const {
+  return broadcast().except(std::move(room));
+}
+
+void socket::on_connect_accepted() {
+  connected_ = true;
+  // Every socket is in the room named after its id (kept out of the room index: the namespace
+  // finds it through its sockets table).
+  rooms_.push_back(id_);
+  send_packet(packet{packet_type::connect,
+                     nsp_->name(),
+                     std::nullopt,
+                     boost::json::value(boost::json::object{{"sid", id_}}),
+                     {}});
+}
+
+void socket::disconnect(bool close) {
+  if (!connected_) return;
+  if (close) {
+    if (auto c = client_) c->disconnect_all();
+    return;
+  }
+  send_packet(packet{packet_type::disconnect, nsp_->name(), std::nullopt, std::nullopt, {}});
+  on_close(disconnect_reason::server_namespace_disconnect);
+}
+
+void socket::on_packet(packet& p) {
+  if (!connected_) return;
+  switch (p.type) {
+    case packet_type::event:
+    case packet_type::binary_event: {
+      auto& values = p.data->get_array();
+      std::string event;
+      if (values[0].is_string()) {
+        event = std::string(values[0].get_string());
+      } else {
+        event = serialize_js(values[0]);  // Node accepts a number as the event name
+      }
+      payload args;
+      args.args.reserve(values.size() - 1);
+      for (std::size_t i = 1; i < values.size(); ++i)
+        args.args.push_back(std::move(values[i]));
+      args.attachments = std::move(p.attachments);
+      ack_responder ack = p.id ? ack_responder(weak_from_this(), *p.id) : ack_responder();
+      dispatch(event, args, std::move(ack));
+      return;
+    }
+    case packet_type::ack:
+    case packet_type::binary_ack: {
+      if (!p.id) return;
+      const auto it = acks_.find(*p.id);
+      if (it == acks_.end()) return;
+      auto entry = std::move(it->second);
+      acks_.erase(it);
+      if (entry->timer) entry->timer->cancel();
+      payload answer;
+      if (p.data && p.data->is_array()) answer.args = std::move(p.data->get_array());
+      answer.attachments = std::move(p.attachments);
+      entry->on_answer(std::move(answer));
+      return;
+    }
+    case packet_type::disconnect:
+      on_close(disconnect_reason::client_namespace_disconnect);
+      return;
+    case packet_type::connect:
+    case packet_type::connect_error:
+      return;
+  }
+}
+
+void socket::dispatch(std::string_view event, payload& args, ack_responder ack) {
+  auto self = shared_from_this();
+  if (!any_handlers_.empty()) {
+    const auto handlers = any_handlers_;
+    for (const auto& h : handlers) {
+      h(*this, event, args, ack);
+      if (!connected_) return;
+    }
+  }
+  const auto it = handlers_.find(std::string(event));
+  if (it == handlers_.end()) return;
+  const auto handler = it->second;  // the handler may replace itself
+  handler(*this, args, std::move(ack));
+}
+
+void socket::on_close(disconnect_reason reason) {
+  if (!connected_) return;
+  auto self = shared_from_this();
+  for (const auto& h : std::vector<disconnect_handler>(disconnecting_handlers_))
+    h(*this, reason);
+  for (auto it = rooms_.begin() + 1; it < rooms_.end(); ++it)
+    nsp_->room_removed(*this, *it);
+  rooms_.clear();
+  nsp_->remove(*this);
+  if (client_) client_->remove(*this);
+  connected_ = false;
+  auto acks = std::move(acks_);
+  acks_.clear();
+  for (auto& [id, entry] : acks) {
+    if (entry->timer) entry->timer->cancel();
+    if (entry->on_error) entry->on_error(ack_error::disconnected, {});
+  }
+  const auto handlers = std::move(disconnect_handlers_);
+  for (const auto& h : handlers)
+    h(*this, reason);
+  // Handlers capture the socket at will; dropping them breaks such cycles.
+  handlers_.clear();
+  any_handlers_.clear();
+  disconnecting_handlers_.clear();
+  disconnect_handlers_.clear();
+  client_.reset();
+}
+
+socket_info socket::info() const {
+  socket_info out;
+  out.id = id_;
+  out.rooms = rooms_;
+  out.data = data;
+  boost::json::object headers;
+  for (const auto& [k, v] : handshake_->headers)
+    headers[k] = v;
+  out.handshake = boost::json::object{
+      {"headers", std::move(headers)},  {"time", ""},
+      {"address", handshake_->address}, {"xdomain", !handshake_->header("origin").empty()},
+      {"secure", handshake_->secure},   {"issued", handshake_->issued},
+      {"url", handshake_->url},         {"query", handshake_->query},
+      {"auth", handshake_->auth},
+  };
+  return out;
+}
+
+}  // namespace ignis::socketio
