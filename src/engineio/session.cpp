@@ -344,12 +344,16 @@ void session::close() {
     close_with(close_reason::forced_close);
     return;
   }
-  if (pending_poll_) {
+  if (pending_poll_ && polling_queue_.empty()) {
     answer_poll({close_message()});
     finalize(close_reason::forced_close);
     return;
   }
-  // Wait for the client's next GET to deliver what is queued and the close packet.
+  // As Node, drain what is queued first and send the close packet in a later response: clients
+  // handle the packets of one payload asynchronously, so a close packet in the same payload
+  // would overtake them (a DISCONNECT would then look like "transport close").
+  if (pending_poll_) answer_poll();
+  // Wait for the client's next GET to carry the close packet.
   state_ = state::closing;
   close_requested_ = true;
   ping_due_ = pong_deadline_ = net::clock::time_point::max();

@@ -55,8 +55,8 @@ void adapter::broadcast_local(const packet& p, const broadcast_options& opts) {
   auto* nsp = &nsp_;
   on_every_shard(nsp_.srv().runtime(), [nsp, messages, shared_opts](unsigned shard) {
     const bool droppable = shared_opts->flags.volatile_;
-    nsp->for_each_local(shard, *shared_opts,
-                        [&](socket& s) { s.send_encoded(*messages, droppable); });
+    nsp->for_each_local(
+        shard, *shared_opts, [&](socket& s) { s.send_encoded(*messages, droppable); }, true);
   });
 }
 
@@ -88,7 +88,7 @@ void adapter::broadcast_with_ack_local(const packet& p, const broadcast_options&
                      s.add_pending_ack(id, [on_ack](payload answer) { on_ack(std::move(answer)); });
                      s.send_encoded(*messages, shared_opts->flags.volatile_);
                      ++n;
-                   });
+                   }, true);
                    counts->add({n});
                  });
 }

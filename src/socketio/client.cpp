@@ -21,6 +21,7 @@ client::client(server& srv, std::shared_ptr<engineio::session> session)
     : server_(srv),
       session_(std::move(session)),
       session_home_(session_->home()),
+      engine_id_(session_->id()),
       decoder_(srv.options().parser) {}
 
 void client::start() {

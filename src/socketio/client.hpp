@@ -34,6 +34,7 @@ class client final : public std::enable_shared_from_this<client>, public net::ti
   bool is_open() const noexcept { return !closed_; }
   net::shard& home() const noexcept { return session_home_; }
   engineio::transport_kind transport() const noexcept;
+  std::string_view engine_id() const noexcept { return engine_id_; }
   std::shared_ptr<handshake_info> make_handshake(boost::json::object auth) const;
 
  private:
@@ -43,6 +44,7 @@ class client final : public std::enable_shared_from_this<client>, public net::ti
   server& server_;
   std::shared_ptr<engineio::session> session_;
   net::shard& session_home_;
+  std::string engine_id_;
   decoder decoder_;
   std::vector<std::pair<std::string, socket_ptr>> sockets_;  // by namespace name
   net::clock::time_point connect_deadline_ = net::clock::time_point::max();

@@ -105,8 +105,10 @@ void namespace_::room_removed(socket& s, std::string_view room) {
 }
 
 void namespace_::for_each_local(unsigned shard_index, const broadcast_options& opts,
-                                const std::function<void(socket&)>& fn) {
+                                const std::function<void(socket&)>& fn, bool delivery) {
   auto& st = local(shard_index);
+  // A muted socket gets only what is addressed to its own id.
+  auto muted = [&](const socket& s) { return delivery && s.broadcasts_muted(); };
   auto excluded = [&](const socket& s) {
     for (const auto& r : opts.except) {
       if (s.in_room(r)) return true;
@@ -118,20 +120,19 @@ void namespace_::for_each_local(unsigned shard_index, const broadcast_options& o
   if (opts.rooms.empty()) {
     targets.reserve(st.sockets.size());
     for (const auto& [id, s] : st.sockets) {
-      if (s->connected() && !excluded(*s)) targets.push_back(s);
+      if (s->connected() && !muted(*s) && !excluded(*s)) targets.push_back(s);
     }
   } else {
     std::unordered_set<const socket*> seen;
-    auto consider = [&](socket& s) {
-      if (!s.connected() || excluded(s)) return;
+    auto consider = [&](socket& s, bool by_id) {
+      if (!s.connected() || (!by_id && muted(s)) || excluded(s)) return;
       if (opts.rooms.size() > 1 && !seen.insert(&s).second) return;
       targets.push_back(s.shared_from_this());
     };
     for (const auto& room : opts.rooms) {
-      if (auto it = st.sockets.find(room); it != st.sockets.end()) consider(*it->second);
+      if (auto it = st.sockets.find(room); it != st.sockets.end()) consider(*it->second, true);
       if (auto it = st.rooms.find(room); it != st.rooms.end()) {
-        for (socket* member : it->second)
-          consider(*member);
+        for (socket* member : it->second) consider(*member, false);
       }
     }
   }

@@ -122,6 +122,8 @@ engineio::transport_kind socket::transport() const noexcept {
   return client_ ? client_->transport() : engineio::transport_kind::websocket;
 }
 
+std::string_view socket::engine_id() const noexcept { return client_ ? client_->engine_id() : std::string_view(); }
+
 void socket::on(std::string event, event_handler h) {
   handlers_[std::move(event)] = std::move(h);
 }
@@ -344,6 +346,7 @@ void socket::on_close(disconnect_reason reason) {
   any_handlers_.clear();
   disconnecting_handlers_.clear();
   disconnect_handlers_.clear();
+  context.reset();
   client_.reset();
 }
 

@@ -158,8 +158,9 @@ class socket final : public std::enable_shared_from_this<socket> {
   bool connected() const noexcept { return connected_; }
   /// The shard this socket lives on.
   net::shard& home() const noexcept;
-  /// The Engine.IO connection's transport.
+  /// The Engine.IO connection's transport and session id.
   engineio::transport_kind transport() const noexcept;
+  std::string_view engine_id() const noexcept;
 
   /// Application data (socket.data), reported by fetch_sockets.
   boost::json::value data;
@@ -190,6 +191,14 @@ class socket final : public std::enable_shared_from_this<socket> {
   broadcast_operator to(std::string room) const;
   broadcast_operator except(std::string room) const;
 
+  /// A muted socket receives no broadcasts and no room messages, only what is sent to its own id
+  /// (used to keep unauthenticated clients out of broadcasts).
+  void mute_broadcasts(bool muted) noexcept { broadcasts_muted_ = muted; }
+  bool broadcasts_muted() const noexcept { return broadcasts_muted_; }
+
+  /// Where a helper layer keeps its per-socket state.
+  std::shared_ptr<void> context;
+
   /// Disconnects from this namespace (DISCONNECT packet, "server namespace disconnect"), or with
   /// `close` the whole connection.
   void disconnect(bool close = false);
@@ -214,6 +223,7 @@ class socket final : public std::enable_shared_from_this<socket> {
   std::string id_;
   std::shared_ptr<const handshake_info> handshake_;
   bool connected_ = false;
+  bool broadcasts_muted_ = false;
   std::vector<std::string> rooms_;
   std::unordered_map<std::string, event_handler> handlers_;
   std::vector<any_handler> any_handlers_;
@@ -267,8 +277,10 @@ class namespace_ {
   void room_added(socket& s, const std::string& room);
   void room_removed(socket& s, std::string_view room);
   /// Calls fn for every local socket of `shard_index` matching opts (each once).
-  void for_each_local(unsigned shard_index, const broadcast_options& opts,
-                      const std::function<void(socket&)>& fn);
+  /// Calls fn for every local socket of `shard_index` matching opts (each once). With `delivery`,
+  /// sockets that muted broadcasts are left out unless addressed by their id.
+  void for_each_local(unsigned shard_index, const broadcast_options& opts, const std::function<void(socket&)>& fn,
+                      bool delivery = false);
   void copy_handlers_from(const namespace_& parent);
 
  private:

@@ -225,12 +225,6 @@ export function closeAllClients() {
   liveManagers.clear();
 }
 
-/** Make a socket unreachable for the helpers' cleanup (already closed by the test). */
-export function closeSocket(socket) {
-  socket.disconnect();
-  socket.io._close();
-}
-
 /** True for the binary types a client may receive (Buffer, ArrayBuffer, typed arrays). */
 export function isBinary(v) {
   return Buffer.isBuffer(v) || v instanceof ArrayBuffer || ArrayBuffer.isView(v);

@@ -8,11 +8,13 @@
 //   IGNIS_FIXTURE=tests/interop/lib/sio-node-fixture.mjs node --test tests/interop/socketio/
 //
 //   sio-node-fixture.mjs --mode socketio --port PORT [--threads N]
+//     [--ping-interval MS] [--ping-timeout MS]
 // (--threads is accepted and ignored.)
-import { startNodeReference } from './sio-server.mjs';
+import { parseExtraArgs, startNodeReference } from './sio-server.mjs';
 
 const args = process.argv.slice(2);
 let port = 0;
+const extra = [];
 const value = (i) => {
   if (i + 1 >= args.length) throw new Error(`missing value for ${args[i]}`);
   return args[i + 1];
@@ -25,12 +27,17 @@ for (let i = 0; i < args.length; i++) {
       break;
     case '--port': port = Number(value(i++)); break;
     case '--threads': value(i++); break;
+    case '--ping-interval':
+    case '--ping-timeout':
+      extra.push(args[i], value(i));
+      i++;
+      break;
     default:
       throw new Error(`unknown flag ${args[i]}`);
   }
 }
 
-const server = await startNodeReference({ port });
+const server = await startNodeReference({ port, ...parseExtraArgs(extra) });
 console.log(`listening on http://127.0.0.1:${server.port}`);
 let stopping = false;
 const shutdown = async () => {

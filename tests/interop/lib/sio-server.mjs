@@ -99,7 +99,36 @@ export function threadsLabel(threads) {
 export async function startSioServer({ threads = 1, extraArgs = [] } = {}) {
   return usingFixture
     ? startFixture({ threads: threads ?? 1, extraArgs })
-    : startNodeReference({ port: 0 });
+    : startNodeReference({ port: 0, ...parseExtraArgs(extraArgs) });
+}
+
+/**
+ * The extra command-line flags the fixture protocol knows (the Node reference
+ * applies them too):
+ *   --ping-interval MS   (default 300)
+ *   --ping-timeout MS    (default 200)
+ * The 200-client test relaxes the heartbeat with them: with the official
+ * suite's 300/200 ms a single event-loop stall of ~200 ms in the test process
+ * (200 clients, plus the in-process reference) is a spurious "ping timeout".
+ */
+export function parseExtraArgs(extraArgs) {
+  const out = {};
+  for (let i = 0; i < extraArgs.length; i++) {
+    const flag = extraArgs[i];
+    const value = extraArgs[i + 1];
+    const num = () => {
+      const n = Number(value);
+      if (value === undefined || !Number.isFinite(n) || n <= 0) throw new Error(`bad value for ${flag}: ${value}`);
+      i++;
+      return n;
+    };
+    switch (flag) {
+      case '--ping-interval': out.pingInterval = num(); break;
+      case '--ping-timeout': out.pingTimeout = num(); break;
+      default: throw new Error(`unknown fixture flag ${flag}`);
+    }
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------
@@ -219,7 +248,7 @@ export function attachFixtureProtocol(io) {
 // Node reference (official socket.io, in process)
 
 /** One listening instance: http.Server + socket.io Server. */
-async function listenReference(port) {
+async function listenReference(port, overrides = {}) {
   const httpServer = http.createServer();
   const sockets = new Set();
   httpServer.on('connection', (s) => {
@@ -229,6 +258,7 @@ async function listenReference(port) {
   const io = new Server(httpServer, {
     ...SIO_SERVER_OPTIONS,
     cors: { ...SIO_SERVER_OPTIONS.cors },
+    ...overrides,
   });
   attachFixtureProtocol(io);
   await new Promise((resolve, reject) => {
@@ -252,9 +282,12 @@ async function listenReference(port) {
   };
 }
 
-/** Start the Node reference on `port` (0: any); exported for sio-node-fixture.mjs. */
-export async function startNodeReference({ port = 0 } = {}) {
-  let current = await listenReference(port);
+/**
+ * Start the Node reference on `port` (0: any), with optional pingInterval /
+ * pingTimeout overrides; exported for sio-node-fixture.mjs.
+ */
+export async function startNodeReference({ port = 0, ...overrides } = {}) {
+  let current = await listenReference(port, overrides);
   const fixedPort = current.port;
   let stopped = false;
   return {
@@ -268,7 +301,7 @@ export async function startNodeReference({ port = 0 } = {}) {
     async restart() {
       if (stopped) throw new Error('restart() after stop()');
       await current.close();
-      current = await listenReference(fixedPort);
+      current = await listenReference(fixedPort, overrides);
     },
     async stop() {
       if (stopped) return;
