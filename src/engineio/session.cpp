@@ -177,12 +177,13 @@ void session::on_poll(std::shared_ptr<net::http_exchange> ex) {
   }
   pending_poll_ = std::move(ex);
   if (close_requested_) {
-    // Node appends the close packet to what is queued, or to a noop when nothing is.
-    if (polling_queue_.empty()) {
-      answer_poll({noop_message(), close_message()});
-    } else {
-      answer_poll({close_message()});
+    // As Node: what is queued leaves alone (the close waits for the drain), and the close packet
+    // goes in the next response, behind a noop.
+    if (!polling_queue_.empty()) {
+      answer_poll();
+      return;
     }
+    answer_poll({noop_message(), close_message()});
     finalize(close_reason::forced_close);
     return;
   }
@@ -221,25 +222,33 @@ void session::on_post(std::shared_ptr<net::http_exchange> ex) {
   auto packets = decode_payload(req.body());
   auto res = ok_response(req);
   server_.add_cors_headers(req, res);
-  ex->respond(std::move(res));
   if (!packets) {
+    ex->respond(std::move(res));
     close_with(close_reason::parse_error);
     return;
   }
-  for (const auto& p : *packets) {
-    if (state_ != state::open) break;
-    if (p.type == packet_type::close) {
-      // Client close over polling: a held GET gets a noop and the session is forgotten.
-      if (pending_poll_) {
-        answer_poll({noop_message()});
-      } else {
-        server_.remember_client_close(*this);
+  // Handled once the "ok" has been written (Node writes it before it dispatches the packets, on
+  // the next tick): a client considers its output drained only when the "ok" arrives, so what the
+  // packets cause (answers, a close) must not overtake it on the wire.
+  auto handle = [self = shared_from_this(), packets = std::move(*packets)] {
+    for (const auto& p : packets) {
+      if (self->state_ != state::open) break;
+      if (p.type == packet_type::close) {
+        // Client close over polling: a held GET gets a noop and the session is forgotten.
+        if (self->pending_poll_) {
+          self->answer_poll({noop_message()});
+        } else {
+          self->server_.remember_client_close(*self);
+        }
+        self->close_with(close_reason::transport_close);
+        break;
       }
-      close_with(close_reason::transport_close);
-      break;
+      self->on_packet(p);
     }
-    on_packet(p);
-  }
+  };
+  ex->respond(std::move(res), [handle = std::move(handle), executor = home_.executor()]() mutable {
+    boost::asio::post(executor, std::move(handle));
+  });
 }
 
 void session::on_packet(const packet& p) {

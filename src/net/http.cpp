@@ -27,6 +27,11 @@ constexpr auto nothrow_awaitable = asio::as_tuple(use_awaitable);
 http_exchange::http_exchange(http_request req, tcp::endpoint remote, shard& home)
     : request_(std::move(req)), remote_(std::move(remote)), home_(home) {}
 
+void http_exchange::respond(http_response res, std::function<void()> then) {
+  after_write = std::move(then);
+  respond(std::move(res));
+}
+
 void http_exchange::respond(http_response res) {
   bool expected = false;
   if (!responded_.compare_exchange_strong(expected, true, std::memory_order_acq_rel)) return;
@@ -192,6 +197,7 @@ awaitable<void> run_connection(shard& home, tcp::socket socket, services_ptr ser
     auto res = std::move(*state->response);
     const bool keep_alive = res.keep_alive();
     auto [wec, wn] = co_await http::async_write(stream, res, nothrow_awaitable);
+    if (auto then = std::move(ex->after_write)) then();
     if (wec || !keep_alive) {
       stream.socket().shutdown(tcp::socket::shutdown_send, ec);
       co_return;

@@ -81,16 +81,19 @@ void adapter::broadcast_with_ack_local(const packet& p, const broadcast_options&
     on_client_count(total);
   };
   auto* nsp = &nsp_;
-  on_every_shard(nsp_.srv().runtime(),
-                 [nsp, messages, shared_opts, id, counts, on_ack](unsigned shard) {
-                   std::size_t n = 0;
-                   nsp->for_each_local(shard, *shared_opts, [&](socket& s) {
-                     s.add_pending_ack(id, [on_ack](payload answer) { on_ack(std::move(answer)); });
-                     s.send_encoded(*messages, shared_opts->flags.volatile_);
-                     ++n;
-                   }, true);
-                   counts->add({n});
-                 });
+  on_every_shard(
+      nsp_.srv().runtime(), [nsp, messages, shared_opts, id, counts, on_ack](unsigned shard) {
+        std::size_t n = 0;
+        nsp->for_each_local(
+            shard, *shared_opts,
+            [&](socket& s) {
+              s.add_pending_ack(id, [on_ack](payload answer) { on_ack(std::move(answer)); });
+              s.send_encoded(*messages, shared_opts->flags.volatile_);
+              ++n;
+            },
+            true);
+        counts->add({n});
+      });
 }
 
 void adapter::add_sockets(const broadcast_options& opts, std::vector<std::string> rooms) {

@@ -132,7 +132,8 @@ void namespace_::for_each_local(unsigned shard_index, const broadcast_options& o
     for (const auto& room : opts.rooms) {
       if (auto it = st.sockets.find(room); it != st.sockets.end()) consider(*it->second, true);
       if (auto it = st.rooms.find(room); it != st.rooms.end()) {
-        for (socket* member : it->second) consider(*member, false);
+        for (socket* member : it->second)
+          consider(*member, false);
       }
     }
   }

@@ -122,7 +122,9 @@ engineio::transport_kind socket::transport() const noexcept {
   return client_ ? client_->transport() : engineio::transport_kind::websocket;
 }
 
-std::string_view socket::engine_id() const noexcept { return client_ ? client_->engine_id() : std::string_view(); }
+std::string_view socket::engine_id() const noexcept {
+  return client_ ? client_->engine_id() : std::string_view();
+}
 
 void socket::on(std::string event, event_handler h) {
   handlers_[std::move(event)] = std::move(h);

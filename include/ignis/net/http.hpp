@@ -43,6 +43,9 @@ class http_exchange : public std::enable_shared_from_this<http_exchange> {
 
   /// Sends the response; callable from any thread, only the first call counts.
   void respond(http_response res);
+  /// As respond(), and runs `after_write` (on the connection's shard) once the response has been
+  /// written, or failed to be: for effects that must not overtake the response on the wire.
+  void respond(http_response res, std::function<void()> after_write);
   /// Set by the service while it handles the request (on the home shard): called on the home
   /// shard if the client disconnects before the response was sent.
   void on_abort(std::function<void()> fn) { on_abort_ = std::move(fn); }
@@ -64,6 +67,10 @@ class http_exchange : public std::enable_shared_from_this<http_exchange> {
   std::function<void()> on_abort_;
   std::atomic<bool> responded_{false};
   std::function<void(http_response)> deliver_;  // set by the connection
+
+ public:
+  /// Set by respond(res, after_write); run by whatever writes the response.
+  std::function<void()> after_write;
 };
 
 class http_service {
