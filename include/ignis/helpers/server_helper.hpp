@@ -1,0 +1,161 @@
+#pragma once
+
+// The Ignis server helper (upstream SocketIOServerHelper): every connection is accepted at the
+// Socket.IO handshake, then must authenticate (client event "authenticate") within a timeout;
+// authenticated clients join default rooms, may join/leave rooms a validator allows, get
+// application "ping" events, and receive what send() delivers. Contract: ignis-behaviour.md.
+#include <ignis/net/http.hpp>
+#include <ignis/net/runtime.hpp>
+#include <ignis/socketio/server.hpp>
+
+#include <boost/json/value.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ignis::helpers {
+
+using namespace std::chrono_literals;
+
+// Upstream's constants (SocketIOConstants), with their exact values.
+inline constexpr std::string_view event_ping = "ping";
+inline constexpr std::string_view event_join = "join";
+inline constexpr std::string_view event_leave = "leave";
+inline constexpr std::string_view event_authenticate = "authenticate";
+inline constexpr std::string_view event_authenticated = "authenticated";
+inline constexpr std::string_view event_unauthenticated = "unauthenticated";
+inline constexpr std::string_view room_default = "io-default";
+inline constexpr std::string_view room_notification = "io-notification";
+inline constexpr std::string_view message_invalid_token =
+    "Invalid token to authenticate! Please login again!";
+inline constexpr std::string_view message_auth_failed =
+    "Failed to authenticate connection! Please login again!";
+
+enum class client_state : std::uint8_t { unauthorized, authenticating, authenticated };
+std::string_view to_string(client_state s) noexcept;
+
+/// The answer of an authenticate function.
+struct auth_result {
+  enum class kind : std::uint8_t {
+    accepted,  ///< authenticated
+    rejected,  ///< "Invalid token to authenticate!" (bad credentials)
+    failed,    ///< "Failed to authenticate connection!" (an error on the way)
+  };
+  kind outcome = kind::rejected;
+  /// Room patterns this client may join (e.g. from a JWT claim); when set, they replace the
+  /// helper-wide room rules for this client.
+  std::optional<std::vector<std::string>> room_patterns;
+
+  static auth_result accept() { return {kind::accepted, std::nullopt}; }
+  static auth_result reject() { return {kind::rejected, std::nullopt}; }
+  static auth_result fail() { return {kind::failed, std::nullopt}; }
+};
+
+/// Called on the socket's shard with the handshake (headers, query, auth, …). Answer through
+/// `done`, at once or later, from any thread. An exception thrown here counts as failed.
+using authenticate_fn =
+    std::function<void(const socketio::handshake_info&, std::function<void(auth_result)> done)>;
+/// Which of `requested` the client may join: answer through `done` (from any thread).
+using validate_room_fn = std::function<void(
+    socketio::socket&, const std::optional<std::vector<std::string>>& patterns,
+    std::vector<std::string> requested, std::function<void(std::vector<std::string>)> done)>;
+/// Runs after a successful authentication (on the socket's shard); exceptions are logged only.
+using client_connected_fn = std::function<void(const socketio::socket_ptr&)>;
+
+struct server_helper_options {
+  std::string identifier = "SocketIOServerHelper";
+  socketio::server_options server;
+  authenticate_fn authenticate;          ///< required
+  validate_room_fn validate_room;        ///< absent: every join is rejected (upstream)
+  client_connected_fn client_connected;  ///< optional
+  std::vector<std::string> default_rooms = {std::string(room_default),
+                                            std::string(room_notification)};
+  std::chrono::milliseconds authenticate_timeout = 10'000ms;
+  std::chrono::milliseconds ping_interval = 30'000ms;
+  bool broadcast_to_unauthenticated = false;
+  /// Logs a line (level, message); default: nothing.
+  std::function<void(std::string_view level, std::string_view message)> log;
+};
+
+struct send_options {
+  std::string destination;  ///< socket id or room; empty: everyone
+  std::string topic;
+  boost::json::value data;
+  bool do_log = false;
+};
+
+struct client_summary {
+  std::string id;
+  client_state state = client_state::unauthorized;
+};
+
+class server_helper {
+ public:
+  /// Throws std::invalid_argument for a missing authenticate function.
+  server_helper(net::runtime& rt, server_helper_options options);
+  ~server_helper();
+  server_helper(const server_helper&) = delete;
+  server_helper& operator=(const server_helper&) = delete;
+
+  /// Creates the Socket.IO server and installs the handlers (once).
+  void configure();
+  /// Delivers `topic(data)` to a socket id, a room, or everyone (authenticated clients only,
+  /// unless broadcast_to_unauthenticated). Throws std::invalid_argument for an empty or reserved
+  /// topic.
+  void send(const send_options& opts);
+  /// Registers a listener on the default namespace's connections ("connection"). Throws with
+  /// upstream's messages for an empty topic/handler or before configure().
+  void on(std::string_view topic, socketio::connection_handler handler);
+
+  /// Counts kept up to date on every shard.
+  std::size_t client_count() const noexcept { return clients_.load(std::memory_order_relaxed); }
+  std::size_t authenticated_count() const noexcept {
+    return authenticated_.load(std::memory_order_relaxed);
+  }
+  /// Every client (authenticated or not), gathered from all shards; `done` runs on any thread.
+  void get_clients(std::function<void(std::vector<client_summary>)> done) const;
+
+  /// Disconnects every client and closes every connection.
+  void shutdown();
+
+  socketio::server& io();
+  /// The HTTP endpoint (mount on an http_listener, or feed from an application's own server).
+  std::shared_ptr<net::http_service> http_service();
+  const server_helper_options& options() const noexcept { return options_; }
+
+  struct client_record;
+
+ private:
+  void on_connection(const socketio::socket_ptr& s);
+  void on_authenticate(socketio::socket& s);
+  void finish_authentication(const socketio::socket_ptr& s, auth_result result);
+  void authenticated(const socketio::socket_ptr& s, const std::shared_ptr<client_record>& rec);
+  void on_join(socketio::socket& s, socketio::payload& args, socketio::ack_responder ack);
+  void on_leave(socketio::socket& s, socketio::payload& args, socketio::ack_responder ack);
+  void validate_and_join(socketio::socket& s, std::vector<std::string> requested,
+                         socketio::ack_responder ack);
+  /// Which of `names` are ids of sockets connected to this server (all shards); `done` on any
+  /// thread.
+  void live_sockets(std::vector<std::string> names,
+                    std::function<void(std::vector<std::string>)> done);
+  void log(std::string_view level, std::string_view message) const;
+
+  net::runtime& runtime_;
+  server_helper_options options_;
+  std::unique_ptr<socketio::server> io_;
+  std::atomic<std::size_t> clients_{0};
+  std::atomic<std::size_t> authenticated_{0};
+};
+
+/// Room names the helper accepts in join/leave requests: non-empty, at most 256 bytes.
+bool is_acceptable_room_name(std::string_view room) noexcept;
+/// Glob match with '*' (any run, also empty) and '?' (one character), whole name, case-sensitive.
+bool glob_match(std::string_view pattern, std::string_view name) noexcept;
+
+}  // namespace ignis::helpers

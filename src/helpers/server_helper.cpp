@@ -1,0 +1,444 @@
+#include <ignis/common/iso_time.hpp>
+#include <ignis/helpers/server_helper.hpp>
+
+#include <boost/asio/post.hpp>
+
+#include <mutex>
+#include <stdexcept>
+
+namespace ignis::helpers {
+namespace json = boost::json;
+
+std::string_view to_string(client_state s) noexcept {
+  switch (s) {
+    case client_state::unauthorized:
+      return "unauthorized";
+    case client_state::authenticating:
+      return "authenticating";
+    case client_state::authenticated:
+      return "authenticated";
+  }
+  return "unauthorized";
+}
+
+bool is_acceptable_room_name(std::string_view room) noexcept {
+  return !room.empty() && room.size() <= 256;
+}
+
+bool glob_match(std::string_view pattern, std::string_view name) noexcept {
+  // Iterative match with one backtrack point for the last '*': linear for typical patterns.
+  std::size_t p = 0, n = 0, star = std::string_view::npos, mark = 0;
+  while (n < name.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == name[n])) {
+      ++p;
+      ++n;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = n;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      n = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*')
+    ++p;
+  return p == pattern.size();
+}
+
+namespace {
+
+// Node's socket ids: 20 characters of [A-Za-z0-9_-]. Joining the room of another live socket
+// would let a client read that client's direct messages, so such names are checked.
+bool looks_like_socket_id(std::string_view room) noexcept {
+  if (room.size() != 20) return false;
+  for (const char c : room) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// The rooms of a join/leave request: {rooms:[...]} with at most 100 entries; entries that are not
+// acceptable names are dropped. nullopt: the request is ignored whole.
+std::optional<std::vector<std::string>> requested_rooms(const socketio::payload& args) {
+  if (args.args.empty() || !args.args[0].is_object()) return std::nullopt;
+  const auto* rooms = args.args[0].get_object().if_contains("rooms");
+  if (!rooms || !rooms->is_array() || rooms->get_array().size() > 100) return std::nullopt;
+  std::vector<std::string> out;
+  for (const auto& r : rooms->get_array()) {
+    if (!r.is_string() || !is_acceptable_room_name(r.get_string())) continue;
+    std::string name(r.get_string());
+    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(std::move(name));
+  }
+  return out;
+}
+
+socketio::payload rooms_answer(const std::vector<std::string>& rooms) {
+  json::array list;
+  for (const auto& r : rooms)
+    list.emplace_back(r);
+  return socketio::make_args(json::object{{"rooms", std::move(list)}});
+}
+
+}  // namespace
+
+/// Per-socket state, kept in socket::context; its deadlines live on the shard's timer heap.
+struct server_helper::client_record final : net::timer_client,
+                                            std::enable_shared_from_this<client_record> {
+  server_helper* helper = nullptr;
+  std::weak_ptr<socketio::socket> target;
+  net::shard* home = nullptr;
+  client_state state = client_state::unauthorized;
+  std::optional<std::vector<std::string>> room_patterns;
+  net::clock::time_point auth_deadline = net::clock::time_point::max();
+  net::clock::time_point next_ping = net::clock::time_point::max();
+
+  void arm(net::clock::time_point when) { home->timers().schedule(when, weak_from_this()); }
+
+  void on_timer(net::clock::time_point now) override {
+    auto s = target.lock();
+    if (!s || !s->connected()) return;
+    if (now >= auth_deadline) {
+      auth_deadline = net::clock::time_point::max();
+      if (state == client_state::authenticated) return;
+      if (state == client_state::authenticating) {
+        // authenticateFn never answered: a failure, told to the client before the disconnect.
+        state = client_state::unauthorized;
+        s->emit(event_unauthenticated,
+                socketio::make_args(
+                    json::object{{"message", message_auth_failed}, {"time", iso_time()}}));
+      }
+      s->disconnect();
+      return;
+    }
+    if (now >= next_ping && state == client_state::authenticated) {
+      s->emit(event_ping, socketio::make_args(json::object{{"time", iso_time()}}));
+      next_ping = now + helper->options_.ping_interval;
+      arm(next_ping);
+    }
+  }
+};
+
+server_helper::server_helper(net::runtime& rt, server_helper_options options)
+    : runtime_(rt), options_(std::move(options)) {
+  if (!options_.authenticate)
+    throw std::invalid_argument("[SocketIOServerHelper] Invalid authenticate function!");
+}
+
+server_helper::~server_helper() = default;
+
+void server_helper::log(std::string_view level, std::string_view message) const {
+  if (options_.log) options_.log(level, message);
+}
+
+socketio::server& server_helper::io() {
+  if (!io_) throw std::logic_error("[SocketIOServerHelper] IOServer is not initialized yet!");
+  return *io_;
+}
+
+std::shared_ptr<net::http_service> server_helper::http_service() {
+  return io().engine();
+}
+
+void server_helper::configure() {
+  if (io_) return;
+  io_ = std::make_unique<socketio::server>(runtime_, options_.server);
+  io_->of("/").on_connection([this](const socketio::socket_ptr& s) { on_connection(s); });
+}
+
+void server_helper::on(std::string_view topic, socketio::connection_handler handler) {
+  if (topic.empty()) throw std::invalid_argument("[on] Invalid topic to start binding handler");
+  if (!handler)
+    throw std::invalid_argument("[on] Invalid event handler | topic: " + std::string(topic));
+  if (!io_) throw std::logic_error("[on] IOServer is not initialized yet!");
+  if (topic == "connection" || topic == "connect") io_->of("/").on_connection(std::move(handler));
+}
+
+void server_helper::on_connection(const socketio::socket_ptr& s) {
+  auto rec = std::make_shared<client_record>();
+  rec->helper = this;
+  rec->target = s;
+  rec->home = &s->home();
+  s->context = rec;
+  if (!options_.broadcast_to_unauthenticated) s->mute_broadcasts(true);
+  clients_.fetch_add(1, std::memory_order_relaxed);
+  rec->auth_deadline = net::clock::now() + options_.authenticate_timeout;
+  rec->arm(rec->auth_deadline);
+
+  s->on_disconnect([this](socketio::socket& self, socketio::disconnect_reason) {
+    auto r = std::static_pointer_cast<client_record>(self.context);
+    clients_.fetch_sub(1, std::memory_order_relaxed);
+    if (r && r->state == client_state::authenticated)
+      authenticated_.fetch_sub(1, std::memory_order_relaxed);
+    if (r) r->state = client_state::unauthorized;
+  });
+  s->on(std::string(event_authenticate),
+        [this](socketio::socket& self, socketio::payload&, socketio::ack_responder) {
+          on_authenticate(self);  // payload and ack are ignored, as upstream
+        });
+  s->on(std::string(event_join),
+        [this](socketio::socket& self, socketio::payload& args, socketio::ack_responder ack) {
+          on_join(self, args, std::move(ack));
+        });
+  s->on(std::string(event_leave),
+        [this](socketio::socket& self, socketio::payload& args, socketio::ack_responder ack) {
+          on_leave(self, args, std::move(ack));
+        });
+}
+
+void server_helper::on_authenticate(socketio::socket& s) {
+  auto rec = std::static_pointer_cast<client_record>(s.context);
+  if (!rec || rec->state != client_state::unauthorized) return;  // in progress or done: ignored
+  rec->state = client_state::authenticating;
+  auto self_socket = s.shared_from_this();
+  auto answered = std::make_shared<std::atomic<bool>>(false);
+  auto done = [this, weak = std::weak_ptr<socketio::socket>(self_socket),
+               answered](auth_result result) {
+    if (answered->exchange(true)) return;
+    auto target = weak.lock();
+    if (!target) return;
+    auto finish = [this, target, result = std::move(result)]() mutable {
+      finish_authentication(target, std::move(result));
+    };
+    if (target->home().is_current()) {
+      finish();
+    } else {
+      boost::asio::post(target->home().executor(), std::move(finish));
+    }
+  };
+  try {
+    options_.authenticate(s.handshake(), done);
+  } catch (const std::exception& e) {
+    log("error", std::string("Failed to authenticate | id: ") + std::string(s.id()) +
+                     " | error: " + e.what());
+    done(auth_result::fail());
+  } catch (...) {
+    done(auth_result::fail());
+  }
+}
+
+void server_helper::finish_authentication(const socketio::socket_ptr& s, auth_result result) {
+  auto rec = std::static_pointer_cast<client_record>(s->context);
+  if (!s->connected() || !rec || rec->state != client_state::authenticating) return;
+  if (result.outcome == auth_result::kind::accepted) {
+    rec->room_patterns = std::move(result.room_patterns);
+    authenticated(s, rec);
+    return;
+  }
+  rec->state = client_state::unauthorized;
+  const auto message =
+      result.outcome == auth_result::kind::rejected ? message_invalid_token : message_auth_failed;
+  // Delivered on the socket, then the disconnect: the client learns why.
+  s->emit(event_unauthenticated,
+          socketio::make_args(json::object{{"message", message}, {"time", iso_time()}}));
+  s->disconnect();
+}
+
+void server_helper::authenticated(const socketio::socket_ptr& s,
+                                  const std::shared_ptr<client_record>& rec) {
+  rec->state = client_state::authenticated;
+  rec->auth_deadline = net::clock::time_point::max();
+  authenticated_.fetch_add(1, std::memory_order_relaxed);
+  s->emit(event_ping, socketio::make_args(json::object{{"time", iso_time()}}));
+  s->join(options_.default_rooms);
+  s->mute_broadcasts(false);
+  rec->next_ping = net::clock::now() + options_.ping_interval;
+  rec->arm(rec->next_ping);
+  s->emit(event_authenticated,
+          socketio::make_args(json::object{{"id", s->id()}, {"time", iso_time()}}));
+  if (!options_.client_connected) return;
+  try {
+    options_.client_connected(s);
+  } catch (const std::exception& e) {
+    log("error", std::string("clientConnectedFn failed | id: ") + std::string(s->id()) +
+                     " | error: " + e.what());
+  } catch (...) {
+    log("error", "clientConnectedFn failed | id: " + std::string(s->id()));
+  }
+}
+
+void server_helper::on_join(socketio::socket& s, socketio::payload& args,
+                            socketio::ack_responder ack) {
+  auto rec = std::static_pointer_cast<client_record>(s.context);
+  if (!rec || rec->state != client_state::authenticated) return;  // before authentication: nothing
+  auto requested = requested_rooms(args);
+  if (!requested) {
+    if (ack) ack(rooms_answer({}));
+    return;
+  }
+  std::erase_if(*requested, [&](const std::string& r) { return r == s.id(); });
+  std::vector<std::string> id_like;
+  for (const auto& r : *requested) {
+    if (looks_like_socket_id(r)) id_like.push_back(r);
+  }
+  if (!id_like.empty()) {
+    // Names of live sockets are refused; finding them means asking every shard.
+    auto target = s.shared_from_this();
+    live_sockets(std::move(id_like), [this, target, requested = std::move(*requested),
+                                      ack](std::vector<std::string> live) mutable {
+      std::erase_if(requested, [&](const std::string& r) {
+        return std::find(live.begin(), live.end(), r) != live.end();
+      });
+      auto resume = [this, target, requested = std::move(requested), ack]() mutable {
+        if (target->connected()) validate_and_join(*target, std::move(requested), ack);
+      };
+      boost::asio::post(target->home().executor(), std::move(resume));
+    });
+    return;
+  }
+  validate_and_join(s, std::move(*requested), std::move(ack));
+}
+
+void server_helper::live_sockets(std::vector<std::string> names,
+                                 std::function<void(std::vector<std::string>)> done) {
+  struct gather {
+    std::mutex mutex;
+    std::size_t remaining;
+    std::vector<std::string> live;
+    std::function<void(std::vector<std::string>)> done;
+  };
+  auto g = std::make_shared<gather>();
+  g->remaining = runtime_.size();
+  g->done = std::move(done);
+  auto shared_names = std::make_shared<const std::vector<std::string>>(std::move(names));
+  auto* nsp = &io_->of("/");
+  for (std::size_t i = 0; i < runtime_.size(); ++i) {
+    boost::asio::post(runtime_.at(i).executor(), [g, nsp, i, shared_names] {
+      std::vector<std::string> found;
+      const auto& sockets = nsp->local(static_cast<unsigned>(i)).sockets;
+      for (const auto& n : *shared_names) {
+        if (sockets.find(n) != sockets.end()) found.push_back(n);
+      }
+      std::unique_lock lock(g->mutex);
+      for (auto& f : found)
+        g->live.push_back(std::move(f));
+      if (--g->remaining != 0) return;
+      auto live = std::move(g->live);
+      lock.unlock();
+      g->done(std::move(live));
+    });
+  }
+}
+
+void server_helper::validate_and_join(socketio::socket& s, std::vector<std::string> requested,
+                                      socketio::ack_responder ack) {
+  auto rec = std::static_pointer_cast<client_record>(s.context);
+  if (!rec) return;
+  if (!options_.validate_room || requested.empty()) {
+    if (!options_.validate_room)
+      log("warn",
+          "Join rejected | id: " + std::string(s.id()) + " | reason: no validateRoomFn configured");
+    if (ack) ack(rooms_answer({}));
+    return;
+  }
+  auto target = s.shared_from_this();
+  auto wanted = requested;
+  auto done = [target, wanted = std::move(wanted), ack](std::vector<std::string> allowed) {
+    auto apply = [target, wanted, allowed = std::move(allowed), ack] {
+      std::vector<std::string> joined;
+      for (const auto& r : wanted) {
+        if (std::find(allowed.begin(), allowed.end(), r) == allowed.end())
+          continue;  // the intersection
+        target->join(r);
+        joined.push_back(r);
+      }
+      if (ack) ack(rooms_answer(joined));
+    };
+    if (target->home().is_current()) {
+      apply();
+    } else {
+      boost::asio::post(target->home().executor(), std::move(apply));
+    }
+  };
+  try {
+    options_.validate_room(s, rec->room_patterns, std::move(requested), std::move(done));
+  } catch (...) {
+    log("error", "validateRoomFn failed | id: " + std::string(s.id()));
+    if (ack) ack(rooms_answer({}));
+  }
+}
+
+void server_helper::on_leave(socketio::socket& s, socketio::payload& args,
+                             socketio::ack_responder ack) {
+  auto rec = std::static_pointer_cast<client_record>(s.context);
+  if (!rec || rec->state != client_state::authenticated) return;
+  auto requested = requested_rooms(args);
+  std::vector<std::string> left;
+  if (requested) {
+    for (const auto& r : *requested) {
+      if (r == s.id() || !s.in_room(r))
+        continue;  // the socket-id room stays (send to id must work)
+      s.leave(r);
+      left.push_back(r);
+    }
+  }
+  if (ack) ack(rooms_answer(left));
+}
+
+void server_helper::send(const send_options& opts) {
+  if (opts.topic.empty()) throw std::invalid_argument("Topic is required");
+  if (socketio::is_reserved_event(opts.topic)) {
+    throw std::invalid_argument("\"" + opts.topic + "\" is a reserved event name");
+  }
+  if (opts.do_log) {
+    log("info", "Message emitted | destination: " +
+                    (opts.destination.empty() ? std::string("all") : opts.destination) +
+                    " | topic: " + opts.topic + " | data: " + socketio::serialize_js(opts.data));
+  }
+  auto& nsp = io().of("/");
+  auto args = socketio::make_args(opts.data);
+  if (opts.destination.empty()) {
+    nsp.emit(opts.topic, std::move(args));
+  } else {
+    nsp.to(opts.destination).emit(opts.topic, std::move(args));
+  }
+}
+
+void server_helper::get_clients(std::function<void(std::vector<client_summary>)> done) const {
+  struct gather {
+    std::mutex mutex;
+    std::size_t remaining;
+    std::vector<client_summary> all;
+    std::function<void(std::vector<client_summary>)> done;
+  };
+  auto g = std::make_shared<gather>();
+  g->remaining = runtime_.size();
+  g->done = std::move(done);
+  auto* nsp = &io_->of("/");
+  for (std::size_t i = 0; i < runtime_.size(); ++i) {
+    boost::asio::post(runtime_.at(i).executor(), [g, nsp, i] {
+      std::vector<client_summary> found;
+      for (const auto& [id, s] : nsp->local(static_cast<unsigned>(i)).sockets) {
+        auto rec = std::static_pointer_cast<client_record>(s->context);
+        found.push_back({id, rec ? rec->state : client_state::unauthorized});
+      }
+      std::unique_lock lock(g->mutex);
+      for (auto& f : found)
+        g->all.push_back(std::move(f));
+      if (--g->remaining != 0) return;
+      auto all = std::move(g->all);
+      lock.unlock();
+      g->done(std::move(all));
+    });
+  }
+}
+
+void server_helper::shutdown() {
+  if (!io_) return;
+  auto* nsp = &io_->of("/");
+  for (std::size_t i = 0; i < runtime_.size(); ++i) {
+    boost::asio::post(runtime_.at(i).executor(), [nsp, i] {
+      std::vector<socketio::socket_ptr> all;
+      for (const auto& [id, s] : nsp->local(static_cast<unsigned>(i)).sockets)
+        all.push_back(s);
+      for (auto& s : all)
+        s->disconnect();  // "io server disconnect" for every client
+    });
+  }
+  io_->engine()->close_all();
+}
+
+}  // namespace ignis::helpers

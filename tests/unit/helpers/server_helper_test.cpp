@@ -1,0 +1,96 @@
+#include <ignis/helpers/server_helper.hpp>
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+namespace {
+
+using namespace ignis;
+
+helpers::server_helper_options valid_options() {
+  helpers::server_helper_options o;
+  o.authenticate = [](const socketio::handshake_info&,
+                      std::function<void(helpers::auth_result)> done) {
+    done(helpers::auth_result::accept());
+  };
+  return o;
+}
+
+template <class E, class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.what();
+  }
+  return "(no exception)";
+}
+
+TEST(ServerHelper, RequiresAnAuthenticateFunction) {
+  net::runtime rt(1);
+  helpers::server_helper_options o;
+  EXPECT_EQ(error_of<std::invalid_argument>([&] { helpers::server_helper h(rt, o); }),
+            "[SocketIOServerHelper] Invalid authenticate function!");
+}
+
+TEST(ServerHelper, OnValidatesLikeUpstream) {
+  net::runtime rt(1);
+  helpers::server_helper h(rt, valid_options());
+  const auto handler = [](const socketio::socket_ptr&) {};
+  EXPECT_EQ(error_of<std::logic_error>([&] { h.on("connection", handler); }),
+            "[on] IOServer is not initialized yet!");
+  h.configure();
+  EXPECT_EQ(error_of<std::invalid_argument>([&] { h.on("", handler); }),
+            "[on] Invalid topic to start binding handler");
+  EXPECT_EQ(error_of<std::invalid_argument>([&] { h.on("connection", {}); }),
+            "[on] Invalid event handler | topic: connection");
+  EXPECT_NO_THROW(h.on("connection", handler));
+}
+
+helpers::send_options topic(std::string t, boost::json::value data = nullptr) {
+  helpers::send_options o;
+  o.topic = std::move(t);
+  o.data = std::move(data);
+  return o;
+}
+
+TEST(ServerHelper, SendRefusesEmptyAndReservedTopics) {
+  net::runtime rt(1);
+  helpers::server_helper h(rt, valid_options());
+  h.configure();
+  EXPECT_EQ(error_of<std::invalid_argument>([&] { h.send(topic("")); }), "Topic is required");
+  for (const char* reserved : {"connect", "connect_error", "disconnect", "disconnecting",
+                               "newListener", "removeListener"}) {
+    EXPECT_EQ(error_of<std::invalid_argument>([&] { h.send(topic(reserved)); }),
+              "\"" + std::string(reserved) + "\" is a reserved event name");
+  }
+  EXPECT_NO_THROW(h.send(topic("ping")));  // not reserved; null data is sent
+}
+
+TEST(ServerHelper, IoBeforeConfigureIsAnError) {
+  net::runtime rt(1);
+  helpers::server_helper h(rt, valid_options());
+  EXPECT_THROW(h.io(), std::logic_error);
+}
+
+TEST(ServerHelper, GlobMatching) {
+  using helpers::glob_match;
+  EXPECT_TRUE(glob_match("public-*", "public-"));
+  EXPECT_TRUE(glob_match("public-*", "public-news"));
+  EXPECT_FALSE(glob_match("public-*", "private-news"));
+  EXPECT_TRUE(glob_match("team-?", "team-a"));
+  EXPECT_FALSE(glob_match("team-?", "team-ab"));
+  EXPECT_FALSE(glob_match("a.b", "axb"));
+  EXPECT_TRUE(glob_match("*", ""));
+  EXPECT_TRUE(glob_match("a*b*c", "aXbYbZc"));
+  EXPECT_FALSE(glob_match("Team-*", "team-a"));
+}
+
+TEST(ServerHelper, RoomNameLimits) {
+  EXPECT_FALSE(helpers::is_acceptable_room_name(""));
+  EXPECT_TRUE(helpers::is_acceptable_room_name(std::string(256, 'r')));
+  EXPECT_FALSE(helpers::is_acceptable_room_name(std::string(257, 'r')));
+}
+
+}  // namespace
