@@ -279,8 +279,8 @@ class namespace_ {
   /// Calls fn for every local socket of `shard_index` matching opts (each once).
   /// Calls fn for every local socket of `shard_index` matching opts (each once). With `delivery`,
   /// sockets that muted broadcasts are left out unless addressed by their id.
-  void for_each_local(unsigned shard_index, const broadcast_options& opts, const std::function<void(socket&)>& fn,
-                      bool delivery = false);
+  void for_each_local(unsigned shard_index, const broadcast_options& opts,
+                      const std::function<void(socket&)>& fn, bool delivery = false);
   void copy_handlers_from(const namespace_& parent);
 
  private:
