@@ -13,6 +13,8 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <malloc.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -312,7 +314,19 @@ int run(int argc, char** argv, bool test_knobs) {
 
   boost::asio::io_context signals_ctx;
   boost::asio::signal_set signals(signals_ctx, SIGINT, SIGTERM);
-  signals.async_wait([](const boost::system::error_code&, int) {});
+  signals.async_wait([&](const boost::system::error_code&, int) { signals_ctx.stop(); });
+  // glibc keeps freed memory in its arenas; after a wave of connections closes, hand it back so
+  // the resident size follows the load down.
+  boost::asio::steady_timer trim(signals_ctx);
+  std::function<void()> schedule_trim = [&] {
+    trim.expires_after(std::chrono::seconds(10));
+    trim.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      ::malloc_trim(0);
+      schedule_trim();
+    });
+  };
+  schedule_trim();
   signals_ctx.run();
 
   // Stop accepting, disconnect every client, give their last packets a moment to leave.

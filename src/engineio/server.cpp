@@ -332,7 +332,10 @@ void server::handle(std::shared_ptr<net::http_exchange> ex) {
 
   auto& home = ex->home();
   auto sid = generate_id(home.index(), static_cast<unsigned>(shards_.size()));
-  auto s = std::make_shared<session>(*this, home, sid, req, ex->remote(), transport_kind::polling);
+  // Not make_shared: the shard's timer heap keeps weak references for a while after the close,
+  // and with make_shared they would keep the whole object's memory.
+  std::shared_ptr<session> s(
+      new session(*this, home, sid, req, ex->remote(), transport_kind::polling));
   shards_[home.index()]->sessions.emplace(std::move(sid), s);
   session_count_.fetch_add(1, std::memory_order_relaxed);
   s->start_polling(std::move(ex));
@@ -443,7 +446,9 @@ void server::open_websocket(net::http_request req, net::tcp::socket socket, std:
     return;
   }
   auto sid = generate_id(home.index(), static_cast<unsigned>(shards_.size()));
-  auto s = std::make_shared<session>(*this, home, sid, req, remote, transport_kind::websocket);
+  // Not make_shared: the shard's timer heap keeps weak references for a while after the close,
+  // and with make_shared they would keep the whole object's memory.
+  std::shared_ptr<session> s(new session(*this, home, sid, req, remote, transport_kind::websocket));
   shards_[home.index()]->sessions.emplace(std::move(sid), s);
   session_count_.fetch_add(1, std::memory_order_relaxed);
   // Frames that came with the request are read once the session is bound.

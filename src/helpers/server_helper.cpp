@@ -158,7 +158,8 @@ void server_helper::on(std::string_view topic, socketio::connection_handler hand
 }
 
 void server_helper::on_connection(const socketio::socket_ptr& s) {
-  auto rec = std::make_shared<client_record>();
+  // Not make_shared: weak references on the timer heap would keep the record's memory.
+  std::shared_ptr<client_record> rec(new client_record());
   rec->helper = this;
   rec->target = s;
   rec->home = &s->home();
