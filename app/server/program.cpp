@@ -320,8 +320,8 @@ int run(int argc, char** argv, bool test_knobs) {
   boost::asio::steady_timer trim(signals_ctx);
   std::function<void()> schedule_trim = [&] {
     trim.expires_after(std::chrono::seconds(10));
-    trim.async_wait([&](const boost::system::error_code& ec) {
-      if (ec) return;
+    trim.async_wait([&](const boost::system::error_code& wait_error) {
+      if (wait_error) return;
       ::malloc_trim(0);
       schedule_trim();
     });

@@ -1,3 +1,5 @@
+#include "socketio/event_packet.hpp"
+
 #include <ignis/socketio/server.hpp>
 
 #include <boost/asio/post.hpp>
@@ -7,22 +9,6 @@
 #include <stdexcept>
 
 namespace ignis::socketio {
-
-namespace {
-
-packet event_packet(const std::string& nsp, std::string_view event, payload&& args) {
-  if (is_reserved_event(event))
-    throw std::invalid_argument("\"" + std::string(event) + "\" is a reserved event name");
-  boost::json::array data;
-  data.reserve(args.args.size() + 1);
-  data.emplace_back(event);
-  for (auto& v : args.args)
-    data.push_back(std::move(v));
-  return packet{packet_type::event, nsp, std::nullopt, boost::json::value(std::move(data)),
-                std::move(args.attachments)};
-}
-
-}  // namespace
 
 broadcast_operator broadcast_operator::to(std::string room) const {
   auto copy = *this;

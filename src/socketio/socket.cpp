@@ -1,4 +1,5 @@
 #include "socketio/client.hpp"
+#include "socketio/event_packet.hpp"
 
 #include <ignis/socketio/server.hpp>
 
@@ -48,21 +49,6 @@ class ack_category_impl final : public boost::system::error_category {
     return "unknown acknowledgement error";
   }
 };
-
-packet event_packet(std::string_view nsp, std::string_view event, payload&& args) {
-  boost::json::array data;
-  data.reserve(args.args.size() + 1);
-  data.emplace_back(event);
-  for (auto& v : args.args)
-    data.push_back(std::move(v));
-  return packet{packet_type::event, std::string(nsp), std::nullopt,
-                boost::json::value(std::move(data)), std::move(args.attachments)};
-}
-
-void check_event_name(std::string_view event) {
-  if (is_reserved_event(event))
-    throw std::invalid_argument("\"" + std::string(event) + "\" is a reserved event name");
-}
 
 }  // namespace
 
@@ -151,25 +137,24 @@ void socket::send_encoded(const std::vector<engineio::message_ptr>& messages, bo
 }
 
 void socket::emit(std::string_view event, payload args) {
-  check_event_name(event);
+  auto p = event_packet(nsp_->name(), event, std::move(args));
   if (!connected_) return;
-  send_packet(event_packet(nsp_->name(), event, std::move(args)));
+  send_packet(p);
 }
 
 void socket::emit_volatile(std::string_view event, payload args) {
-  check_event_name(event);
+  auto p = event_packet(nsp_->name(), event, std::move(args));
   if (!connected_) return;
-  send_packet(event_packet(nsp_->name(), event, std::move(args)), true);
+  send_packet(p, true);
 }
 
 void socket::emit_with_ack(std::string_view event, payload args, std::chrono::milliseconds timeout,
                            ack_callback cb) {
-  check_event_name(event);
+  auto p = event_packet(nsp_->name(), event, std::move(args));
   if (!connected_) {
     cb(ack_error::disconnected, {});
     return;
   }
-  auto p = event_packet(nsp_->name(), event, std::move(args));
   const auto id = nsp_->next_ack_id();
   p.id = id;
   auto entry = std::make_shared<pending_ack>();
