@@ -1,4 +1,5 @@
 #include "socketio/client.hpp"
+#include "socketio/event_packet.hpp"
 
 #include <ignis/socketio/server.hpp>
 
@@ -18,6 +19,16 @@ namespace_::~namespace_() = default;
 
 void namespace_::use(middleware m) {
   middlewares_.push_back(std::move(m));
+}
+
+void namespace_::server_side_emit(
+    std::string_view event, payload args,
+    std::function<void(error_code, std::vector<payload>)> on_replies) {
+  auto p = event_packet(name_, event, std::move(args));  // checks the name like emit
+  payload data;
+  data.args = std::move(p.data->get_array());
+  data.attachments = std::move(p.attachments);
+  adapter_->server_side_emit(std::move(data), std::move(on_replies));
 }
 void namespace_::on_connection(connection_handler h) {
   connection_handlers_.push_back(std::move(h));

@@ -13,6 +13,9 @@
 #include <ignis/socketio/packet.hpp>
 #include <ignis/socketio/payload.hpp>
 
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
@@ -135,6 +138,21 @@ class broadcast_operator {
   void emit_with_ack(std::string_view event, payload args,
                      std::function<void(error_code, std::vector<payload>)> done) const;
   void fetch_sockets(std::function<void(std::vector<socket_info>)> done) const;
+  /// fetch_sockets with any Asio completion token (signature void(std::vector<socket_info>)).
+  template <class CompletionToken>
+  auto async_fetch_sockets(CompletionToken&& token) const {
+    return boost::asio::async_initiate<CompletionToken, void(std::vector<socket_info>)>(
+        [this](auto handler) {
+          auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+          fetch_sockets([shared](std::vector<socket_info> found) {
+            auto ex = boost::asio::get_associated_executor(*shared);
+            boost::asio::dispatch(ex, [shared, found = std::move(found)]() mutable {
+              std::move (*shared)(std::move(found));
+            });
+          });
+        },
+        token);
+  }
   void sockets_join(std::vector<std::string> rooms) const;
   void sockets_leave(std::vector<std::string> rooms) const;
   void disconnect_sockets(bool close = false) const;
@@ -179,6 +197,23 @@ class socket final : public std::enable_shared_from_this<socket> {
   /// with ack_error::timeout or ack_error::disconnected when no answer comes.
   void emit_with_ack(std::string_view event, payload args, std::chrono::milliseconds timeout,
                      ack_callback cb);
+  /// emit_with_ack with any Asio completion token, e.g.
+  /// `auto [ec, answer] = co_await s->async_emit_with_ack("ev", {}, 5s, as_tuple(use_awaitable));`
+  template <class CompletionToken>
+  auto async_emit_with_ack(std::string_view event, payload args, std::chrono::milliseconds timeout,
+                           CompletionToken&& token) {
+    return boost::asio::async_initiate<CompletionToken, void(error_code, payload)>(
+        [this, event = std::string(event), timeout](auto handler, payload a) mutable {
+          auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+          emit_with_ack(event, std::move(a), timeout, [shared](error_code ec, payload answer) {
+            auto ex = boost::asio::get_associated_executor(*shared);
+            boost::asio::dispatch(ex, [shared, ec, answer = std::move(answer)]() mutable {
+              std::move (*shared)(ec, std::move(answer));
+            });
+          });
+        },
+        token, std::move(args));
+  }
 
   void join(std::string room);
   void join(const std::vector<std::string>& rooms);
@@ -261,6 +296,10 @@ class namespace_ {
   broadcast_operator timeout(std::chrono::milliseconds t) { return all().timeout(t); }
   broadcast_operator all() { return broadcast_operator(*this, {}); }
   void emit(std::string_view event, payload args = {}) { all().emit(event, std::move(args)); }
+  /// Emits to this namespace on the other servers of a cluster (no one with the in-memory
+  /// adapter); with `on_replies`, collects their acknowledgements.
+  void server_side_emit(std::string_view event, payload args = {},
+                        std::function<void(error_code, std::vector<payload>)> on_replies = {});
 
   /// The next ack id (Node's nsp._ids: one counter per namespace).
   std::uint64_t next_ack_id() noexcept { return ack_ids_.fetch_add(1, std::memory_order_relaxed); }
