@@ -1,0 +1,173 @@
+#include "client/support.hpp"
+
+#include <ignis/socketio/json.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <future>
+#include <stdexcept>
+
+extern char** environ;
+
+namespace ignis::client::test {
+
+std::string node_path() {
+  if (const char* env = std::getenv("IGNIS_NODE"); env && *env) return env;
+  const char* path = std::getenv("PATH");
+  std::string p = path ? path : "/usr/bin:/usr/local/bin";
+  std::size_t start = 0;
+  while (start <= p.size()) {
+    const auto end = p.find(':', start);
+    const auto dir = p.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    const auto candidate = std::filesystem::path(dir.empty() ? "." : dir) / "node";
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return {};
+}
+
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  int port = 0;
+  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  if (fd >= 0) ::close(fd);
+  return port;
+}
+
+std::string test_dir() {
+  return IGNIS_CLIENT_TEST_DIR;
+}
+
+node_server::node_server(node_options o) : opts_(std::move(o)) {
+  start();
+}
+
+node_server::~node_server() {
+  kill();
+}
+
+std::string node_server::url() const {
+  return (opts_.tls_key.empty() ? "http://127.0.0.1:" : "https://localhost:") +
+         std::to_string(port_);
+}
+
+void node_server::start() {
+  const auto node = node_path();
+  if (node.empty()) throw std::runtime_error("node not found");
+  std::vector<std::string> args = {node,
+                                   test_dir() + "/node_server.mjs",
+                                   "--mode",
+                                   opts_.mode,
+                                   "--port",
+                                   std::to_string(port_ ? port_ : opts_.port),
+                                   "--ping-interval",
+                                   std::to_string(opts_.ping_interval),
+                                   "--ping-timeout",
+                                   std::to_string(opts_.ping_timeout)};
+  if (!opts_.transports.empty()) {
+    args.push_back("--transports");
+    args.push_back(opts_.transports);
+  }
+  if (opts_.csr) args.push_back("--csr");
+  if (!opts_.tls_key.empty()) {
+    args.insert(args.end(), {"--tls-key", opts_.tls_key, "--tls-cert", opts_.tls_cert});
+  }
+  std::vector<char*> argv;
+  for (auto& a : args)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+  const int rc = ::posix_spawn(&pid_, node.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(fds[1]);
+  if (rc != 0) {
+    ::close(fds[0]);
+    throw std::runtime_error("cannot start node: " + std::string(std::strerror(rc)));
+  }
+
+  // Wait for "PORT <n>\n" (Node takes a few hundred ms to load socket.io).
+  std::string line;
+  const auto deadline = std::chrono::steady_clock::now() + 15s;
+  while (line.find('\n') == std::string::npos) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd pfd{fds[0], POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) break;
+    char buf[128];
+    const auto n = ::read(fds[0], buf, sizeof buf);
+    if (n <= 0) break;
+    line.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fds[0]);
+  if (line.rfind("PORT ", 0) != 0) {
+    kill();
+    throw std::runtime_error("node server did not start: " + line);
+  }
+  port_ = std::stoi(line.substr(5));
+}
+
+void node_server::kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGCONT);
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  pid_ = -1;
+}
+
+void node_server::restart() {
+  kill();
+  start();
+}
+
+void node_server::freeze() {
+  if (pid_ > 0) ::kill(pid_, SIGSTOP);
+}
+
+void node_server::thaw() {
+  if (pid_ > 0) ::kill(pid_, SIGCONT);
+}
+
+std::optional<ack_result> call(client::socket& s, std::string_view event, payload args,
+                               std::chrono::milliseconds timeout, std::chrono::milliseconds wait) {
+  auto done = std::make_shared<std::promise<ack_result>>();
+  auto result = done->get_future();
+  s.emit_with_ack(event, std::move(args), timeout, [done](error_code ec, payload p) {
+    done->set_value({ec, std::move(p)});
+  });
+  if (result.wait_for(wait) != std::future_status::ready) return std::nullopt;
+  return result.get();
+}
+
+void record_lifecycle(client::socket& s, queue<std::string>& q) {
+  s.on_connect([&q] { q.push("connect"); });
+  s.on_disconnect([&q](disconnect_reason r) { q.push("disconnect:" + std::string(to_string(r))); });
+  s.on_connect_error([&q](const connect_error& e) { q.push("connect_error:" + e.message); });
+}
+
+}  // namespace ignis::client::test

@@ -1,0 +1,140 @@
+#pragma once
+
+// Test support for the client: the Node reference server as a child process, and small blocking
+// queues to await what the client's handlers report (no sleeps as synchronisation).
+#include <ignis/client/manager.hpp>
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ignis::client::test {
+
+using namespace std::chrono_literals;
+
+/// Values pushed from any thread, awaited by the test thread.
+template <class T>
+class queue {
+ public:
+  void push(T v) {
+    {
+      std::lock_guard lk(m_);
+      items_.push_back(std::move(v));
+    }
+    cv_.notify_all();
+  }
+  /// The next value, or nullopt after `timeout`.
+  std::optional<T> pop(std::chrono::milliseconds timeout = 10s) {
+    std::unique_lock lk(m_);
+    if (!cv_.wait_for(lk, timeout, [&] { return !items_.empty(); })) return std::nullopt;
+    T v = std::move(items_.front());
+    items_.pop_front();
+    return v;
+  }
+  /// Skips values until one equals `want`; false after `timeout`.
+  bool wait_for(const T& want, std::chrono::milliseconds timeout = 10s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return false;
+      auto v = pop(left);
+      if (!v) return false;
+      if (*v == want) return true;
+    }
+  }
+  /// Skips values until one satisfies `pred`; that value, or nullopt after `timeout`.
+  template <class Pred>
+  std::optional<T> wait_until(Pred pred, std::chrono::milliseconds timeout = 10s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return std::nullopt;
+      auto v = pop(left);
+      if (!v) return std::nullopt;
+      if (pred(*v)) return v;
+    }
+  }
+  std::size_t size() const {
+    std::lock_guard lk(m_);
+    return items_.size();
+  }
+
+ private:
+  mutable std::mutex m_;
+  std::condition_variable cv_;
+  std::deque<T> items_;
+};
+
+struct node_options {
+  std::string mode = "sio";  ///< "sio" or "silent"
+  int port = 0;
+  int ping_interval = 25000;
+  int ping_timeout = 20000;
+  std::string transports{};  ///< e.g. "polling"; empty: both
+  std::string tls_key{};
+  std::string tls_cert{};
+  bool csr = false;  ///< connectionStateRecovery on
+};
+
+/// tests/client/node_server.mjs run by Node (IGNIS_NODE, else `node` on PATH).
+class node_server {
+ public:
+  explicit node_server(node_options o = {});
+  ~node_server();
+  node_server(const node_server&) = delete;
+  node_server& operator=(const node_server&) = delete;
+
+  int port() const noexcept { return port_; }
+  std::string url() const;
+  /// Stops the process (SIGKILL: the connections die as with a crash).
+  void kill();
+  /// Starts it again on the same port.
+  void restart();
+  /// SIGSTOP / SIGCONT: a server that stops answering, and comes back.
+  void freeze();
+  void thaw();
+
+ private:
+  void start();
+  node_options opts_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+/// A TCP port of 127.0.0.1 that nobody listens on (bound and released by the call).
+int free_port();
+
+/// The Node executable, or empty when there is none (the tests are then skipped).
+std::string node_path();
+/// Directory of the test sources (node_server.mjs, ...).
+std::string test_dir();
+
+/// The result of an acknowledged emit.
+struct ack_result {
+  error_code ec{};
+  payload args{};
+};
+/// Emits with an acknowledgement and waits for it (at most `wait`).
+std::optional<ack_result> call(client::socket& s, std::string_view event, payload args = {},
+                               std::chrono::milliseconds timeout = 5s,
+                               std::chrono::milliseconds wait = 10s);
+
+/// A socket's lifecycle as strings: "connect", "disconnect:<reason>", "connect_error:<message>".
+void record_lifecycle(client::socket& s, queue<std::string>& q);
+
+/// True for "disconnect:transport close" and "disconnect:transport error" (a killed server may
+/// end the TCP connection either way).
+inline bool is_transport_loss(const std::string& e) {
+  return e == "disconnect:transport close" || e == "disconnect:transport error" ||
+         e == "disconnected:transport close" || e == "disconnected:transport error";
+}
+
+}  // namespace ignis::client::test
