@@ -222,14 +222,14 @@ void session::on_post(std::shared_ptr<net::http_exchange> ex) {
   auto packets = decode_payload(req.body());
   auto res = ok_response(req);
   server_.add_cors_headers(req, res);
+  ex->respond(std::move(res));
   if (!packets) {
-    ex->respond(std::move(res));
     close_with(close_reason::parse_error);
     return;
   }
-  // Handled once the "ok" has been written (Node writes it before it dispatches the packets, on
-  // the next tick): a client considers its output drained only when the "ok" arrives, so what the
-  // packets cause (answers, a close) must not overtake it on the wire.
+  // Handled on the next turn, after the "ok" above was handed to its connection, as Node handles
+  // them on the next tick: what the packets cause (answers, a close) should not overtake the "ok"
+  // the client waits for before it considers its output drained.
   auto handle = [self = shared_from_this(), packets = std::move(*packets)] {
     for (const auto& p : packets) {
       if (self->state_ != state::open) break;
@@ -246,9 +246,7 @@ void session::on_post(std::shared_ptr<net::http_exchange> ex) {
       self->on_packet(p);
     }
   };
-  ex->respond(std::move(res), [handle = std::move(handle), executor = home_.executor()]() mutable {
-    boost::asio::post(executor, std::move(handle));
-  });
+  boost::asio::post(home_.executor(), std::move(handle));
 }
 
 void session::on_packet(const packet& p) {
