@@ -15,6 +15,8 @@
 
 #include <sys/socket.h>
 
+#include <array>
+#include <chrono>
 #include <future>
 
 namespace ignis::net {
@@ -66,6 +68,18 @@ awaitable<void> write_and_close(beast::tcp_stream& stream, http_response res) {
   co_await http::async_write(stream, res, nothrow_awaitable);
   boost::system::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  // Closing a socket that still has unread input makes the kernel answer with a reset, and a
+  // client still sending its (refused) body then loses the response it was sent. Read and discard
+  // until the client closes, bounded in bytes and time so that this cannot hold a connection.
+  constexpr std::size_t drain_cap = 8 * 1024 * 1024;
+  constexpr auto drain_timeout = std::chrono::seconds(2);
+  stream.expires_after(drain_timeout);
+  std::array<char, 16 * 1024> sink{};
+  for (std::size_t drained = 0; drained < drain_cap;) {
+    auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), nothrow_awaitable);
+    if (ec) break;
+    drained += n;
+  }
 }
 
 http_response plain_error(unsigned version, http::status status) {
@@ -152,8 +166,7 @@ awaitable<void> run_connection(shard& home, tcp::socket socket, services_ptr ser
       auto [bec, bn] = co_await http::async_read(stream, buffer, parser, nothrow_awaitable);
       if (bec == http::error::body_limit) {
         // The rest of the body is unread, so the connection cannot be reused.
-        co_await write_and_close(
-            stream, plain_error(parser.get().version(), http::status::payload_too_large));
+        co_await write_and_close(stream, too_large());
         co_return;
       }
       if (bec) co_return;
