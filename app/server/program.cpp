@@ -292,10 +292,13 @@ int run(int argc, char** argv, bool test_knobs) {
     std::cerr << level << ": " << message << "\n";
   };
 
+  // The helper is embedded in the program's own listener, next to the HTTP API.
+  net::http_listener listener(rt);
+  options.runtime = helpers::server_runtime::embedded;
+  options.host = &listener;
   helpers::server_helper helper(rt, std::move(options));
   helper.configure();
-  net::http_listener listener(
-      rt, {helper.http_service(), std::make_shared<api_service>(helper, cfg.api_key)});
+  listener.mount(std::make_shared<api_service>(helper, cfg.api_key));
   boost::system::error_code ec;
   const auto address = boost::asio::ip::make_address(cfg.host, ec);
   if (ec) {

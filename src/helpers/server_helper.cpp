@@ -5,6 +5,7 @@
 
 #include <mutex>
 #include <stdexcept>
+#include <system_error>
 
 namespace ignis::helpers {
 namespace json = boost::json;
@@ -124,6 +125,21 @@ struct server_helper::client_record final : net::timer_client,
 
 server_helper::server_helper(net::runtime& rt, server_helper_options options)
     : runtime_(rt), options_(std::move(options)) {
+  // Upstream checks the runtime and its server first.
+  switch (options_.runtime) {
+    case server_runtime::standalone:
+      if (!options_.listen)
+        throw std::invalid_argument(
+            "[SocketIOServerHelper] Invalid HTTP server for standalone runtime!");
+      break;
+    case server_runtime::embedded:
+      if (!options_.host)
+        throw std::invalid_argument(
+            "[SocketIOServerHelper] Invalid HTTP server for embedded runtime!");
+      break;
+    default:
+      throw std::invalid_argument("[SocketIOServerHelper] Unsupported runtime!");
+  }
   if (!options_.authenticate)
     throw std::invalid_argument("[SocketIOServerHelper] Invalid authenticate function!");
 }
@@ -147,6 +163,25 @@ void server_helper::configure() {
   if (io_) return;
   io_ = std::make_unique<socketio::server>(runtime_, options_.server);
   io_->of("/").on_connection([this](const socketio::socket_ptr& s) { on_connection(s); });
+  if (options_.runtime == server_runtime::embedded) {
+    options_.host->mount(io_->engine());
+  } else {
+    listener_ = std::make_unique<net::http_listener>(
+        runtime_, std::vector<std::shared_ptr<net::http_service>>{io_->engine()},
+        options_.http_limits);
+    if (auto ec = listener_->listen(*options_.listen)) {
+      listener_.reset();
+      throw std::system_error(ec, "[SocketIOServerHelper] Cannot listen on " +
+                                      options_.listen->address().to_string() + ":" +
+                                      std::to_string(options_.listen->port()));
+    }
+  }
+  log("info", "SocketIO Server READY | path: " + options_.server.engine.path + " | runtime: " +
+                  (options_.runtime == server_runtime::embedded ? "embedded" : "standalone"));
+}
+
+unsigned short server_helper::port() const {
+  return listener_ ? listener_->port() : 0;
 }
 
 void server_helper::on(std::string_view topic, socketio::connection_handler handler) {
@@ -439,6 +474,7 @@ void server_helper::shutdown() {
         s->disconnect();  // "io server disconnect" for every client
     });
   }
+  if (listener_) listener_->close();
   io_->engine()->close_all();
 }
 

@@ -18,6 +18,7 @@
 #include <array>
 #include <chrono>
 #include <future>
+#include <stdexcept>
 
 namespace ignis::net {
 namespace asio = boost::asio;
@@ -241,6 +242,15 @@ boost::system::error_code http_listener::listen(const tcp::endpoint& endpoint) {
   if (ec) return ec;
   accept();
   return {};
+}
+
+void http_listener::mount(std::shared_ptr<http_service> service) {
+  if (acceptor_.is_open())
+    throw std::logic_error("http_listener: services are mounted before listen()");
+  auto services = *services_;
+  services.push_back(std::move(service));
+  services_ =
+      std::make_shared<const std::vector<std::shared_ptr<http_service>>>(std::move(services));
 }
 
 unsigned short http_listener::port() const {

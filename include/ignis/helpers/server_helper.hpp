@@ -68,8 +68,22 @@ using validate_room_fn = std::function<void(
 /// Runs after a successful authentication (on the socket's shard); exceptions are logged only.
 using client_connected_fn = std::function<void(const socketio::socket_ptr&)>;
 
+/// Where the helper's connections come from (upstream's `runtime` option).
+enum class server_runtime : std::uint8_t {
+  standalone,  ///< the helper runs its own listener on `listen`
+  embedded,    ///< an application's HTTP server (`host`) hands over the requests under the path
+};
+
 struct server_helper_options {
   std::string identifier = "SocketIOServerHelper";
+  server_runtime runtime = server_runtime::standalone;
+  /// standalone: the address the helper's own listener binds in configure() (port 0: any free one).
+  std::optional<net::tcp::endpoint> listen;
+  /// standalone: limits of that listener.
+  net::http_limits http_limits;
+  /// embedded: the application's server; configure() mounts the Socket.IO endpoint on it. Not
+  /// owned; it must outlive the helper.
+  net::http_host* host = nullptr;
   socketio::server_options server;
   authenticate_fn authenticate;          ///< required
   validate_room_fn validate_room;        ///< absent: every join is rejected (upstream)
@@ -103,8 +117,12 @@ class server_helper {
   server_helper(const server_helper&) = delete;
   server_helper& operator=(const server_helper&) = delete;
 
-  /// Creates the Socket.IO server and installs the handlers (once).
+  /// Creates the Socket.IO server and installs the handlers (once); then either starts the
+  /// helper's own listener (standalone; throws std::system_error if it cannot bind) or mounts the
+  /// endpoint on the application's server (embedded).
   void configure();
+  /// standalone: the port the helper's listener is bound to (0 before configure()).
+  unsigned short port() const;
   /// Delivers `topic(data)` to a socket id, a room, or everyone (authenticated clients only,
   /// unless broadcast_to_unauthenticated). Throws std::invalid_argument for an empty or reserved
   /// topic.
@@ -149,6 +167,7 @@ class server_helper {
   net::runtime& runtime_;
   server_helper_options options_;
   std::unique_ptr<socketio::server> io_;
+  std::unique_ptr<net::http_listener> listener_;  // standalone only
   std::atomic<std::size_t> clients_{0};
   std::atomic<std::size_t> authenticated_{0};
 };

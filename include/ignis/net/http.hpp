@@ -87,11 +87,24 @@ class http_service {
   virtual void decorate(const http_request&, http_response&) const {}
 };
 
-class http_listener {
+/// A server that routes requests to the services mounted on it: our own http_listener, or an
+/// application's HTTP server that hands requests over with dispatch()/dispatch_upgrade()
+/// (net/embedding.hpp).
+class http_host {
  public:
-  http_listener(runtime& rt, std::vector<std::shared_ptr<http_service>> services,
-                http_limits limits = {});
-  ~http_listener();
+  virtual ~http_host() = default;
+  /// Adds a service; requests go to the first mounted service that matches them.
+  virtual void mount(std::shared_ptr<http_service> service) = 0;
+};
+
+class http_listener final : public http_host {
+ public:
+  explicit http_listener(runtime& rt, std::vector<std::shared_ptr<http_service>> services = {},
+                         http_limits limits = {});
+  ~http_listener() override;
+
+  /// Only before listen(): connections share the list without locking.
+  void mount(std::shared_ptr<http_service> service) override;
 
   /// Binds and starts accepting; connections are spread over the shards.
   boost::system::error_code listen(const tcp::endpoint& endpoint);

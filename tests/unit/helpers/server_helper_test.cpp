@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <stdexcept>
+#include <system_error>
+#include <vector>
 
 namespace {
 
@@ -10,6 +12,7 @@ using namespace ignis;
 
 helpers::server_helper_options valid_options() {
   helpers::server_helper_options o;
+  o.listen = net::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0);
   o.authenticate = [](const socketio::handshake_info&,
                       std::function<void(helpers::auth_result)> done) {
     done(helpers::auth_result::accept());
@@ -27,9 +30,56 @@ std::string error_of(F&& f) {
   return "(no exception)";
 }
 
+TEST(ServerHelper, RequiresAServerForItsRuntime) {
+  net::runtime rt(1);
+  auto o = valid_options();
+  o.listen.reset();
+  EXPECT_EQ(error_of<std::invalid_argument>([&] { helpers::server_helper h(rt, o); }),
+            "[SocketIOServerHelper] Invalid HTTP server for standalone runtime!");
+  o.runtime = helpers::server_runtime::embedded;
+  EXPECT_EQ(error_of<std::invalid_argument>([&] { helpers::server_helper h(rt, o); }),
+            "[SocketIOServerHelper] Invalid HTTP server for embedded runtime!");
+  o.runtime = static_cast<helpers::server_runtime>(7);
+  EXPECT_EQ(error_of<std::invalid_argument>([&] { helpers::server_helper h(rt, o); }),
+            "[SocketIOServerHelper] Unsupported runtime!");
+  // The runtime is checked before the authenticate function, as upstream checks it first.
+  o.authenticate = nullptr;
+  EXPECT_EQ(error_of<std::invalid_argument>([&] { helpers::server_helper h(rt, o); }),
+            "[SocketIOServerHelper] Unsupported runtime!");
+}
+
+TEST(ServerHelper, EmbeddedMountsOnTheHostAndStandaloneListens) {
+  net::runtime rt(1);
+  struct recording_host final : net::http_host {
+    std::vector<std::shared_ptr<net::http_service>> mounted;
+    void mount(std::shared_ptr<net::http_service> s) override { mounted.push_back(std::move(s)); }
+  } host;
+  auto o = valid_options();
+  o.runtime = helpers::server_runtime::embedded;
+  o.host = &host;
+  helpers::server_helper embedded(rt, o);
+  EXPECT_TRUE(host.mounted.empty());
+  embedded.configure();
+  ASSERT_EQ(host.mounted.size(), 1u);
+  EXPECT_EQ(host.mounted[0], embedded.http_service());
+  EXPECT_EQ(embedded.port(), 0);
+
+  helpers::server_helper standalone(rt, valid_options());
+  EXPECT_EQ(standalone.port(), 0);
+  standalone.configure();
+  EXPECT_NE(standalone.port(), 0);
+
+  // A port already taken: configure() reports it.
+  auto taken = valid_options();
+  taken.listen->port(standalone.port());
+  helpers::server_helper clash(rt, taken);
+  EXPECT_THROW(clash.configure(), std::system_error);
+}
+
 TEST(ServerHelper, RequiresAnAuthenticateFunction) {
   net::runtime rt(1);
-  helpers::server_helper_options o;
+  auto o = valid_options();
+  o.authenticate = nullptr;
   EXPECT_EQ(error_of<std::invalid_argument>([&] { helpers::server_helper h(rt, o); }),
             "[SocketIOServerHelper] Invalid authenticate function!");
 }
