@@ -2,7 +2,10 @@
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
+
+#include <chrono>
 
 namespace ignis::engineio {
 namespace asio = boost::asio;
@@ -18,6 +21,9 @@ message_ptr control_message(net::ws::opcode op, std::string_view payload) {
 // At most this many reads per readiness notification, so one busy connection cannot starve the
 // others on its shard.
 constexpr int max_reads_per_turn = 4;
+
+// How long a closed connection waits for the client to close its side.
+constexpr auto linger_timeout = std::chrono::seconds(2);
 
 }  // namespace
 
@@ -69,6 +75,7 @@ void websocket_transport::wait_readable() {
 }
 
 void websocket_transport::on_readable() {
+  if (lingering_) return discard_input();
   auto scratch = home_.scratch();
   std::vector<net::ws::event> events;
   for (int i = 0; i < max_reads_per_turn; ++i) {
@@ -149,7 +156,7 @@ void websocket_transport::schedule_flush() {
 void websocket_transport::flush() {
   if (writing_ || closed_) return;
   if (queue_.empty()) {
-    if (closing_) finish();
+    if (closing_) linger();
     return;
   }
   writing_ = true;
@@ -170,6 +177,7 @@ void websocket_transport::flush() {
                         std::vector<message_ptr>().swap(self->inflight_);
                       if (ec) {
                         self->lost(close_reason::transport_error);
+                        self->finish();
                         return;
                       }
                       self->flush();
@@ -184,6 +192,34 @@ void websocket_transport::close(std::uint16_t code, std::string_view reason) {
   queue_.push_back(message::control(std::move(frame)));
   closing_ = true;
   schedule_flush();
+}
+
+void websocket_transport::linger() {
+  if (closed_ || lingering_) return;
+  // Everything is written. Closing now, with the client's last frames still unread, would make
+  // the kernel answer with a reset, and a reset makes the client's kernel drop what it has not yet
+  // read of ours (the DISCONNECT before the close, say). So half-close, discard what the client
+  // still sends until it closes too, and give up after a short while.
+  lingering_ = true;
+  boost::system::error_code ec;
+  socket_.shutdown(net::tcp::socket::shutdown_send, ec);
+  // The pending read keeps us alive, not the timer: a client that closes at once frees us at once.
+  auto deadline = std::make_shared<asio::steady_timer>(socket_.get_executor(), linger_timeout);
+  deadline->async_wait([weak = weak_from_this(), deadline](const boost::system::error_code&) {
+    if (auto self = weak.lock()) self->finish();
+  });
+  if (!reading_) wait_readable();
+}
+
+void websocket_transport::discard_input() {
+  auto scratch = home_.scratch();
+  for (int i = 0; i < max_reads_per_turn; ++i) {
+    boost::system::error_code ec;
+    const std::size_t n = socket_.read_some(asio::buffer(scratch.data(), scratch.size()), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+    if (ec || n == 0) return finish();  // the client closed its side too
+  }
+  wait_readable();
 }
 
 void websocket_transport::abort() {

@@ -42,6 +42,8 @@ class websocket_transport final : public std::enable_shared_from_this<websocket_
   void schedule_flush();
   void flush();
   void finish();
+  void linger();
+  void discard_input();
   void lost(close_reason reason);
 
   net::shard& home_;
@@ -59,6 +61,7 @@ class websocket_transport final : public std::enable_shared_from_this<websocket_
   bool closing_ = false;  // close frame queued: no more frames, close after the write
   bool closed_ = false;
   bool reading_ = false;
+  bool lingering_ = false;  // closed for writing, discarding input until the client closes
 };
 
 }  // namespace ignis::engineio
