@@ -112,7 +112,9 @@ struct server_helper::client_record final : net::timer_client,
                 socketio::make_args(
                     json::object{{"message", message_auth_failed}, {"time", iso_time()}}));
       }
-      s->disconnect();
+      // The connection goes too: a client that ignores the DISCONNECT must not keep an idle
+      // Engine.IO session (and its memory) open forever.
+      s->disconnect(true);
       return;
     }
     if (now >= next_ping && state == client_state::authenticated) {
@@ -270,7 +272,7 @@ void server_helper::finish_authentication(const socketio::socket_ptr& s, auth_re
   // Delivered on the socket, then the disconnect: the client learns why.
   s->emit(event_unauthenticated,
           socketio::make_args(json::object{{"message", message}, {"time", iso_time()}}));
-  s->disconnect();
+  s->disconnect(true);  // the connection too, as at the timeout
 }
 
 void server_helper::authenticated(const socketio::socket_ptr& s,
