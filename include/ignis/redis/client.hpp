@@ -1,0 +1,134 @@
+#pragma once
+
+// Asynchronous Redis connections on Asio: a pipelined command connection and a pub/sub
+// subscriber. Both connect by themselves, reconnect with capped exponential backoff and jitter
+// after any failure, and report their state; while Redis is unreachable they are `degraded` and
+// refuse work at once instead of queueing it.
+#include <ignis/redis/error.hpp>
+#include <ignis/redis/reply.hpp>
+#include <ignis/redis/url.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ignis::redis {
+
+struct config {
+  /// redis:// or rediss://, [user:pass@], [/db]. TLS verifies the server certificate against
+  /// the system store (or tls_ca_file) and the host name unless tls_verify is false.
+  std::string url = "redis://127.0.0.1:6379";
+  /// A command without a reply for this long completes with error::timeout. If the server also
+  /// stayed silent for that long, the link is considered dead and reconnected.
+  std::chrono::milliseconds command_timeout{5000};
+  /// Delay before reconnect attempt n: min(reconnect_max, reconnect_min * 2^n), then a random
+  /// part of up to half of it is taken off (jitter), so that many clients do not retry in step.
+  std::chrono::milliseconds reconnect_min{100}, reconnect_max{5000};
+  /// CLIENT SETNAME at connect if non-empty.
+  std::string client_name;
+  /// Commands sent or waiting to be sent without a reply yet; beyond this command() fails with
+  /// error::too_many_pending, so a stalled server cannot make memory grow without bound.
+  std::size_t max_pending = 65536;
+  /// rediss:// only: a PEM file of trusted CAs instead of the system store.
+  std::string tls_ca_file;
+  /// rediss:// only: false skips certificate and host name verification (tests, never production).
+  bool tls_verify = true;
+};
+
+enum class link_state {
+  connecting,  ///< first connection attempt under way
+  connected,   ///< connected and authenticated; commands flow
+  degraded,    ///< Redis unreachable or lost; reconnecting in the background
+  closed,      ///< close() was called; final
+};
+const char* to_string(link_state) noexcept;
+
+/// What a subscriber subscribes to: a channel (SUBSCRIBE), a pattern (PSUBSCRIBE) or a shard
+/// channel (SSUBSCRIBE, Redis 7).
+enum class subscription_kind { channel, pattern, shard_channel };
+
+namespace detail {
+class connection_impl;
+class subscriber_impl;
+}  // namespace detail
+
+/// A command connection (pipelined: commands are written as they come and replies matched in
+/// order). Every member function may be called from any thread; completions and state callbacks
+/// run on the connection's own strand. Destroying the last shared_ptr closes the connection.
+class connection : public std::enable_shared_from_this<connection> {
+ public:
+  using completion = std::function<void(error_code, reply)>;
+
+  static std::shared_ptr<connection> create(boost::asio::any_io_executor, config);
+  ~connection();
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  /// Starts connecting (state connecting, then connected or degraded).
+  void start();
+  /// Fails every pending command with error::closed and stops for good (state closed).
+  void close();
+
+  /// Sends one command, e.g. {"SET", "k", "v"}; arguments are binary safe. `done` gets the reply
+  /// ({} and the reply), error::server_error with the error reply (text in reply::str), or
+  /// timeout / disconnected / not_connected / too_many_pending / closed with an empty reply.
+  /// A command is never sent twice: one in flight when the link drops fails with disconnected.
+  void command(std::vector<std::string> args, completion done = {});
+
+  link_state state() const noexcept;
+  /// Called on the strand at every state change.
+  void on_state(std::function<void(link_state)>);
+
+ private:
+  explicit connection(std::shared_ptr<detail::connection_impl>);
+  std::shared_ptr<detail::connection_impl> impl_;
+};
+
+/// A pub/sub connection (RESP2 subscribe mode). Remembers every channel, pattern and shard
+/// channel and subscribes to all of them again after a reconnect. For shard channels in a Redis
+/// Cluster it follows MOVED replies and server-initiated SUNSUBSCRIBE (slot moved or deleted) by
+/// asking the cluster for the slot's owner (CLUSTER SHARDS, else CLUSTER SLOTS) and subscribing
+/// again there. Message payloads are binary safe.
+class subscriber : public std::enable_shared_from_this<subscriber> {
+ public:
+  using message_handler = std::function<void(std::string_view pattern, std::string_view channel,
+                                             std::string_view payload)>;
+
+  static std::shared_ptr<subscriber> create(boost::asio::any_io_executor, config);
+  ~subscriber();
+  subscriber(const subscriber&) = delete;
+  subscriber& operator=(const subscriber&) = delete;
+
+  void start();
+  void close();
+
+  /// Each call is remembered even while disconnected and takes effect once connected.
+  void subscribe(std::string channel);
+  void unsubscribe(std::string channel);
+  void psubscribe(std::string pattern);
+  void punsubscribe(std::string pattern);
+  void ssubscribe(std::string channel);
+  void sunsubscribe(std::string channel);
+
+  /// `pattern` is empty except for pmessage; called on the subscriber's strand.
+  void on_message(message_handler);
+  /// Called on the strand when the server confirms a subscription (`active` true, also after
+  /// every reconnect) or ends one (`active` false: our own unsubscribe, or a server-initiated
+  /// SUNSUBSCRIBE, after which the shard channel is subscribed again by itself).
+  void on_subscription(std::function<void(subscription_kind, std::string_view name, bool active)>);
+
+  link_state state() const noexcept;
+  void on_state(std::function<void(link_state)>);
+
+ private:
+  explicit subscriber(std::shared_ptr<detail::subscriber_impl>);
+  std::shared_ptr<detail::subscriber_impl> impl_;
+};
+
+}  // namespace ignis::redis
