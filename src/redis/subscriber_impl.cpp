@@ -1,0 +1,293 @@
+#include "redis/subscriber_impl.hpp"
+
+#include "redis/key_slot.hpp"
+#include "redis/resp_encoder.hpp"
+
+#include <algorithm>
+#include <optional>
+
+namespace ignis::redis::detail {
+namespace {
+
+struct node_address {
+  std::string ip;
+  std::string endpoint;
+  std::int64_t port = 0;
+  std::int64_t tls_port = 0;
+};
+
+// Looks a key up in a RESP2 rendering of a map: a flat array of alternating keys and values.
+const reply* field(const reply& map, std::string_view key) {
+  if (map.type != reply::kind::array) return nullptr;
+  for (std::size_t i = 0; i + 1 < map.elements.size(); i += 2) {
+    if (map.elements[i].str == key) return &map.elements[i + 1];
+  }
+  return nullptr;
+}
+
+bool covers(const reply& ranges, std::uint16_t slot, std::size_t first, std::size_t step) {
+  for (std::size_t i = first; i + 1 < ranges.elements.size(); i += step) {
+    const auto& lo = ranges.elements[i];
+    const auto& hi = ranges.elements[i + 1];
+    if (lo.type != reply::kind::integer || hi.type != reply::kind::integer) continue;
+    if (lo.integer <= slot && slot <= hi.integer) return true;
+  }
+  return false;
+}
+
+// CLUSTER SHARDS: [[ "slots", [lo, hi, ...], "nodes", [[ "ip", .., "port", .., "role", .. ]] ]]
+std::optional<node_address> owner_from_shards(const reply& shards, std::uint16_t slot) {
+  for (const auto& shard : shards.elements) {
+    const reply* slots = field(shard, "slots");
+    const reply* nodes = field(shard, "nodes");
+    if (slots == nullptr || nodes == nullptr || !covers(*slots, slot, 0, 2)) continue;
+    for (const auto& node : nodes->elements) {
+      const reply* role = field(node, "role");
+      if (role == nullptr || role->str != "master") continue;
+      node_address a;
+      if (const reply* f = field(node, "ip")) a.ip = f->str;
+      if (const reply* f = field(node, "endpoint")) a.endpoint = f->str;
+      if (const reply* f = field(node, "port")) a.port = f->integer;
+      if (const reply* f = field(node, "tls-port")) a.tls_port = f->integer;
+      return a;
+    }
+  }
+  return std::nullopt;
+}
+
+// CLUSTER SLOTS: [[lo, hi, [ip, port, id, ...], replicas...], ...]
+std::optional<node_address> owner_from_slots(const reply& slots, std::uint16_t slot) {
+  for (const auto& range : slots.elements) {
+    if (range.elements.size() < 3 || !covers(range, slot, 0, 3)) continue;
+    const reply& master = range.elements[2];
+    if (master.elements.size() < 2) continue;
+    node_address a;
+    a.ip = master.elements[0].str;
+    a.endpoint = a.ip;
+    a.port = master.elements[1].integer;
+    return a;
+  }
+  return std::nullopt;
+}
+
+std::optional<subscription_kind> kind_of(std::string_view verb, bool& active) {
+  active = verb.find("unsubscribe") == std::string_view::npos;
+  if (verb == "subscribe" || verb == "unsubscribe") return subscription_kind::channel;
+  if (verb == "psubscribe" || verb == "punsubscribe") return subscription_kind::pattern;
+  if (verb == "ssubscribe" || verb == "sunsubscribe") return subscription_kind::shard_channel;
+  return std::nullopt;
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+}  // namespace
+
+std::shared_ptr<subscriber_impl> subscriber_impl::create(asio::any_io_executor ex, config cfg) {
+  return std::shared_ptr<subscriber_impl>(new subscriber_impl(std::move(ex), std::move(cfg)));
+}
+
+subscriber_impl::subscriber_impl(asio::any_io_executor ex, config cfg)
+    : link(std::move(ex), std::move(cfg)),
+      lookup_backoff_(this->cfg().reconnect_min, this->cfg().reconnect_max),
+      lookup_timer_(strand()),
+      liveness_timer_(strand()) {}
+
+void subscriber_impl::on_message(subscriber::message_handler fn) {
+  run([this, fn = std::move(fn)]() mutable { on_message_ = std::move(fn); });
+}
+
+void subscriber_impl::on_subscription(subscription_handler fn) {
+  run([this, fn = std::move(fn)]() mutable { on_subscription_ = std::move(fn); });
+}
+
+void subscriber_impl::change(subscription_kind kind, std::string name, bool wanted) {
+  run([this, kind, name = std::move(name), wanted] {
+    if (is_closed()) return;
+    auto& set = kind == subscription_kind::channel   ? channels_
+                : kind == subscription_kind::pattern ? patterns_
+                                                     : shards_;
+    const bool changed = wanted ? set.insert(name).second : set.erase(name) > 0;
+    if (!wanted) unplaced_.erase(name);
+    if (!changed || !is_up()) return;  // on_up() sends the whole set
+    static constexpr std::string_view verbs[3][2] = {{"unsubscribe", "subscribe"},
+                                                     {"punsubscribe", "psubscribe"},
+                                                     {"sunsubscribe", "ssubscribe"}};
+    send_one(verbs[static_cast<int>(kind)][wanted ? 1 : 0], name);
+  });
+}
+
+void subscriber_impl::send_one(std::string_view verb, const std::string& name) {
+  std::string bytes;
+  const std::string_view args[] = {verb, name};
+  encode_command(bytes, args);
+  outstanding_.push_back({std::string(verb), name, clock::now()});
+  send(bytes);
+  arm_liveness();
+}
+
+void subscriber_impl::on_up() {
+  outstanding_.clear();
+  unplaced_.clear();
+  // Everything wanted, again: a new connection starts with no subscriptions at all.
+  for (const auto& c : channels_)
+    send_one("subscribe", c);
+  for (const auto& p : patterns_)
+    send_one("psubscribe", p);
+  for (const auto& s : shards_)
+    send_one("ssubscribe", s);
+}
+
+void subscriber_impl::on_down(error_code why) {
+  outstanding_.clear();
+  liveness_timer_.cancel();
+  liveness_armed_ = false;
+  if (why == error::closed) {
+    lookup_timer_.cancel();
+    if (cluster_) cluster_->close();
+    cluster_.reset();
+    on_message_ = nullptr;
+    on_subscription_ = nullptr;
+  }
+}
+
+void subscriber_impl::on_reply(reply&& r) {
+  if (r.is_error()) return on_error_reply(r);
+  if (r.type != reply::kind::array || r.elements.size() < 2) return;  // nothing we asked for
+  const auto& e = r.elements;
+  const std::string_view verb = e[0].str;
+  if (verb == "message" || verb == "smessage") {
+    if (e.size() >= 3 && on_message_) on_message_({}, e[1].str, e[2].str);
+    return;
+  }
+  if (verb == "pmessage") {
+    if (e.size() >= 4 && on_message_) on_message_(e[1].str, e[2].str, e[3].str);
+    return;
+  }
+  on_confirmation(verb, e[1].str);
+}
+
+void subscriber_impl::on_confirmation(std::string_view verb, const std::string& name) {
+  bool active = false;
+  const auto kind = kind_of(verb, active);
+  if (!kind) return;  // "pong" or something newer
+  const bool ours = !outstanding_.empty() && outstanding_.front().verb == verb &&
+                    outstanding_.front().name == name;
+  if (ours) outstanding_.pop_front();
+  if (on_subscription_) on_subscription_(*kind, name, active);
+  if (is_closed()) return;
+  // An SUNSUBSCRIBE we did not send: the server took the shard channel away because its slot
+  // left this node. If we still want it, find where the slot went.
+  if (!ours && *kind == subscription_kind::shard_channel && !active && shards_.count(name) > 0) {
+    need_owner(name);
+  }
+}
+
+void subscriber_impl::on_error_reply(const reply& r) {
+  if (outstanding_.empty()) return;
+  const outstanding failed = std::move(outstanding_.front());
+  outstanding_.pop_front();
+  if (failed.verb != "ssubscribe" || shards_.count(failed.name) == 0) return;
+  if (starts_with(r.str, "MOVED") || starts_with(r.str, "ASK") ||
+      starts_with(r.str, "CLUSTERDOWN") || starts_with(r.str, "TRYAGAIN")) {
+    need_owner(failed.name);
+  }
+}
+
+void subscriber_impl::arm_liveness() {
+  if (liveness_armed_ || outstanding_.empty()) return;
+  liveness_armed_ = true;
+  liveness_timer_.expires_at(outstanding_.front().sent_at + cfg().command_timeout);
+  liveness_timer_.async_wait([self = shared_from_this(), this](error_code ec) {
+    if (ec) return;
+    liveness_armed_ = false;
+    if (outstanding_.empty()) return;
+    const auto& oldest = outstanding_.front();
+    // Unconfirmed for a whole timeout with not one byte from the server since: it is gone.
+    if (oldest.sent_at + cfg().command_timeout <= clock::now() && last_read() < oldest.sent_at) {
+      return reset_link(make_error_code(error::timeout));
+    }
+    arm_liveness();
+  });
+}
+
+void subscriber_impl::need_owner(const std::string& channel) {
+  unplaced_.insert(channel);
+  schedule_lookup(std::chrono::milliseconds(0));
+}
+
+void subscriber_impl::schedule_lookup(std::chrono::milliseconds delay) {
+  if (lookup_scheduled_ || is_closed()) return;
+  lookup_scheduled_ = true;
+  lookup_timer_.expires_after(delay);
+  lookup_timer_.async_wait([self = shared_from_this(), this](error_code ec) {
+    lookup_scheduled_ = false;
+    if (ec || is_closed() || unplaced_.empty()) return;
+    lookup_owners();
+  });
+}
+
+void subscriber_impl::lookup_owners() {
+  if (!cluster_) {
+    // Subscribe mode allows no other commands, hence a connection of its own for the lookups.
+    cluster_ = connection_impl::create(strand().get_inner_executor(), cfg());
+    cluster_->start();
+  }
+  auto self = shared_from_this();
+  auto retry_later = [this] { schedule_lookup(lookup_backoff_.next()); };
+  cluster_->command({"CLUSTER", "SHARDS"}, [this, self, retry_later](error_code ec, reply r) {
+    run([this, ec, r = std::move(r), retry_later]() mutable {
+      if (is_closed()) return;
+      if (!ec) return on_owners(r, false);
+      if (ec != error::server_error) return retry_later();
+      // Redis before 7.0 has no CLUSTER SHARDS.
+      cluster_->command({"CLUSTER", "SLOTS"}, [this, retry_later](error_code ec2, reply r2) {
+        run([this, ec2, r2 = std::move(r2), retry_later]() mutable {
+          if (is_closed()) return;
+          if (!ec2) return on_owners(r2, true);
+          if (ec2 == error::server_error) {
+            // Not a cluster at all: nothing moves, so simply subscribe again.
+            for (const auto& ch : unplaced_)
+              if (is_up()) send_one("ssubscribe", ch);
+            unplaced_.clear();
+            return;
+          }
+          retry_later();
+        });
+      });
+    });
+  });
+}
+
+void subscriber_impl::on_owners(const reply& table, bool slots_form) {
+  const auto here = remote_endpoint();
+  std::vector<std::string> placed;
+  for (const auto& ch : unplaced_) {
+    if (shards_.count(ch) == 0) {
+      placed.push_back(ch);
+      continue;
+    }
+    const auto slot = key_slot(ch);
+    const auto owner = slots_form ? owner_from_slots(table, slot) : owner_from_shards(table, slot);
+    if (!owner || !here) continue;  // slot not served yet (or we are reconnecting): retry later
+    const bool same_port = owner->port == here->port() || owner->tls_port == here->port();
+    const std::string addr = here->address().to_string();
+    const bool same_host = owner->ip == addr || owner->endpoint == addr ||
+                           owner->ip == url().host || owner->endpoint == url().host;
+    // A slot served by another node cannot be followed by this single connection; it is
+    // retried in case the slot comes back here.
+    if (!same_port || !same_host) continue;
+    if (is_up()) send_one("ssubscribe", ch);
+    placed.push_back(ch);
+  }
+  for (const auto& ch : placed)
+    unplaced_.erase(ch);
+  if (unplaced_.empty()) {
+    lookup_backoff_.reset();
+  } else {
+    schedule_lookup(lookup_backoff_.next());
+  }
+}
+
+}  // namespace ignis::redis::detail
