@@ -90,6 +90,12 @@ void link::start() {
 }
 
 void link::close() {
+  {
+    std::lock_guard lk(callbacks_mutex_);
+    silenced_ = true;
+  }
+  // Visible at once to state() on any thread; the strand finishes the work.
+  state_.store(link_state::closed, std::memory_order_release);
   run([this] {
     if (closed_) return;
     closed_ = true;
@@ -99,12 +105,11 @@ void link::close() {
     reconnect_timer_.cancel();
     on_down(make_error_code(error::closed));
     set_state(link_state::closed);
-    on_state_ = nullptr;
   });
 }
 
 void link::on_state(std::function<void(link_state)> fn) {
-  run([this, fn = std::move(fn)]() mutable { on_state_ = std::move(fn); });
+  set_callback(on_state_, std::move(fn));
 }
 
 std::optional<tcp::endpoint> link::remote_endpoint() const {
@@ -116,11 +121,14 @@ std::optional<tcp::endpoint> link::remote_endpoint() const {
 }
 
 void link::set_state(link_state s) {
-  if (state_.exchange(s, std::memory_order_acq_rel) == s) return;
-  if (on_state_) {
-    auto fn = on_state_;  // the callback may replace itself
-    fn(s);
-  }
+  // Closed is final, even for a failure handled on the strand just after close() was called.
+  link_state current = state_.load(std::memory_order_acquire);
+  do {
+    if (current == s || current == link_state::closed) return;
+  } while (!state_.compare_exchange_weak(current, s, std::memory_order_acq_rel));
+  notify([&] {
+    if (on_state_) on_state_(s);
+  });
 }
 
 void link::drop_transport() {

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,6 +44,8 @@ class link : public std::enable_shared_from_this<link> {
 
   // Callable from any thread.
   void start();
+  /// Once close() returns, no state (or message/subscription) callback runs any more, even one
+  /// already queued on the strand, so the caller may destroy what the callbacks refer to.
   void close();
   void on_state(std::function<void(link_state)> fn);
   link_state state() const noexcept { return state_.load(std::memory_order_acquire); }
@@ -65,6 +68,19 @@ class link : public std::enable_shared_from_this<link> {
   const parsed_url& url() const noexcept { return url_; }
   /// The server's address and port of the current connection, if any.
   std::optional<tcp::endpoint> remote_endpoint() const;
+  /// Calls fn() (which invokes a user callback) unless close() has been called; close() waits
+  /// for a callback that is running on another thread.
+  template <class F>
+  void notify(F&& fn) {
+    std::lock_guard lk(callbacks_mutex_);
+    if (!silenced_) fn();
+  }
+  /// Stores a user callback so that notify() sees it.
+  template <class T>
+  void set_callback(T& slot, T fn) {
+    std::lock_guard lk(callbacks_mutex_);
+    slot = std::move(fn);
+  }
   /// Runs fn on the strand (inline if already there).
   template <class F>
   void run(F&& fn) {
@@ -104,6 +120,8 @@ class link : public std::enable_shared_from_this<link> {
   asio::steady_timer reconnect_timer_;
   std::atomic<link_state> state_{link_state::connecting};
   std::function<void(link_state)> on_state_;
+  std::recursive_mutex callbacks_mutex_;  // recursive: a callback may call close()
+  bool silenced_ = false;
   std::string out_;      // waiting to be written
   std::string writing_;  // being written
   std::uint64_t generation_ = 0;

@@ -95,11 +95,11 @@ subscriber_impl::subscriber_impl(asio::any_io_executor ex, config cfg)
       liveness_timer_(strand()) {}
 
 void subscriber_impl::on_message(subscriber::message_handler fn) {
-  run([this, fn = std::move(fn)]() mutable { on_message_ = std::move(fn); });
+  set_callback(on_message_, std::move(fn));
 }
 
 void subscriber_impl::on_subscription(subscription_handler fn) {
-  run([this, fn = std::move(fn)]() mutable { on_subscription_ = std::move(fn); });
+  set_callback(on_subscription_, std::move(fn));
 }
 
 void subscriber_impl::change(subscription_kind kind, std::string name, bool wanted) {
@@ -147,8 +147,6 @@ void subscriber_impl::on_down(error_code why) {
     lookup_timer_.cancel();
     if (cluster_) cluster_->close();
     cluster_.reset();
-    on_message_ = nullptr;
-    on_subscription_ = nullptr;
   }
 }
 
@@ -158,11 +156,17 @@ void subscriber_impl::on_reply(reply&& r) {
   const auto& e = r.elements;
   const std::string_view verb = e[0].str;
   if (verb == "message" || verb == "smessage") {
-    if (e.size() >= 3 && on_message_) on_message_({}, e[1].str, e[2].str);
+    if (e.size() >= 3)
+      notify([&] {
+        if (on_message_) on_message_({}, e[1].str, e[2].str);
+      });
     return;
   }
   if (verb == "pmessage") {
-    if (e.size() >= 4 && on_message_) on_message_(e[1].str, e[2].str, e[3].str);
+    if (e.size() >= 4)
+      notify([&] {
+        if (on_message_) on_message_(e[1].str, e[2].str, e[3].str);
+      });
     return;
   }
   on_confirmation(verb, e[1].str);
@@ -175,7 +179,9 @@ void subscriber_impl::on_confirmation(std::string_view verb, const std::string& 
   const bool ours = !outstanding_.empty() && outstanding_.front().verb == verb &&
                     outstanding_.front().name == name;
   if (ours) outstanding_.pop_front();
-  if (on_subscription_) on_subscription_(*kind, name, active);
+  notify([&] {
+    if (on_subscription_) on_subscription_(*kind, name, active);
+  });
   if (is_closed()) return;
   // An SUNSUBSCRIBE we did not send: the server took the shard channel away because its slot
   // left this node. If we still want it, find where the slot went.
@@ -273,7 +279,10 @@ void subscriber_impl::on_owners(const reply& table, bool slots_form) {
     if (!owner || !here) continue;  // slot not served yet (or we are reconnecting): retry later
     const bool same_port = owner->port == here->port() || owner->tls_port == here->port();
     const std::string addr = here->address().to_string();
-    const bool same_host = owner->ip == addr || owner->endpoint == addr ||
+    // A node that has never met another one does not know its own address and reports an empty
+    // ip ("?" as endpoint): that means the node that answered, which is the one in our URL.
+    const bool unknown = owner->ip.empty() && (owner->endpoint.empty() || owner->endpoint == "?");
+    const bool same_host = unknown || owner->ip == addr || owner->endpoint == addr ||
                            owner->ip == url().host || owner->endpoint == url().host;
     // A slot served by another node cannot be followed by this single connection; it is
     // retried in case the slot comes back here.

@@ -72,7 +72,9 @@ class connection : public std::enable_shared_from_this<connection> {
 
   /// Starts connecting (state connecting, then connected or degraded).
   void start();
-  /// Fails every pending command with error::closed and stops for good (state closed).
+  /// Fails every pending command with error::closed and stops for good (state closed). Once it
+  /// returns, no on_state callback runs any more (command completions still do, with
+  /// error::closed); it waits for one running on another thread.
   void close();
 
   /// Sends one command, e.g. {"SET", "k", "v"}; arguments are binary safe. `done` gets the reply
@@ -106,6 +108,7 @@ class subscriber : public std::enable_shared_from_this<subscriber> {
   subscriber& operator=(const subscriber&) = delete;
 
   void start();
+  /// Stops for good. Once it returns, no message, subscription or state callback runs any more.
   void close();
 
   /// Each call is remembered even while disconnected and takes effect once connected.

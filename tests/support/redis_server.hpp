@@ -1,0 +1,77 @@
+#pragma once
+
+// A private redis-server for one test: spawned on a free loopback port with no persistence, in
+// its own temporary directory, and killed when the object goes away. Tests use it to stop,
+// restart or freeze Redis under a client; tests that only need some Redis may use the server in
+// IGNIS_TEST_REDIS_URL instead (see tests/redis/with-redis.sh).
+//
+//   ignis::test::redis_server redis;                      // plain, ready when constructed
+//   ignis::test::redis_server auth({.args = {"--requirepass", "pw"}, .password = "pw"});
+//   ignis::test::redis_server cluster({.cluster = true});  // single node owning all 16384 slots
+//   redis.cli({"PUBLISH", "ch", "x"});                    // redis-cli, returns its stdout
+//   redis.pause(); redis.resume(); redis.restart();
+//
+// Needs redis-server and redis-cli on PATH (Debian: redis-server, which pulls redis-tools).
+// Throws std::runtime_error when the server does not come up.
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace ignis::test {
+
+struct redis_server_options {
+  /// Extra redis-server arguments, e.g. {"--requirepass", "secret"}.
+  std::vector<std::string> args{};
+  /// The password cli() authenticates with (the one given by --requirepass, if any).
+  std::string password{};
+  /// --cluster-enabled yes, then CLUSTER ADDSLOTSRANGE 0 16383; ready once cluster_state is ok.
+  bool cluster = false;
+  /// Also listen with TLS on tls_port() using these PEM files (plain port() stays for cli()).
+  std::string tls_cert_file{}, tls_key_file{}, tls_ca_file{};
+};
+
+class redis_server {
+ public:
+  explicit redis_server(redis_server_options options = {});
+  ~redis_server();
+  redis_server(const redis_server&) = delete;
+  redis_server& operator=(const redis_server&) = delete;
+
+  std::uint16_t port() const noexcept { return port_; }
+  std::uint16_t tls_port() const noexcept { return tls_port_; }
+  /// redis://127.0.0.1:<port>
+  std::string url() const;
+  /// The temporary directory the server runs in (removed with the object).
+  const std::filesystem::path& dir() const noexcept { return dir_; }
+
+  /// Kills the server (SIGKILL: as abrupt as a crash) and waits for it to exit.
+  void stop();
+  /// Starts it again on the same port(s) and waits until it answers.
+  void restart();
+  /// Freezes (SIGSTOP) and thaws (SIGCONT) the process: connections stay open, nothing answers.
+  void pause();
+  void resume();
+  bool running() const noexcept { return pid_ > 0; }
+
+  /// Runs redis-cli against the plain port and returns its output without the final newline.
+  std::string cli(const std::vector<std::string>& args) const;
+
+ private:
+  void spawn();
+  void wait_ready();
+
+  redis_server_options options_;
+  std::filesystem::path dir_;
+  std::uint16_t port_ = 0;
+  std::uint16_t tls_port_ = 0;
+  pid_t pid_ = -1;
+  bool paused_ = false;
+};
+
+/// IGNIS_TEST_REDIS_URL if set (the shared server of tests/redis/with-redis.sh), else empty.
+std::string shared_redis_url();
+
+}  // namespace ignis::test
