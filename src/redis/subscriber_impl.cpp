@@ -92,7 +92,8 @@ subscriber_impl::subscriber_impl(asio::any_io_executor ex, config cfg)
     : link(std::move(ex), std::move(cfg)),
       lookup_backoff_(this->cfg().reconnect_min, this->cfg().reconnect_max),
       lookup_timer_(strand()),
-      liveness_timer_(strand()) {}
+      liveness_timer_(strand()),
+      health_timer_(strand()) {}
 
 void subscriber_impl::on_message(subscriber::message_handler fn) {
   set_callback(on_message_, std::move(fn));
@@ -129,6 +130,7 @@ void subscriber_impl::send_one(std::string_view verb, const std::string& name) {
 
 void subscriber_impl::on_up() {
   outstanding_.clear();
+  arm_health_check();
   unplaced_.clear();
   // Everything wanted, again: a new connection starts with no subscriptions at all.
   for (const auto& c : channels_)
@@ -143,6 +145,7 @@ void subscriber_impl::on_down(error_code why) {
   outstanding_.clear();
   liveness_timer_.cancel();
   liveness_armed_ = false;
+  health_timer_.cancel();
   if (why == error::closed) {
     lookup_timer_.cancel();
     if (cluster_) cluster_->close();
@@ -173,12 +176,12 @@ void subscriber_impl::on_reply(reply&& r) {
 }
 
 void subscriber_impl::on_confirmation(std::string_view verb, const std::string& name) {
-  bool active = false;
-  const auto kind = kind_of(verb, active);
-  if (!kind) return;  // "pong" or something newer
   const bool ours = !outstanding_.empty() && outstanding_.front().verb == verb &&
                     outstanding_.front().name == name;
   if (ours) outstanding_.pop_front();
+  bool active = false;
+  const auto kind = kind_of(verb, active);
+  if (!kind) return;  // "pong" (health check) or something newer
   notify([&] {
     if (on_subscription_) on_subscription_(*kind, name, active);
   });
@@ -215,6 +218,26 @@ void subscriber_impl::arm_liveness() {
       return reset_link(make_error_code(error::timeout));
     }
     arm_liveness();
+  });
+}
+
+void subscriber_impl::arm_health_check() {
+  const auto interval = cfg().health_check_interval;
+  if (interval.count() <= 0) return;
+  health_timer_.expires_after(interval);
+  health_timer_.async_wait([self = shared_from_this(), this, interval](error_code ec) {
+    if (ec || !is_up()) return;
+    if (clock::now() - last_read() >= interval) {
+      // In subscribe mode PING is answered ["pong", <argument>]; the liveness timer resets the
+      // link if that answer does not come.
+      std::string bytes;
+      const std::string_view args[] = {"PING", ""};
+      encode_command(bytes, args);
+      outstanding_.push_back({"pong", "", clock::now()});
+      send(bytes);
+      arm_liveness();
+    }
+    arm_health_check();
   });
 }
 

@@ -46,6 +46,7 @@ class subscriber_impl final : public link {
   void on_confirmation(std::string_view verb, const std::string& name);
   void on_error_reply(const reply& r);
   void arm_liveness();
+  void arm_health_check();
 
   void need_owner(const std::string& channel);
   void schedule_lookup(std::chrono::milliseconds delay);
@@ -59,6 +60,7 @@ class subscriber_impl final : public link {
   backoff lookup_backoff_;
   asio::steady_timer lookup_timer_;
   asio::steady_timer liveness_timer_;
+  asio::steady_timer health_timer_;
   bool lookup_scheduled_ = false;
   bool liveness_armed_ = false;
   subscriber::message_handler on_message_;

@@ -137,6 +137,26 @@ TEST(RedisSubscriber, ResubscribesEverythingAfterARestart) {
   EXPECT_TRUE(o.messages.wait_for({"", "s", "3"}));
 }
 
+TEST(RedisSubscriber, IdleSubscriberNoticesAFrozenServerAndComesBack) {
+  redis_server redis;
+  io_thread io;
+  auto cfg = quick_config(redis.url());
+  cfg.health_check_interval = 100ms;
+  cfg.command_timeout = 300ms;
+  observed o(io.executor(), cfg);
+  o.sub->subscribe("c");
+  o.sub->start();
+  ASSERT_TRUE(o.subscriptions.wait_for({subscription_kind::channel, "c", true}));
+  // No message flows: only the health check's PING can find out that nobody answers.
+  redis.pause();
+  ASSERT_TRUE(o.states.wait_for(link_state::degraded));
+  redis.resume();
+  ASSERT_TRUE(o.states.wait_for(link_state::connected));
+  ASSERT_TRUE(o.subscriptions.wait_for({subscription_kind::channel, "c", true}));
+  EXPECT_EQ(redis.cli({"PUBLISH", "c", "after"}), "1");
+  EXPECT_TRUE(o.messages.wait_for({"", "c", "after"}));
+}
+
 TEST(RedisSubscriber, CloseDropsTheConnectionForGood) {
   redis_server redis;
   io_thread io;

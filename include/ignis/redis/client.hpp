@@ -30,6 +30,10 @@ struct config {
   /// Delay before reconnect attempt n: min(reconnect_max, reconnect_min * 2^n), then a random
   /// part of up to half of it is taken off (jitter), so that many clients do not retry in step.
   std::chrono::milliseconds reconnect_min{100}, reconnect_max{5000};
+  /// subscriber only: after this long without a byte from the server it sends PING, so that a
+  /// dead server or a silently dropped connection is noticed (no reply within command_timeout:
+  /// reconnect) even when no message flows. 0 disables it.
+  std::chrono::milliseconds health_check_interval{15000};
   /// CLIENT SETNAME at connect if non-empty.
   std::string client_name;
   /// Commands sent or waiting to be sent without a reply yet; beyond this command() fails with
