@@ -127,7 +127,8 @@ void link::set_state(link_state s) {
     if (current == s || current == link_state::closed) return;
   } while (!state_.compare_exchange_weak(current, s, std::memory_order_acq_rel));
   notify([&] {
-    if (on_state_) on_state_(s);
+    // A copy: the callback may replace itself.
+    if (auto fn = on_state_) fn(s);
   });
 }
 

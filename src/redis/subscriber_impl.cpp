@@ -96,11 +96,11 @@ subscriber_impl::subscriber_impl(asio::any_io_executor ex, config cfg)
       health_timer_(strand()) {}
 
 void subscriber_impl::on_message(subscriber::message_handler fn) {
-  set_callback(on_message_, std::move(fn));
+  set_callback(on_message_, std::make_shared<const subscriber::message_handler>(std::move(fn)));
 }
 
 void subscriber_impl::on_subscription(subscription_handler fn) {
-  set_callback(on_subscription_, std::move(fn));
+  set_callback(on_subscription_, std::make_shared<const subscription_handler>(std::move(fn)));
 }
 
 void subscriber_impl::change(subscription_kind kind, std::string name, bool wanted) {
@@ -161,14 +161,14 @@ void subscriber_impl::on_reply(reply&& r) {
   if (verb == "message" || verb == "smessage") {
     if (e.size() >= 3)
       notify([&] {
-        if (on_message_) on_message_({}, e[1].str, e[2].str);
+        if (auto fn = on_message_; fn && *fn) (*fn)({}, e[1].str, e[2].str);
       });
     return;
   }
   if (verb == "pmessage") {
     if (e.size() >= 4)
       notify([&] {
-        if (on_message_) on_message_(e[1].str, e[2].str, e[3].str);
+        if (auto fn = on_message_; fn && *fn) (*fn)(e[1].str, e[2].str, e[3].str);
       });
     return;
   }
@@ -183,7 +183,7 @@ void subscriber_impl::on_confirmation(std::string_view verb, const std::string& 
   const auto kind = kind_of(verb, active);
   if (!kind) return;  // "pong" (health check) or something newer
   notify([&] {
-    if (on_subscription_) on_subscription_(*kind, name, active);
+    if (auto fn = on_subscription_; fn && *fn) (*fn)(*kind, name, active);
   });
   if (is_closed()) return;
   // An SUNSUBSCRIBE we did not send: the server took the shard channel away because its slot

@@ -63,8 +63,9 @@ class subscriber_impl final : public link {
   asio::steady_timer health_timer_;
   bool lookup_scheduled_ = false;
   bool liveness_armed_ = false;
-  subscriber::message_handler on_message_;
-  subscription_handler on_subscription_;
+  // Shared, so a callback that replaces itself does not destroy the function that is running.
+  std::shared_ptr<const subscriber::message_handler> on_message_;
+  std::shared_ptr<const subscription_handler> on_subscription_;
 };
 
 }  // namespace ignis::redis::detail

@@ -35,12 +35,12 @@ struct config {
   /// reconnect) even when no message flows. 0 disables it.
   std::chrono::milliseconds health_check_interval{15000};
   /// CLIENT SETNAME at connect if non-empty.
-  std::string client_name;
+  std::string client_name{};
   /// Commands sent or waiting to be sent without a reply yet; beyond this command() fails with
   /// error::too_many_pending, so a stalled server cannot make memory grow without bound.
   std::size_t max_pending = 65536;
   /// rediss:// only: a PEM file of trusted CAs instead of the system store.
-  std::string tls_ca_file;
+  std::string tls_ca_file{};
   /// rediss:// only: false skips certificate and host name verification (tests, never production).
   bool tls_verify = true;
 };

@@ -27,9 +27,9 @@ struct reply {
   };
   kind type = kind::nil;
   /// Bulk string (binary safe), status text or error text.
-  std::string str;
+  std::string str{};
   std::int64_t integer = 0;
-  std::vector<reply> elements;
+  std::vector<reply> elements{};
 
   bool is_error() const noexcept { return type == kind::error; }
   bool is_nil() const noexcept { return type == kind::nil; }

@@ -10,10 +10,10 @@
 namespace ignis::redis {
 
 struct parsed_url {
-  std::string scheme;    ///< "redis" or "rediss"
-  std::string user;      ///< empty: the default user (AUTH with the password only)
-  std::string password;  ///< empty: no AUTH at all
-  std::string host;      ///< without the brackets of an IPv6 literal
+  std::string scheme{};    ///< "redis" or "rediss"
+  std::string user{};      ///< empty: the default user (AUTH with the password only)
+  std::string password{};  ///< empty: no AUTH at all
+  std::string host{};      ///< without the brackets of an IPv6 literal
   std::uint16_t port = 6379;
   int db = 0;        ///< SELECT db at connect when not 0
   bool tls = false;  ///< rediss://
