@@ -1,0 +1,100 @@
+// The bench profile: the three handlers bench/node/server.js also has, on a bare Socket.IO server,
+// so that a comparison with Node measures the servers and not the applications.
+#include "bench_profile.hpp"
+
+#include <ignis/net/http.hpp>
+#include <ignis/net/runtime.hpp>
+#include <ignis/socketio/server.hpp>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <string_view>
+
+namespace ignis::program {
+namespace {
+
+void install_handlers(socketio::namespace_& nsp) {
+  nsp.on_connection([](const socketio::socket_ptr& s) {
+    // echo: the same argument back, as an acknowledgement when one is asked, else as an event.
+    s->on("echo", [](socketio::socket& self, socketio::payload& args, socketio::ack_responder ack) {
+      if (ack) {
+        ack(std::move(args));
+      } else {
+        self.emit("echo", std::move(args));
+      }
+    });
+    // broadcast: to every socket of the namespace, the sender included (Node's io.emit).
+    s->on("broadcast",
+          [](socketio::socket& self, socketio::payload& args, socketio::ack_responder) {
+            self.nsp().emit("broadcast", std::move(args));
+          });
+    s->on("authenticate", [](socketio::socket& self, socketio::payload&, socketio::ack_responder) {
+      self.emit("authenticated");
+    });
+  });
+}
+
+}  // namespace
+
+bool wants_profile(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg(argv[i]);
+    if (arg == "--profile" || arg.starts_with("--profile=")) return true;
+  }
+  return false;
+}
+
+int run_bench_profile(int argc, char** argv) {
+  std::string profile;
+  std::string host = "127.0.0.1";
+  unsigned short port = 3000;
+  unsigned threads = 1;
+  std::string path = "/socket.io";
+  CLI::App app{"ignis-socketio --profile bench: the server ignis-bench measures"};
+  app.add_option("--profile", profile, "bench")->required()->check(CLI::IsMember({"bench"}));
+  app.add_option("--host", host, "address to listen on");
+  app.add_option("--port", port, "port (0: any free port)");
+  app.add_option("--threads", threads, "event loops (0: one per hardware thread)");
+  app.add_option("--path", path, "Socket.IO path");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  net::runtime rt(threads);
+  socketio::server_options options;
+  options.engine.path = path;
+  socketio::server server(rt, options);
+  install_handlers(server.main());
+  net::http_listener listener(rt, {server.engine()});
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(host, ec);
+  if (ec) {
+    std::cerr << "error: invalid --host " << host << "\n";
+    return 2;
+  }
+  if (auto lec = listener.listen({address, port})) {
+    std::cerr << "error: cannot listen on " << host << ":" << port << ": " << lec.message() << "\n";
+    return 1;
+  }
+  rt.start();
+  std::printf("listening on http://%s:%u\n", host.c_str(), static_cast<unsigned>(listener.port()));
+  std::fflush(stdout);
+
+  boost::asio::io_context signals_ctx;
+  boost::asio::signal_set signals(signals_ctx, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code&, int) { signals_ctx.stop(); });
+  signals_ctx.run();
+  listener.close();
+  server.close();
+  rt.stop();
+  return 0;
+}
+
+}  // namespace ignis::program

@@ -1,0 +1,38 @@
+// The bench profile on Node's socket.io 4.8: the same three handlers as `ignis-socketio --profile
+// bench`, for bench/compare. socket.io is loaded from tests/node (NODE_PATH), pinned by its lock file.
+// Usage: node bench/node/server.js [--port N] [--host A]
+"use strict";
+
+const http = require("node:http");
+const { Server } = require("socket.io");
+
+function flag(name, fallback) {
+  const i = process.argv.indexOf(name);
+  return i > 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+}
+
+const host = flag("--host", "127.0.0.1");
+const port = Number(flag("--port", "3000"));
+
+const httpServer = http.createServer();
+const io = new Server(httpServer, { perMessageDeflate: false });
+
+io.on("connection", (socket) => {
+  socket.on("echo", (arg, ack) => {
+    if (typeof ack === "function") ack(arg);
+    else socket.emit("echo", arg);
+  });
+  socket.on("broadcast", (arg) => io.emit("broadcast", arg));
+  socket.on("authenticate", () => socket.emit("authenticated"));
+});
+
+httpServer.listen(port, host, () => {
+  console.log(`listening on http://${host}:${httpServer.address().port}`);
+});
+
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    io.close();
+    process.exit(0);
+  });
+}
