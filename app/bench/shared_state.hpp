@@ -1,0 +1,42 @@
+#pragma once
+
+// The memory the coordinator and every event loop share, also across load processes: created
+// with mmap(MAP_SHARED) before fork, so it holds only trivially shareable things (atomics and
+// fixed-size histograms).
+#include "histogram.hpp"
+
+#include <atomic>
+#include <cstdint>
+
+namespace ignis::bench {
+
+enum class phase : int { connecting, warmup, measure, stop };
+
+/// Written by one event loop, read by the coordinator.
+struct loop_stats {
+  std::atomic<std::uint64_t> ready{0};     ///< connections through the handshake (and auth)
+  std::atomic<std::uint64_t> failed{0};    ///< attempts that did not get there
+  std::atomic<std::uint64_t> closed{0};    ///< ready connections the server closed
+  std::atomic<std::uint64_t> sent{0};      ///< echo requests or broadcasts sent
+  std::atomic<std::uint64_t> received{0};  ///< echo answers or broadcast deliveries received
+  std::atomic<std::uint64_t> stalls{0};    ///< closed-loop broadcasts that never completed
+  latency_histogram latency;               ///< measure phase only; read after the loop ended
+  latency_histogram connect_latency;       ///< socket() to ready
+};
+
+inline constexpr unsigned max_loops = 64;
+/// Broadcast sequence numbers map onto this ring of delivery counters (window ≤ ring size).
+inline constexpr unsigned broadcast_ring = 4096;
+
+struct shared_state {
+  std::atomic<phase> current{phase::connecting};
+  /// Deliveries of broadcast s are counted in deliveries[s % broadcast_ring].
+  std::atomic<std::uint32_t> deliveries[broadcast_ring] = {};
+  loop_stats loops[max_loops];
+
+  /// Maps a zeroed shared region (throws std::system_error).
+  static shared_state* create();
+  static void destroy(shared_state* s) noexcept;
+};
+
+}  // namespace ignis::bench
