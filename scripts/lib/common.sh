@@ -13,6 +13,7 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev clang-format
   redis-server nodejs npm
+  gnuplot-nox  # bench/compare draws its chart with it
 )
 
 log() { printf '\n==> %s\n' "$*"; }
