@@ -25,6 +25,20 @@ constexpr int max_reads_per_turn = 4;
 // How long a closed connection waits for the client to close its side.
 constexpr auto linger_timeout = std::chrono::seconds(2);
 
+// The transports of this thread's shard with frames queued during the current loop turn. One
+// posted handler flushes them all: a broadcast to N sockets costs one post, not N (each a handler
+// allocation and a trip through the scheduler's queue).
+struct pending_flushes {
+  net::shard* shard = nullptr;
+  bool posted = false;
+  std::vector<std::shared_ptr<websocket_transport>> transports;
+  std::vector<std::shared_ptr<websocket_transport>> draining;
+};
+thread_local pending_flushes pending;
+
+// Gather buffers of the immediate write, reused: a flush allocates nothing in the common case.
+thread_local std::vector<asio::const_buffer> gather;
+
 }  // namespace
 
 websocket_transport::websocket_transport(net::shard& home, net::tcp::socket socket,
@@ -146,11 +160,32 @@ void websocket_transport::send(message_ptr m) {
 void websocket_transport::schedule_flush() {
   if (writing_ || flush_scheduled_) return;
   flush_scheduled_ = true;
-  // Posted, so every frame queued during this loop turn goes out in the same write.
+  // Deferred, so every frame queued during this loop turn goes out in the same write.
+  if (home_.is_current() && (pending.shard == nullptr || pending.shard == &home_)) {
+    pending.shard = &home_;
+    pending.transports.push_back(shared_from_this());
+    if (!pending.posted) {
+      pending.posted = true;
+      asio::post(home_.executor(), &websocket_transport::flush_batch);
+    }
+    return;
+  }
   asio::post(socket_.get_executor(), [self = shared_from_this()] {
     self->flush_scheduled_ = false;
     self->flush();
   });
+}
+
+void websocket_transport::flush_batch() {
+  // Transports scheduled while this batch is flushed form the next batch, with its own post.
+  pending.draining.swap(pending.transports);
+  pending.posted = false;
+  pending.shard = nullptr;
+  for (const auto& t : pending.draining) {
+    t->flush_scheduled_ = false;
+    t->flush();
+  }
+  pending.draining.clear();
 }
 
 void websocket_transport::flush() {
@@ -159,29 +194,65 @@ void websocket_transport::flush() {
     if (closing_) linger();
     return;
   }
+  // First one non-blocking gather write: on a healthy connection it takes everything, and no
+  // asynchronous operation (with its handler and a copy of the buffer list) is needed.
+  gather.clear();
+  for (const auto& m : queue_)
+    gather.emplace_back(m->ws_frame().data(), m->ws_frame().size());
+  boost::system::error_code ec;
+  std::size_t written = socket_.write_some(gather, ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    ec = {};
+    written = 0;
+  }
+  if (ec) {
+    lost(close_reason::transport_error);
+    finish();
+    return;
+  }
+  if (written == queued_bytes_) {
+    queue_.clear();
+    queued_bytes_ = 0;
+    if (queue_.capacity() > 64) std::vector<message_ptr>().swap(queue_);
+    if (closing_) linger();
+    return;
+  }
+  // The kernel buffer is full: the rest goes out asynchronously, starting where it stopped.
   writing_ = true;
   inflight_.swap(queue_);
-  inflight_bytes_ = queued_bytes_;
+  inflight_bytes_ = queued_bytes_ - written;
   queued_bytes_ = 0;
   std::vector<asio::const_buffer> buffers;
   buffers.reserve(inflight_.size());
-  for (const auto& m : inflight_)
-    buffers.emplace_back(m->ws_frame().data(), m->ws_frame().size());
-  asio::async_write(socket_, buffers,
-                    [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-                      self->writing_ = false;
-                      self->inflight_.clear();
-                      self->inflight_bytes_ = 0;
-                      // A burst may have grown the vectors; an idle connection keeps none of it.
-                      if (self->inflight_.capacity() > 64)
-                        std::vector<message_ptr>().swap(self->inflight_);
-                      if (ec) {
-                        self->lost(close_reason::transport_error);
-                        self->finish();
-                        return;
-                      }
-                      self->flush();
-                    });
+  std::size_t skip = written;
+  for (const auto& m : inflight_) {
+    const auto& frame = m->ws_frame();
+    if (skip >= frame.size()) {
+      skip -= frame.size();
+      continue;
+    }
+    buffers.emplace_back(frame.data() + skip, frame.size() - skip);
+    skip = 0;
+  }
+  asio::async_write(
+      socket_, std::move(buffers),
+      [self = shared_from_this()](const boost::system::error_code& write_error, std::size_t) {
+        self->write_completed(write_error);
+      });
+}
+
+void websocket_transport::write_completed(const boost::system::error_code& ec) {
+  writing_ = false;
+  inflight_.clear();
+  inflight_bytes_ = 0;
+  // A burst may have grown the vectors; an idle connection keeps none of it.
+  if (inflight_.capacity() > 64) std::vector<message_ptr>().swap(inflight_);
+  if (ec) {
+    lost(close_reason::transport_error);
+    finish();
+    return;
+  }
+  flush();
 }
 
 void websocket_transport::close(std::uint16_t code, std::string_view reason) {

@@ -41,6 +41,8 @@ class websocket_transport final : public std::enable_shared_from_this<websocket_
   void dispatch(net::ws::event& ev);
   void schedule_flush();
   void flush();
+  void write_completed(const boost::system::error_code& ec);
+  static void flush_batch();
   void finish();
   void linger();
   void discard_input();
