@@ -1,7 +1,7 @@
 // Turns bench/compare's RESULT lines into docs/performance.md (medians, ratios, targets) and
 // docs/performance.png (gnuplot). The hand-written analysis in bench/performance-notes.md is
 // appended as it is.
-//   node bench/report.mjs results.jsonl docs-dir kernel cpus runs duration
+//   node bench/report.mjs results.jsonl docs-dir kernel cpus duration
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const [resultsFile, docsDir, kernel, cpus, runs, duration] = process.argv.slice(2);
+const [resultsFile, docsDir, kernel, cpus, duration] = process.argv.slice(2);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const rows = readFileSync(resultsFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 
@@ -52,7 +52,7 @@ try {
 const cpuModel = os.cpus()[0]?.model ?? '?';
 lines.push(`- ${cpus} × ${cpuModel}, Linux ${kernel}, Node ${process.version}, socket.io ${sioVersion} (\`perMessageDeflate: false\`), ignis-socketio release build.`);
 lines.push('- Each server is pinned to CPU 0 (`taskset -c 0`) and ignis-bench to CPU 1; ignis and Node alternate at every run (A/B/A/B…); ' +
-  `${runs} runs per point and server, ${duration} s measured after 1 s of warm-up; the tables give medians.`);
+  `the number of runs per point and server is in the runs column; ${duration} s measured after 1 s of warm-up; the tables give medians.`);
 lines.push('- Rates are per second of **server CPU time** (all threads, from /proc/PID/task/*/schedstat), which resists the noise of other jobs on the machine better than wall time; wall rates are listed too.');
 lines.push('- Payload: a 100-byte string argument carrying a send timestamp; latency is measured by the generator from that timestamp (one clock, CLOCK_MONOTONIC).');
 lines.push(`- Generated ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`, '');
@@ -92,7 +92,7 @@ lines.push('');
 
 lines.push('![ratios against Node socket.io 4.8 (log scale), with the targets](performance.png)', '');
 lines.push('## Commands', '');
-lines.push('```sh', './scripts/test            # installs the Debian and npm packages once', `bench/compare --runs ${runs} --duration ${duration}`, '```', '');
+lines.push('```sh', './scripts/test            # installs the Debian and npm packages once', `bench/compare --runs 5 --duration ${duration} --points echo16,echo1,fan1k1,fan1k8`, `bench/compare --runs 3 --duration ${duration} --points fan10k1,connect10k,threads --append`, '```', '');
 lines.push('Per point, with the server started as `taskset -c 0 build/release/app/ignis-socketio --profile bench --port P --threads 1` or `taskset -c 0 node bench/node/server.js --port P` (NODE_PATH=tests/node/node_modules):', '');
 lines.push('```sh');
 const argsOf = {

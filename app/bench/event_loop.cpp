@@ -74,6 +74,10 @@ class event_loop {
     return opts_.scenario == scenario::fanout || opts_.scenario == scenario::cluster;
   }
   phase current() const noexcept { return cfg_.shared->current.load(std::memory_order_relaxed); }
+  // The receivers a broadcast must reach: those that were ready when sending began.
+  std::uint32_t receivers() const noexcept {
+    return cfg_.shared->receivers.load(std::memory_order_relaxed);
+  }
 
   void open_due(std::uint64_t now);
   void open(std::size_t i);
@@ -376,7 +380,7 @@ void event_loop::on_stamped(connection& c, std::string_view m) {
   if (opts_.rate > 0) return;
   // Closed loop: the last receiver of broadcast s wakes the sender.
   auto& slot = cfg_.shared->deliveries[s.seq % broadcast_ring];
-  if (slot.fetch_add(1, std::memory_order_acq_rel) + 1 == opts_.connections) {
+  if (slot.fetch_add(1, std::memory_order_acq_rel) + 1 == receivers()) {
     const std::uint64_t one = 1;
     [[maybe_unused]] const auto r = ::write(cfg_.wake_fd, &one, sizeof one);
   }
@@ -393,7 +397,7 @@ void event_loop::drive_sender(std::uint64_t now) {
   } else {
     while (broadcasts_done_ < broadcasts_sent_) {
       auto& slot = cfg_.shared->deliveries[broadcasts_done_ % broadcast_ring];
-      if (slot.load(std::memory_order_acquire) >= opts_.connections) {
+      if (slot.load(std::memory_order_acquire) >= receivers()) {
         ++broadcasts_done_;
         oldest_sent_ns_ = now;
       } else if (now - oldest_sent_ns_ > stall_after_ns) {

@@ -229,6 +229,9 @@ int main(int argc, char** argv) {
     server_rss = rss_bytes(opts.server_pids);
     after = sum(*shared, loops);
   } else {
+    if (fanout)
+      shared->receivers.store(
+          static_cast<std::uint32_t>(connected.ready > 0 ? connected.ready - 1 : 0));
     shared->current.store(phase::warmup);
     sleep_for_seconds(opts.warmup);
     before = sum(*shared, loops);

@@ -30,6 +30,9 @@ inline constexpr unsigned broadcast_ring = 4096;
 
 struct shared_state {
   std::atomic<phase> current{phase::connecting};
+  /// Fanout: receivers that got ready (set before the warm-up; a broadcast is complete when it
+  /// reached them all, so a connection that failed to open does not stall the closed loop).
+  std::atomic<std::uint32_t> receivers{0};
   /// Deliveries of broadcast s are counted in deliveries[s % broadcast_ring].
   std::atomic<std::uint32_t> deliveries[broadcast_ring] = {};
   loop_stats loops[max_loops];
