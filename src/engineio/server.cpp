@@ -147,6 +147,7 @@ unsigned shard_of_id(std::string_view id, unsigned shard_count) noexcept {
 }
 
 struct server::shard_state {
+  traffic_counters counters;
   std::unordered_map<std::string, std::shared_ptr<session>, string_hash, std::equal_to<>> sessions;
   // Sessions the client closed by POSTing "1" while no GET was held, with the time until which a
   // GET that was sent concurrently (and overtaken by the POST, e.g. on another shard) still gets
@@ -180,6 +181,18 @@ bool server::matches(const net::http_request& req) const {
 
 std::size_t server::session_count() const noexcept {
   return session_count_.load(std::memory_order_relaxed);
+}
+
+bool server::draining() const noexcept {
+  return session_count() > 0 || websocket_transport::open_count() > 0;
+}
+
+const traffic_counters& server::counters(unsigned shard_index) const noexcept {
+  return shards_[shard_index]->counters;
+}
+
+traffic_counters& server::counters(unsigned shard_index) noexcept {
+  return shards_[shard_index]->counters;
 }
 
 unsigned server::shard_of(std::string_view sid) const noexcept {
@@ -338,6 +351,9 @@ void server::handle(std::shared_ptr<net::http_exchange> ex) {
       new session(*this, home, sid, req, ex->remote(), transport_kind::polling));
   shards_[home.index()]->sessions.emplace(std::move(sid), s);
   session_count_.fetch_add(1, std::memory_order_relaxed);
+  auto& counters = shards_[home.index()]->counters;
+  counters.handshakes.add();
+  counters.open_polling.add();
   s->start_polling(std::move(ex));
 }
 
@@ -390,7 +406,8 @@ void server::upgrade(net::http_request req, net::tcp::socket socket, std::string
     return raw_reject(std::move(socket), q.sid ? "Bad request" : "Unsupported protocol version");
   }
   if (!q.sid && options_.allow_request) {
-    if (auto refusal = options_.allow_request(req, socket.remote_endpoint())) {
+    boost::system::error_code rec;
+    if (auto refusal = options_.allow_request(req, socket.remote_endpoint(rec))) {
       return raw_reject(std::move(socket), *refusal);
     }
   }
@@ -402,9 +419,11 @@ void server::upgrade(net::http_request req, net::tcp::socket socket, std::string
     return open_websocket(std::move(req), std::move(socket), std::move(leftover), home);
 
   // The session lives on another shard: move the connection there.
+  // A decrypted TLS connection arrives on a local socket pair, which has no TCP endpoint: the
+  // protocol only tells Asio how to wrap the descriptor.
   boost::system::error_code ec;
-  const auto protocol = socket.local_endpoint(ec).protocol();
-  if (ec) return;
+  auto protocol = net::tcp::v4();
+  if (const auto local = socket.local_endpoint(ec); !ec) protocol = local.protocol();
   const int fd = socket.release(ec);
   if (ec) return;
   asio::post(owner.executor(), [self = shared_from_this(), req = std::move(req), protocol, fd,
@@ -451,6 +470,9 @@ void server::open_websocket(net::http_request req, net::tcp::socket socket, std:
   std::shared_ptr<session> s(new session(*this, home, sid, req, remote, transport_kind::websocket));
   shards_[home.index()]->sessions.emplace(std::move(sid), s);
   session_count_.fetch_add(1, std::memory_order_relaxed);
+  auto& counters = shards_[home.index()]->counters;
+  counters.handshakes.add();
+  counters.open_websocket.add();
   // Frames that came with the request are read once the session is bound.
   s->start_websocket(ws);
   ws->begin_reading(std::move(leftover));

@@ -104,18 +104,31 @@ void session::start_polling(std::shared_ptr<net::http_exchange> ex) {
 
 session::send_status session::send(message_ptr m, bool droppable) {
   if (state_ != state::open) return send_status::closed;
+  auto& counters = server_.counters(home_.index());
   const auto buffered = buffered_bytes();
-  if (droppable && buffered > volatile_drop_threshold) return send_status::dropped;
+  if (droppable && buffered > volatile_drop_threshold) {
+    counters.dropped.add();
+    return send_status::dropped;
+  }
   if (buffered > server_.options().max_buffered_bytes) {
-    if (droppable) return send_status::dropped;
+    if (droppable) {
+      counters.dropped.add();
+      return send_status::dropped;
+    }
+    counters.slow_consumers.add();
     close_with(close_reason::slow_consumer);
     return send_status::closed;
   }
+  if (droppable && transport_ == transport_kind::polling && !pending_poll_) {
+    counters.dropped.add();
+    return send_status::dropped;  // Node: not writable, discard
+  }
+  counters.packets_out.add();
+  counters.bytes_out.add(static_cast<std::int64_t>(m->payload().size()));
   if (transport_ == transport_kind::websocket) {
     if (ws_) ws_->send(std::move(m));
     return send_status::queued;
   }
-  if (droppable && !pending_poll_) return send_status::dropped;  // Node: not writable, discard
   polling_queue_bytes_ += m->payload().size();
   polling_queue_.push_back(std::move(m));
   if (pending_poll_ && polling_queue_.size() == 1) {
@@ -251,6 +264,9 @@ void session::on_post(std::shared_ptr<net::http_exchange> ex) {
 
 void session::on_packet(const packet& p) {
   if (state_ != state::open) return;
+  auto& counters = server_.counters(home_.index());
+  counters.packets_in.add();
+  counters.bytes_in.add(static_cast<std::int64_t>(p.data.size()));
   switch (p.type) {
     case packet_type::ping:
       // Engine.IO v4 pings only from the server.
@@ -313,6 +329,10 @@ void session::finish_upgrade() {
   probed_ = false;
   upgrade_deadline_ = net::clock::time_point::max();
   transport_ = transport_kind::websocket;
+  auto& counters = server_.counters(home_.index());
+  counters.upgrades.add();
+  counters.open_polling.sub();
+  counters.open_websocket.add();
   ws_ = std::move(probe_);
   probe_.reset();
   ws_->bind(weak_from_this(), false);
@@ -391,6 +411,8 @@ void session::finalize(close_reason reason) {
   if (state_ == state::closed) return;
   auto self = shared_from_this();
   state_ = state::closed;
+  auto& counters = server_.counters(home_.index());
+  (transport_ == transport_kind::websocket ? counters.open_websocket : counters.open_polling).sub();
   ping_due_ = pong_deadline_ = upgrade_deadline_ = close_deadline_ = net::clock::time_point::max();
   polling_queue_.clear();
   polling_queue_bytes_ = 0;

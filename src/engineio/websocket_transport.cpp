@@ -49,6 +49,11 @@ websocket_transport::websocket_transport(net::shard& home, net::tcp::socket sock
   boost::system::error_code ec;
   socket_.set_option(net::tcp::no_delay(true), ec);
   socket_.non_blocking(true, ec);
+  open_count_.fetch_add(1, std::memory_order_relaxed);
+}
+
+websocket_transport::~websocket_transport() {
+  if (!closed_) open_count_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void websocket_transport::start(std::string handshake_response) {
@@ -300,6 +305,7 @@ void websocket_transport::abort() {
 void websocket_transport::finish() {
   if (closed_) return;
   closed_ = true;
+  open_count_.fetch_sub(1, std::memory_order_relaxed);
   boost::system::error_code ec;
   socket_.shutdown(net::tcp::socket::shutdown_both, ec);
   socket_.close(ec);

@@ -8,6 +8,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,8 +35,14 @@ class websocket_transport final : public std::enable_shared_from_this<websocket_
 
   std::size_t buffered_bytes() const noexcept { return queued_bytes_ + inflight_bytes_; }
   bool is_closed() const noexcept { return closed_; }
+  ~websocket_transport();
+
+  /// WebSocket connections of this process not closed yet (still writing, e.g. at shutdown).
+  static std::size_t open_count() noexcept { return open_count_.load(std::memory_order_relaxed); }
 
  private:
+  // Changes once per connection, never per frame.
+  static inline std::atomic<std::size_t> open_count_{0};
   void wait_readable();
   void on_readable();
   void dispatch(net::ws::event& ev);

@@ -66,6 +66,7 @@ broadcast_operator broadcast_operator::timeout(std::chrono::milliseconds t) cons
 }
 
 void broadcast_operator::emit(std::string_view event, payload args) const {
+  nsp_->count_broadcast();
   nsp_->adapter().broadcast(event_packet(nsp_->name(), event, std::move(args)), opts_);
 }
 

@@ -97,11 +97,16 @@ void namespace_::remove(socket& s) {
 
 void namespace_::room_added(socket& s, const std::string& room) {
   if (room == s.id()) return;  // the socket's own room is implicit
-  local(s.home().index()).rooms[room].push_back(&s);
+  auto& st = local(s.home().index());
+  auto [it, created] = st.rooms.try_emplace(room);
+  it->second.push_back(&s);
+  st.joins.add();
+  if (created) st.room_count.add();
 }
 
 void namespace_::room_removed(socket& s, std::string_view room) {
-  auto& rooms = local(s.home().index()).rooms;
+  auto& st = local(s.home().index());
+  auto& rooms = st.rooms;
   const auto it = rooms.find(room);
   if (it == rooms.end()) return;
   auto& members = it->second;
@@ -112,7 +117,10 @@ void namespace_::room_removed(socket& s, std::string_view room) {
       break;
     }
   }
-  if (members.empty()) rooms.erase(it);
+  if (members.empty()) {
+    rooms.erase(it);
+    st.room_count.sub();
+  }
 }
 
 void namespace_::for_each_local(unsigned shard_index, const broadcast_options& opts,

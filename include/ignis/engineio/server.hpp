@@ -2,6 +2,7 @@
 
 // The Engine.IO v4 server: sessions over HTTP long-polling and WebSocket, the upgrade between
 // them, and the heartbeat, behaving on the wire like Node's engine.io 6.6.
+#include <ignis/engineio/counters.hpp>
 #include <ignis/engineio/packet.hpp>
 #include <ignis/net/http.hpp>
 #include <ignis/net/runtime.hpp>
@@ -226,6 +227,12 @@ class server final : public net::http_service, public std::enable_shared_from_th
   std::size_t session_count() const noexcept;
   /// Closes every session (forced close), shard by shard.
   void close_all();
+  /// True while a session is open or a WebSocket still writes its last frames (for a graceful
+  /// stop: wait for false before stopping the runtime).
+  bool draining() const noexcept;
+  /// The traffic counters of shard `shard_index` (written on that shard only, readable anywhere).
+  const traffic_counters& counters(unsigned shard_index) const noexcept;
+  traffic_counters& counters(unsigned shard_index) noexcept;
 
   // Internal: used by sessions and transports.
   void add_cors_headers(const net::http_request& req, net::http_response& res) const;

@@ -303,11 +303,20 @@ class namespace_ {
 
   /// The next ack id (Node's nsp._ids: one counter per namespace).
   std::uint64_t next_ack_id() noexcept { return ack_ids_.fetch_add(1, std::memory_order_relaxed); }
+  /// Broadcasts emitted in this namespace (from any thread; a broadcast is encoded once, so one
+  /// shared increment is cheap next to it).
+  std::uint64_t broadcast_count() const noexcept {
+    return broadcasts_.load(std::memory_order_relaxed);
+  }
+  void count_broadcast() noexcept { broadcasts_.fetch_add(1, std::memory_order_relaxed); }
 
   // Internal: the per-shard local state, reached only from its shard.
   struct shard_state {
     std::unordered_map<std::string, socket_ptr, string_hash, std::equal_to<>> sockets;
     std::unordered_map<std::string, std::vector<socket*>, string_hash, std::equal_to<>> rooms;
+    // Readable from any thread (for metrics); written here only.
+    engineio::shard_counter joins;       ///< rooms joined (the socket's own room not counted)
+    engineio::shard_counter room_count;  ///< rooms.size()
   };
   shard_state& local(unsigned shard_index) noexcept { return *shards_[shard_index]; }
   void add(std::shared_ptr<client> owner, boost::json::object auth,
@@ -333,6 +342,7 @@ class namespace_ {
   std::vector<std::unique_ptr<shard_state>> shards_;
   std::unique_ptr<socketio::adapter> adapter_;
   std::atomic<std::uint64_t> ack_ids_{0};
+  std::atomic<std::uint64_t> broadcasts_{0};
 };
 
 struct server_options {
