@@ -1,3 +1,5 @@
+#include "net/http_connection.hpp"
+
 #include <ignis/net/http.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -53,8 +55,6 @@ http_response make_response(const http_request& req, http::status status, std::s
 
 namespace {
 
-using services_ptr = std::shared_ptr<const std::vector<std::shared_ptr<http_service>>>;
-
 // What a held request waits on: the response (from any shard) or the client going away.
 struct pending_state {
   explicit pending_state(asio::any_io_executor ex) : wake(std::move(ex)) {}
@@ -105,12 +105,14 @@ void watch_for_close(tcp::socket& socket, std::shared_ptr<pending_state> state) 
   });
 }
 
-awaitable<void> run_connection(shard& home, tcp::socket socket, services_ptr services,
-                               http_limits limits) {
+}  // namespace
+
+awaitable<void> detail::run_connection(shard& home, tcp::socket socket, services_ptr services,
+                                       http_limits limits, std::optional<tcp::endpoint> peer) {
   boost::system::error_code ec;
-  const auto remote = socket.remote_endpoint(ec);
+  const auto remote = peer ? *peer : socket.remote_endpoint(ec);
   if (ec) co_return;
-  socket.set_option(tcp::no_delay(true), ec);
+  if (!peer) socket.set_option(tcp::no_delay(true), ec);
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
 
@@ -219,8 +221,6 @@ awaitable<void> run_connection(shard& home, tcp::socket socket, services_ptr ser
   }
 }
 
-}  // namespace
-
 http_listener::http_listener(runtime& rt, std::vector<std::shared_ptr<http_service>> services,
                              http_limits limits)
     : runtime_(rt),
@@ -290,9 +290,14 @@ void http_listener::accept() {
           });
           return;
         }
-        if (!ec) {
+        if (!ec && tls_) {
+          asio::co_spawn(
+              target.executor(),
+              detail::run_tls_connection(target, std::move(socket), services_, limits_, tls_),
+              [](std::exception_ptr) {});
+        } else if (!ec) {
           asio::co_spawn(target.executor(),
-                         run_connection(target, std::move(socket), services_, limits_),
+                         detail::run_connection(target, std::move(socket), services_, limits_),
                          [](std::exception_ptr) {});
         }
         // EMFILE and the like: keep accepting; the next attempt may succeed once descriptors free

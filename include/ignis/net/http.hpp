@@ -15,6 +15,10 @@
 #include <string>
 #include <vector>
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace ignis::net {
 
 namespace http = boost::beast::http;
@@ -111,6 +115,10 @@ class http_listener final : public http_host {
   unsigned short port() const;
   /// Stops accepting (existing connections stay).
   void close();
+  /// Serves HTTPS and WSS with `tls` (call before listen()). Plain connections are untouched
+  /// by this: each TLS connection is decrypted into a local socket pair whose other end runs
+  /// the same code as a plain connection.
+  void use_tls(std::shared_ptr<boost::asio::ssl::context> tls) { tls_ = std::move(tls); }
 
  private:
   void accept();
@@ -118,6 +126,7 @@ class http_listener final : public http_host {
   std::shared_ptr<const std::vector<std::shared_ptr<http_service>>> services_;
   http_limits limits_;
   tcp::acceptor acceptor_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;
 };
 
 /// Writes a complete response with Node-like defaults (Content-Length, keep-alive as requested).

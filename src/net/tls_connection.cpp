@@ -1,0 +1,108 @@
+#include "net/http_connection.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <sys/socket.h>
+
+#include <array>
+
+namespace ignis::net::detail {
+namespace asio = boost::asio;
+namespace ssl = asio::ssl;
+using asio::awaitable;
+using local_socket = asio::local::stream_protocol::socket;
+constexpr auto nothrow_awaitable = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+// The two ends of a relayed connection: the client's TLS stream and our side of the pair.
+struct relay {
+  relay(tcp::socket s, ssl::context& ctx, asio::any_io_executor ex)
+      : tls(std::move(s), ctx), inner(std::move(ex)) {}
+  ssl::stream<tcp::socket> tls;
+  local_socket inner;
+
+  void close() {
+    boost::system::error_code ignored;
+    tls.next_layer().close(ignored);
+    inner.close(ignored);
+  }
+};
+
+// Client -> server: decrypt and pass on; the client's end of input ends the pair's input too.
+awaitable<void> upstream(std::shared_ptr<relay> r) {
+  std::array<char, 16 * 1024> buf{};
+  for (;;) {
+    auto [rec, n] = co_await r->tls.async_read_some(asio::buffer(buf), nothrow_awaitable);
+    if (rec) break;
+    auto [wec, wn] =
+        co_await asio::async_write(r->inner, asio::buffer(buf.data(), n), nothrow_awaitable);
+    if (wec) break;
+  }
+  boost::system::error_code ignored;
+  r->inner.shutdown(local_socket::shutdown_send, ignored);
+}
+
+// Server -> client: encrypt and send; when the server side closes, so does the connection.
+awaitable<void> downstream(std::shared_ptr<relay> r) {
+  std::array<char, 16 * 1024> buf{};
+  for (;;) {
+    auto [rec, n] = co_await r->inner.async_read_some(asio::buffer(buf), nothrow_awaitable);
+    if (rec) break;
+    auto [wec, wn] =
+        co_await asio::async_write(r->tls, asio::buffer(buf.data(), n), nothrow_awaitable);
+    if (wec) break;
+  }
+  r->close();
+}
+
+}  // namespace
+
+awaitable<void> run_tls_connection(shard& home, tcp::socket socket, services_ptr services,
+                                   http_limits limits, std::shared_ptr<ssl::context> tls) {
+  boost::system::error_code ec;
+  const auto remote = socket.remote_endpoint(ec);
+  if (ec) co_return;
+  socket.set_option(tcp::no_delay(true), ec);
+  auto r = std::make_shared<relay>(std::move(socket), *tls, home.executor());
+
+  // A client that never finishes its handshake is dropped like a slow request header.
+  asio::steady_timer deadline(home.executor(), limits.header_timeout);
+  deadline.async_wait([r](const boost::system::error_code& wec) {
+    if (!wec) r->close();
+  });
+  auto [hec] = co_await r->tls.async_handshake(ssl::stream_base::server, nothrow_awaitable);
+  deadline.cancel();
+  if (hec) {
+    r->close();
+    co_return;
+  }
+
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+    r->close();
+    co_return;
+  }
+  r->inner.assign(asio::local::stream_protocol(), fds[0], ec);
+  tcp::socket server_end(home.executor());
+  server_end.assign(remote.protocol(), fds[1], ec);
+  if (ec) {
+    r->close();
+    co_return;
+  }
+  asio::co_spawn(home.executor(),
+                 run_connection(home, std::move(server_end), std::move(services), limits, remote),
+                 asio::detached);
+  asio::co_spawn(home.executor(), upstream(r), asio::detached);
+  co_await downstream(r);
+}
+
+}  // namespace ignis::net::detail
