@@ -263,6 +263,7 @@ void server_helper::finish_authentication(const socketio::socket_ptr& s, auth_re
   if (!s->connected() || !rec || rec->state != client_state::authenticating) return;
   if (result.outcome == auth_result::kind::accepted) {
     rec->room_patterns = std::move(result.room_patterns);
+    if (result.data) s->data = std::move(*result.data);
     authenticated(s, rec);
     return;
   }

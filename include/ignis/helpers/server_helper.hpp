@@ -51,10 +51,12 @@ struct auth_result {
   /// Room patterns this client may join (e.g. from a JWT claim); when set, they replace the
   /// helper-wide room rules for this client.
   std::optional<std::vector<std::string>> room_patterns;
+  /// Application data about the client (e.g. from an auth backend); becomes socket.data.
+  std::optional<boost::json::value> data;
 
-  static auth_result accept() { return {kind::accepted, std::nullopt}; }
-  static auth_result reject() { return {kind::rejected, std::nullopt}; }
-  static auth_result fail() { return {kind::failed, std::nullopt}; }
+  static auth_result accept() { return {kind::accepted, std::nullopt, std::nullopt}; }
+  static auth_result reject() { return {kind::rejected, std::nullopt, std::nullopt}; }
+  static auth_result fail() { return {kind::failed, std::nullopt, std::nullopt}; }
 };
 
 /// Called on the socket's shard with the handshake (headers, query, auth, …). Answer through
