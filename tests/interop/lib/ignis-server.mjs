@@ -158,11 +158,11 @@ export function spawnChild(bin, args, env, kind) {
       if (verbose) process.stdout.write(c);
       out = (out + c).slice(-20_000);
       if (done) return;
-      const m = /listening on http:\/\/([^\s:]+|\[[^\]]+\]):(\d+)/.exec(out);
+      const m = /listening on (https?):\/\/([^\s:]+|\[[^\]]+\]):(\d+)/.exec(out);
       if (!m) return;
       done = true;
       clearTimeout(timer);
-      const port = Number(m[2]);
+      const port = Number(m[3]);
       let stopping = false;
       const signal = async (sig) => {
         stopping = true;
@@ -177,8 +177,8 @@ export function spawnChild(bin, args, env, kind) {
       };
       resolve(decorate({
         kind,
-        url: `http://127.0.0.1:${port}`,
-        host: m[1],
+        url: `${m[1]}://127.0.0.1:${port}`,
+        host: m[2],
         port,
         path: pathOf(args),
         apiKey: apiKeyOf(args),

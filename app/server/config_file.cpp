@@ -1,0 +1,149 @@
+#include "config_file.hpp"
+
+#include <toml++/toml.h>
+
+#include <cstdlib>
+#include <set>
+#include <sstream>
+#include <string_view>
+
+namespace ignis::program {
+namespace {
+
+// Options that configure the file itself, or that only make sense on a command line.
+const std::set<std::string, std::less<>> not_in_file = {"config", "print-config", "help"};
+
+// Values never printed in clear: they grant access.
+bool is_secret(std::string_view key) {
+  return key == "tokens" || key == "api-key" || key.find("secret") != std::string_view::npos ||
+         key.find("password") != std::string_view::npos;
+}
+
+// "redis://user:pass@host" -> "redis://user:***@host": the rest of a URL is worth seeing.
+std::string mask_url_password(std::string value) {
+  const auto scheme = value.find("://");
+  if (scheme == std::string::npos) return value;
+  const auto at = value.find('@', scheme + 3);
+  if (at == std::string::npos) return value;
+  const auto colon = value.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return value;
+  return value.substr(0, colon + 1) + "***" + value.substr(at);
+}
+
+std::string key_of(const CLI::Option& opt) {
+  const auto& names = opt.get_lnames();
+  return names.empty() ? std::string() : names.front();
+}
+
+CLI::Option* find_option(CLI::App& app, std::string_view key) {
+  for (auto* opt : app.get_options()) {
+    if (key_of(*opt) == key) return opt;
+  }
+  return nullptr;
+}
+
+// A TOML scalar as the text a flag would carry; arrays become comma-separated lists.
+std::optional<std::string> as_flag_text(const toml::node& node) {
+  if (const auto* s = node.as_string()) return s->get();
+  if (const auto* i = node.as_integer()) return std::to_string(i->get());
+  if (const auto* b = node.as_boolean()) return b->get() ? "true" : "false";
+  if (const auto* f = node.as_floating_point()) {
+    std::ostringstream out;
+    out << f->get();
+    return out.str();
+  }
+  if (const auto* a = node.as_array()) {
+    std::string joined;
+    for (const auto& item : *a) {
+      const auto text = item.is_array() ? std::nullopt : as_flag_text(item);
+      if (!text) return std::nullopt;
+      if (!joined.empty()) joined += ',';
+      joined += *text;
+    }
+    return joined;
+  }
+  return std::nullopt;
+}
+
+std::string toml_quoted(std::string_view s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string config_file_path(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--config" && i + 1 < argc) return argv[i + 1];
+    if (arg.starts_with("--config=")) return std::string(arg.substr(9));
+  }
+  const char* env = std::getenv("IGNIS_CONFIG");
+  return env ? env : "";
+}
+
+std::optional<std::string> apply_config_file(CLI::App& app, const std::string& path) {
+  toml::table table;
+  try {
+    table = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << "config file " << path << ": " << e.description();
+    if (e.source().begin) msg << " (line " << e.source().begin.line << ")";
+    return msg.str();
+  }
+  for (const auto& [raw_key, node] : table) {
+    const std::string key(raw_key.str());
+    auto* opt = not_in_file.contains(key) ? nullptr : find_option(app, key);
+    if (!opt) return "config file " + path + ": unknown key '" + key + "'";
+    const auto text = as_flag_text(node);
+    if (!text) return "config file " + path + ": key '" + key + "': not a string, number or list";
+    try {
+      // The value goes through the option's own conversion and checks, and becomes its default:
+      // a flag or an IGNIS_* variable given as well still overrides it.
+      opt->run_callback_for_default()->default_val(*text);
+    } catch (const CLI::Error& e) {
+      return "config file " + path + ": key '" + key + "': " + e.what();
+    }
+  }
+  return std::nullopt;
+}
+
+std::string effective_config(const CLI::App& app) {
+  std::ostringstream out;
+  for (const auto* opt : app.get_options()) {
+    const auto key = key_of(*opt);
+    if (key.empty() || not_in_file.contains(key)) continue;
+    std::string value;
+    if (opt->count() > 0) {
+      for (const auto& r : opt->results()) {
+        value = r;  // TakeLast: the last one counts
+      }
+    } else {
+      value = opt->get_default_str();
+    }
+    if (opt->get_expected_max() == 0) {
+      // Switches record "true", "1" or nothing when set, and capture "false" or "0" as default.
+      const bool on =
+          opt->count() > 0 ? value != "false" && value != "0" : value == "true" || value == "1";
+      value = on ? "true" : "false";
+    }
+    if (is_secret(key) && !value.empty()) value = "***";
+    if (key.ends_with("url")) value = mask_url_password(value);
+    const bool is_bool = value == "true" || value == "false";
+    const bool is_number =
+        !value.empty() && value.find_first_not_of("0123456789") == std::string::npos;
+    out << key << " = " << (is_bool || is_number ? value : toml_quoted(value)) << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace ignis::program

@@ -1,0 +1,37 @@
+#pragma once
+
+// The demo chat page at "/" and the Socket.IO browser client it loads (/demo/socket.io.min.js,
+// read once at start from the file the project installs with its npm packages, so no CDN is
+// needed). Disabled with --no-demo.
+#include <ignis/helpers/server_helper.hpp>
+#include <ignis/net/http.hpp>
+
+#include <string>
+
+namespace ignis::program {
+
+/// The page, with the Socket.IO path it connects to filled in.
+std::string demo_page_html(std::string_view socketio_path);
+
+class demo_service final : public net::http_service {
+ public:
+  /// `client_file`: socket.io.min.js; empty means the default (IGNIS_DEFAULT_DEMO_CLIENT). A
+  /// missing file is reported on the log and the page says so.
+  demo_service(std::string_view socketio_path, std::string client_file);
+
+  bool matches(const net::http_request& req) const override;
+  void handle(std::shared_ptr<net::http_exchange> ex) override;
+  void upgrade(net::http_request req, net::tcp::socket socket, std::string leftover,
+               net::shard& home) override;
+
+ private:
+  std::string page_;
+  std::string client_script_;  // empty when the file could not be read
+};
+
+/// The demo's chat: an authenticated client emits "chat" {room, text} for a room it is in, and
+/// everyone in that room (itself included) gets "chat" {room, from, text, time}. Part of the
+/// demo, so --no-demo leaves it out.
+helpers::client_connected_fn demo_chat();
+
+}  // namespace ignis::program

@@ -1,0 +1,177 @@
+#include "ops_service.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include <cstdio>
+#include <sstream>
+
+namespace ignis::program {
+namespace json = boost::json;
+namespace http = net::http;
+
+namespace {
+
+std::string_view path_of(std::string_view target) {
+  const auto q = target.find('?');
+  return q == std::string_view::npos ? target : target.substr(0, q);
+}
+
+// Sums one engine counter over every shard.
+template <typename Member>
+std::int64_t engine_sum(const engineio::server& engine, std::size_t shards, Member member) {
+  std::int64_t total = 0;
+  for (std::size_t i = 0; i < shards; ++i)
+    total += (engine.counters(static_cast<unsigned>(i)).*member).get();
+  return total;
+}
+
+class prometheus_writer {
+ public:
+  void metric(std::string_view name, std::string_view type, std::string_view help) {
+    out_ << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+  }
+  void sample(std::string_view name, std::int64_t value, std::string_view labels = {}) {
+    out_ << name;
+    if (!labels.empty()) out_ << '{' << labels << '}';
+    out_ << ' ' << value << '\n';
+  }
+  void sample(std::string_view name, double value, std::string_view labels) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.6f", value);
+    out_ << name << '{' << labels << "} " << buf << '\n';
+  }
+  std::string str() const { return out_.str(); }
+
+ private:
+  std::ostringstream out_;
+};
+
+}  // namespace
+
+bool ops_service::matches(const net::http_request& req) const {
+  const auto path = path_of(req.target());
+  return path == "/health" || path == "/metrics";
+}
+
+void ops_service::upgrade(net::http_request, net::tcp::socket socket, std::string, net::shard&) {
+  boost::system::error_code ec;
+  socket.close(ec);
+}
+
+void ops_service::handle(std::shared_ptr<net::http_exchange> ex) {
+  const auto& req = ex->request();
+  if (req.method() != http::verb::get && req.method() != http::verb::head) {
+    auto res = net::make_response(req, http::status::method_not_allowed, "Method Not Allowed",
+                                  "text/plain");
+    res.set(http::field::allow, "GET, HEAD");
+    return ex->respond(std::move(res));
+  }
+  if (path_of(req.target()) == "/health") {
+    // A stopping server answers 503 so that a load balancer takes it out of rotation.
+    const auto status = ops_.stopping.load(std::memory_order_relaxed)
+                            ? http::status::service_unavailable
+                            : http::status::ok;
+    return ex->respond(net::make_response(req, status, health_json(), "application/json"));
+  }
+  ex->respond(net::make_response(req, http::status::ok, metrics_text(),
+                                 "text/plain; version=0.0.4; charset=utf-8"));
+}
+
+std::string ops_service::health_json() const {
+  const auto redis = ops_.redis();
+  std::string status = "ok";
+  if (ops_.stopping.load(std::memory_order_relaxed)) {
+    status = "stopping";
+  } else if (redis.state != "disabled" && redis.state != "connected") {
+    status = "degraded";
+  }
+  json::object doc{
+      {"status", status},
+      {"connections", helper_.client_count()},
+      {"authenticated", helper_.authenticated_count()},
+      {"redis", redis.state},
+  };
+  return json::serialize(doc);
+}
+
+std::string ops_service::metrics_text() const {
+  auto& io = helper_.io();
+  const auto& engine = *io.engine();
+  const auto shards = io.runtime().size();
+  using tc = engineio::traffic_counters;
+  prometheus_writer w;
+
+  w.metric("ignis_connections", "gauge", "Open Engine.IO connections by transport.");
+  w.sample("ignis_connections", engine_sum(engine, shards, &tc::open_polling),
+           R"(transport="polling")");
+  w.sample("ignis_connections", engine_sum(engine, shards, &tc::open_websocket),
+           R"(transport="websocket")");
+  const auto clients = static_cast<std::int64_t>(helper_.client_count());
+  const auto authenticated = static_cast<std::int64_t>(helper_.authenticated_count());
+  w.metric("ignis_clients", "gauge", "Socket.IO clients of the default namespace by state.");
+  w.sample("ignis_clients", authenticated, R"(state="authenticated")");
+  w.sample("ignis_clients", clients - authenticated, R"(state="unauthenticated")");
+
+  w.metric("ignis_handshakes_total", "counter", "Engine.IO sessions opened.");
+  w.sample("ignis_handshakes_total", engine_sum(engine, shards, &tc::handshakes));
+  w.metric("ignis_upgrades_total", "counter", "Polling sessions upgraded to WebSocket.");
+  w.sample("ignis_upgrades_total", engine_sum(engine, shards, &tc::upgrades));
+
+  w.metric("ignis_auth_total", "counter", "Authentication attempts by result.");
+  w.sample("ignis_auth_total", static_cast<std::int64_t>(ops_.auth.accepted.load()),
+           R"(result="success")");
+  w.sample("ignis_auth_total", static_cast<std::int64_t>(ops_.auth.rejected.load()),
+           R"(result="rejected")");
+  w.sample("ignis_auth_total", static_cast<std::int64_t>(ops_.auth.failed.load()),
+           R"(result="error")");
+
+  auto& main = io.of("/");
+  std::int64_t joins = 0;
+  std::int64_t rooms = 0;
+  for (std::size_t i = 0; i < shards; ++i) {
+    joins += main.local(static_cast<unsigned>(i)).joins.get();
+    rooms += main.local(static_cast<unsigned>(i)).room_count.get();
+  }
+  w.metric("ignis_room_joins_total", "counter", "Rooms joined (default namespace).");
+  w.sample("ignis_room_joins_total", joins);
+  w.metric("ignis_rooms", "gauge",
+           "Rooms with members (default namespace; a room with members on several event loops "
+           "counts once per loop).");
+  w.sample("ignis_rooms", rooms);
+  w.metric("ignis_broadcasts_total", "counter", "Broadcasts emitted (default namespace).");
+  w.sample("ignis_broadcasts_total", static_cast<std::int64_t>(main.broadcast_count()));
+
+  w.metric("ignis_packets_total", "counter", "Engine.IO packets by direction.");
+  w.sample("ignis_packets_total", engine_sum(engine, shards, &tc::packets_in), R"(direction="in")");
+  w.sample("ignis_packets_total", engine_sum(engine, shards, &tc::packets_out),
+           R"(direction="out")");
+  w.metric("ignis_bytes_total", "counter", "Engine.IO packet payload bytes by direction.");
+  w.sample("ignis_bytes_total", engine_sum(engine, shards, &tc::bytes_in), R"(direction="in")");
+  w.sample("ignis_bytes_total", engine_sum(engine, shards, &tc::bytes_out), R"(direction="out")");
+  w.metric("ignis_backpressure_dropped_total", "counter",
+           "Volatile packets dropped because the client's output was full.");
+  w.sample("ignis_backpressure_dropped_total", engine_sum(engine, shards, &tc::dropped));
+  w.metric("ignis_slow_consumer_disconnects_total", "counter",
+           "Connections closed because their output queue overflowed.");
+  w.sample("ignis_slow_consumer_disconnects_total",
+           engine_sum(engine, shards, &tc::slow_consumers));
+
+  const auto redis = ops_.redis();
+  w.metric("ignis_redis_up", "gauge", "1 when the Redis link is connected, 0 otherwise.");
+  w.sample("ignis_redis_up", std::int64_t{redis.state == "connected" ? 1 : 0},
+           R"(state=")" + redis.state + '"');
+  w.metric("ignis_redis_publishes_total", "counter", "Messages published to Redis.");
+  w.sample("ignis_redis_publishes_total", static_cast<std::int64_t>(redis.publishes));
+  w.metric("ignis_redis_errors_total", "counter", "Redis errors (connection and commands).");
+  w.sample("ignis_redis_errors_total", static_cast<std::int64_t>(redis.errors));
+
+  w.metric("ignis_event_loop_lag_seconds", "gauge",
+           "How late a periodic timer last fired on each event loop.");
+  for (std::size_t i = 0; i < ops_.lag.size(); ++i) {
+    w.sample("ignis_event_loop_lag_seconds", static_cast<double>(ops_.lag.lag_us(i)) / 1e6,
+             "shard=\"" + std::to_string(i) + '"');
+  }
+  return w.str();
+}
+
+}  // namespace ignis::program

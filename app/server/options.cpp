@@ -1,0 +1,100 @@
+#include "options.hpp"
+
+#include "text_list.hpp"
+
+namespace ignis::program {
+
+void add_options(CLI::App& app, settings& cfg, bool test_knobs) {
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  // Captured defaults are what --print-config shows for options nobody set.
+  app.option_defaults()->always_capture_default();
+  auto env = [](CLI::Option* o, const char* name) { o->envname(name); };
+
+  // Read before the other options (see config_file.hpp); declared here for --help and the env.
+  env(app.add_option("--config", cfg.config_file, "TOML file with the same keys as the flags"),
+      "IGNIS_CONFIG");
+  app.add_flag("--print-config", cfg.print_config,
+               "print the effective configuration (secrets masked) and exit");
+
+  env(app.add_option("--host", cfg.host, "address to listen on"), "IGNIS_HOST");
+  env(app.add_option("--port", cfg.port, "port (0: any free port)"), "IGNIS_PORT");
+  env(app.add_option("--path", cfg.path, "Socket.IO path"), "IGNIS_PATH");
+  env(app.add_option("--threads", cfg.threads, "event loops (0: one per hardware thread)"),
+      "IGNIS_THREADS");
+  env(app.add_option("--cors-origin", cfg.cors_origin, "'*' or a comma-separated list of origins"),
+      "IGNIS_CORS_ORIGIN");
+  env(app.add_option("--tls-cert", cfg.tls_cert, "PEM certificate chain: serve HTTPS and WSS"),
+      "IGNIS_TLS_CERT");
+  env(app.add_option("--tls-key", cfg.tls_key, "PEM private key of --tls-cert"), "IGNIS_TLS_KEY");
+
+  env(app.add_option("--auth", cfg.auth, "tokens, jwt, webhook or none (required)")
+          ->check(CLI::IsMember({"tokens", "jwt", "webhook", "none"})),
+      "IGNIS_AUTH");
+  env(app.add_option("--tokens", cfg.tokens, "accepted tokens (--auth tokens)"), "IGNIS_TOKENS");
+  env(app.add_option("--jwt-secret", cfg.jwt_secret, "HS256 secret (--auth jwt)"),
+      "IGNIS_JWT_SECRET");
+  env(app.add_option("--jwt-public-key", cfg.jwt_public_key,
+                     "RS256 public key PEM file (--auth jwt)"),
+      "IGNIS_JWT_PUBLIC_KEY");
+  env(app.add_option("--auth-url", cfg.auth_url,
+                     "http:// URL the handshake is POSTed to (--auth webhook)"),
+      "IGNIS_AUTH_URL");
+  env(app.add_option("--auth-timeout", cfg.auth_timeout, "ms to wait for the webhook's answer")
+          ->check(CLI::Range(1u, 600'000u)),
+      "IGNIS_AUTH_TIMEOUT");
+  env(app.add_option("--auth-headers", cfg.auth_headers,
+                     "request headers forwarded to the webhook (comma-separated)"),
+      "IGNIS_AUTH_HEADERS");
+  env(app.add_option("--auth-pool-size", cfg.auth_pool_size,
+                     "kept-alive connections to the webhook, per event loop")
+          ->check(CLI::Range(1u, 1024u)),
+      "IGNIS_AUTH_POOL_SIZE");
+
+  env(app.add_option("--rooms-allow", cfg.rooms_allow, "glob patterns of joinable rooms"),
+      "IGNIS_ROOMS_ALLOW");
+  env(app.add_option("--default-rooms", cfg.default_rooms, "rooms joined at authentication"),
+      "IGNIS_DEFAULT_ROOMS");
+  env(app.add_option("--authenticate-timeout", cfg.authenticate_timeout, "ms to authenticate"),
+      "IGNIS_AUTHENTICATE_TIMEOUT");
+  env(app.add_option("--ping-interval", cfg.ping_interval, "ms between application pings"),
+      "IGNIS_PING_INTERVAL");
+  env(app.add_flag("--broadcast-to-unauthenticated", cfg.broadcast_to_unauthenticated),
+      "IGNIS_BROADCAST_TO_UNAUTHENTICATED");
+
+  env(app.add_option("--api-key", cfg.api_key, "enables the HTTP API (header X-API-Key)"),
+      "IGNIS_API_KEY");
+  env(app.add_flag("--no-demo", cfg.no_demo, "do not serve the demo page at /"), "IGNIS_NO_DEMO");
+  env(app.add_option("--demo-client", cfg.demo_client,
+                     "socket.io.min.js served to the demo page (default: the one installed with "
+                     "the project)"),
+      "IGNIS_DEMO_CLIENT");
+
+  env(app.add_option("--log-format", cfg.log_format, "text or json")
+          ->check(CLI::IsMember({"text", "json"})),
+      "IGNIS_LOG_FORMAT");
+  env(app.add_option("--log-level", cfg.log_level, "debug, info, warn, error or off")
+          ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"})),
+      "IGNIS_LOG_LEVEL");
+  env(app.add_option("--shutdown-timeout", cfg.shutdown_timeout,
+                     "ms given to clients' queued packets on SIGTERM/SIGINT"),
+      "IGNIS_SHUTDOWN_TIMEOUT");
+
+  if (test_knobs) {
+    app.add_option("--mode", cfg.mode);
+    app.add_option("--auth-behaviour", cfg.auth_behaviour);
+    app.add_option("--client-connected", cfg.client_connected);
+  }
+}
+
+std::optional<std::string> check_settings(const settings& cfg) {
+  if (cfg.auth.empty()) return "auth is required (--auth, IGNIS_AUTH or auth in the config file)";
+  if (cfg.auth == "tokens" && split_list(cfg.tokens).empty()) return "--auth tokens needs --tokens";
+  if (cfg.auth == "jwt" && cfg.jwt_secret.empty() && cfg.jwt_public_key.empty())
+    return "--auth jwt needs --jwt-secret or --jwt-public-key";
+  if (cfg.auth == "webhook" && !cfg.auth_url.starts_with("http://"))
+    return "--auth webhook needs --auth-url http://host[:port]/path";
+  if (cfg.tls_cert.empty() != cfg.tls_key.empty()) return "--tls-cert and --tls-key go together";
+  return std::nullopt;
+}
+
+}  // namespace ignis::program

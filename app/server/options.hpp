@@ -1,0 +1,18 @@
+#pragma once
+
+// The program's options: one CLI11 option per settings member, each also read from IGNIS_<FLAG>
+// and from the configuration file key <flag> (see config_file.hpp).
+#include "settings.hpp"
+
+#include <CLI/CLI.hpp>
+
+namespace ignis::program {
+
+/// Adds every option bound to `cfg`. With `test_knobs`, also the fixture's --mode,
+/// --auth-behaviour and --client-connected.
+void add_options(CLI::App& app, settings& cfg, bool test_knobs);
+
+/// Checks what single options cannot (an option needing another); returns an error message.
+std::optional<std::string> check_settings(const settings& cfg);
+
+}  // namespace ignis::program

@@ -1,0 +1,56 @@
+#pragma once
+
+// Everything the program can be told, by flag, IGNIS_* variable or configuration file (see
+// docs/configuration.md). Each member is bound to one option in options.cpp.
+#include <optional>
+#include <string>
+
+namespace ignis::program {
+
+struct settings {
+  std::string config_file;
+  bool print_config = false;
+
+  // Listening.
+  std::string host = "127.0.0.1";
+  unsigned short port = 3000;
+  std::string path = "/socket.io";
+  unsigned threads = 0;
+  std::string cors_origin;
+  std::string tls_cert;
+  std::string tls_key;
+
+  // Authentication.
+  std::string auth;
+  std::string tokens;
+  std::string jwt_secret;
+  std::string jwt_public_key;
+  std::string auth_url;
+  unsigned auth_timeout = 5'000;
+  std::string auth_headers = "authorization,cookie,user-agent,origin,x-forwarded-for";
+  unsigned auth_pool_size = 8;
+
+  // The helper.
+  std::optional<std::string> rooms_allow;
+  std::string default_rooms = "io-default,io-notification";
+  unsigned authenticate_timeout = 10'000;
+  unsigned ping_interval = 30'000;
+  bool broadcast_to_unauthenticated = false;
+
+  // HTTP endpoints.
+  std::string api_key;
+  bool no_demo = false;
+  std::string demo_client;
+
+  // Operations.
+  std::string log_format = "text";
+  std::string log_level = "info";
+  unsigned shutdown_timeout = 10'000;
+
+  // Test knobs (ignis-fixture only).
+  std::string mode;
+  std::string auth_behaviour = "ok";
+  std::string client_connected = "none";
+};
+
+}  // namespace ignis::program
