@@ -14,6 +14,7 @@ APT_PACKAGES=(
   clang-14 libclang-rt-14-dev clang-format
   redis-server nodejs npm
   gnuplot-nox  # bench/compare draws its chart with it
+  chromium
 )
 
 log() { printf '\n==> %s\n' "$*"; }
