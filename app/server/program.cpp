@@ -12,6 +12,7 @@
 #include "text_list.hpp"
 #include "tls_setup.hpp"
 
+#include <ignis/engineio/closing.hpp>
 #include <ignis/helpers/server_helper.hpp>
 #include <ignis/net/http.hpp>
 
@@ -31,6 +32,9 @@ extern char** environ;
 
 namespace ignis::program {
 namespace {
+
+// How long a graceful stop waits for polling clients to fetch their last packets.
+constexpr int polling_shutdown_grace_ms = 2'000;
 
 // Empty IGNIS_* variables count as unset.
 void drop_empty_environment() {
@@ -204,12 +208,34 @@ int run(int argc, char** argv, bool test_knobs) {
   ops.stopping = true;
   listener.close();
   helper->shutdown();
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(cfg.shutdown_timeout);
-  while (helper->io().engine()->draining() && std::chrono::steady_clock::now() < deadline)
+  // Every WebSocket write and every handed-over HTTP response is waited for until the deadline.
+  // A polling session can only be flushed when its client comes for it: a live client polls
+  // again within a round trip, one that is gone never will, so those get a short grace only.
+  const auto now = std::chrono::steady_clock::now();
+  const auto deadline = now + std::chrono::milliseconds(cfg.shutdown_timeout);
+  const auto polling_deadline =
+      std::min(deadline, now + std::chrono::milliseconds(polling_shutdown_grace_ms));
+  auto draining = [&] {
+    return engineio::websocket_connections_open() > 0 ||
+           net::http_listener::responses_in_flight() > 0 ||
+           (helper->io().engine()->draining() &&
+            std::chrono::steady_clock::now() < polling_deadline);
+  };
+  for (int turn = 1; draining() && std::chrono::steady_clock::now() < deadline; ++turn) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  const auto left = helper->io().engine()->session_count();
-  if (left > 0) log_line("warn", std::to_string(left) + " connections still open at the timeout");
+    if (turn % 100 == 0) {
+      log_line("debug", "draining: " + std::to_string(helper->io().engine()->session_count()) +
+                            " sessions, " + std::to_string(engineio::websocket_connections_open()) +
+                            " WebSocket connections, " +
+                            std::to_string(net::http_listener::responses_in_flight()) +
+                            " responses unwritten");
+    }
+  }
+  if (draining()) {
+    log_line("warn", "--shutdown-timeout reached with " +
+                         std::to_string(helper->io().engine()->session_count()) +
+                         " connections still sending");
+  }
   ops.lag.stop();
   rt.stop();
   log_line("info", "stopped");

@@ -184,7 +184,10 @@ std::size_t server::session_count() const noexcept {
 }
 
 bool server::draining() const noexcept {
-  return session_count() > 0 || websocket_transport::open_count() > 0;
+  std::int64_t idle = 0;
+  for (const auto& shard : shards_)
+    idle += shard->counters.closing_idle.get();
+  return static_cast<std::int64_t>(session_count()) > idle || websocket_transport::open_count() > 0;
 }
 
 const traffic_counters& server::counters(unsigned shard_index) const noexcept {

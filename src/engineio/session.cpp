@@ -383,6 +383,12 @@ void session::close() {
   // Wait for the client's next GET to carry the close packet.
   state_ = state::closing;
   close_requested_ = true;
+  // Nothing can be queued any more (send() refuses once closing): if the queue is empty now,
+  // only the close packet is left, which a graceful stop need not wait for.
+  if (polling_queue_.empty()) {
+    closing_idle_ = true;
+    server_.counters(home_.index()).closing_idle.add();
+  }
   ping_due_ = pong_deadline_ = net::clock::time_point::max();
   close_deadline_ = net::clock::now() + polling_close_timeout;
   arm(close_deadline_);
@@ -413,6 +419,7 @@ void session::finalize(close_reason reason) {
   state_ = state::closed;
   auto& counters = server_.counters(home_.index());
   (transport_ == transport_kind::websocket ? counters.open_websocket : counters.open_polling).sub();
+  if (closing_idle_) counters.closing_idle.sub();
   ping_due_ = pong_deadline_ = upgrade_deadline_ = close_deadline_ = net::clock::time_point::max();
   polling_queue_.clear();
   polling_queue_bytes_ = 0;

@@ -1,5 +1,7 @@
 #include "engineio/websocket_transport.hpp"
 
+#include <ignis/engineio/closing.hpp>
+
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -50,6 +52,10 @@ websocket_transport::websocket_transport(net::shard& home, net::tcp::socket sock
   socket_.set_option(net::tcp::no_delay(true), ec);
   socket_.non_blocking(true, ec);
   open_count_.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::size_t websocket_connections_open() noexcept {
+  return websocket_transport::open_count();
 }
 
 websocket_transport::~websocket_transport() {

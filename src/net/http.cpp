@@ -61,7 +61,11 @@ struct pending_state {
   asio::steady_timer wake;
   std::optional<http_response> response;
   bool peer_closed = false;
+  bool abandoned = false;  // the connection is gone; a late response is dropped
 };
+
+// Responses handed over and not yet written, in the whole process (changes once per response).
+std::atomic<std::size_t> responses_unwritten{0};
 
 awaitable<void> write_and_close(beast::tcp_stream& stream, http_response res) {
   res.keep_alive(false);
@@ -181,7 +185,9 @@ awaitable<void> detail::run_connection(shard& home, tcp::socket socket, services
     state->wake.expires_at(clock::time_point::max());
     ex->set_sink([state, executor = home.executor()](http_response res) {
       asio::post(executor, [state, res = std::move(res)]() mutable {
+        if (state->abandoned) return;
         state->response = std::move(res);
+        responses_unwritten.fetch_add(1, std::memory_order_relaxed);
         state->wake.cancel();
       });
     });
@@ -205,6 +211,7 @@ awaitable<void> detail::run_connection(shard& home, tcp::socket socket, services
       }
       stream.socket().cancel(ec);
       if (!state->response) {
+        state->abandoned = true;
         ex->notify_aborted();
         co_return;
       }
@@ -213,6 +220,7 @@ awaitable<void> detail::run_connection(shard& home, tcp::socket socket, services
     auto res = std::move(*state->response);
     const bool keep_alive = res.keep_alive();
     auto [wec, wn] = co_await http::async_write(stream, res, nothrow_awaitable);
+    responses_unwritten.fetch_sub(1, std::memory_order_relaxed);
     if (auto then = std::move(ex->after_write)) then();
     if (wec || !keep_alive) {
       stream.socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -251,6 +259,10 @@ void http_listener::mount(std::shared_ptr<http_service> service) {
   services.push_back(std::move(service));
   services_ =
       std::make_shared<const std::vector<std::shared_ptr<http_service>>>(std::move(services));
+}
+
+std::size_t http_listener::responses_in_flight() noexcept {
+  return responses_unwritten.load(std::memory_order_relaxed);
 }
 
 unsigned short http_listener::port() const {

@@ -25,19 +25,23 @@ namespace {
 
 // The two ends of a relayed connection: the client's TLS stream and our side of the pair.
 struct relay {
-  relay(tcp::socket s, ssl::context& ctx, asio::any_io_executor ex)
-      : tls(std::move(s), ctx), inner(std::move(ex)) {}
+  relay(tcp::socket s, ssl::context& ctx, const asio::any_io_executor& ex)
+      : tls(std::move(s), ctx), inner(ex), linger(ex) {}
   ssl::stream<tcp::socket> tls;
   local_socket inner;
+  asio::steady_timer linger;
+  bool client_done = false;  // the client closed its side
+  bool server_done = false;  // our side closed (everything it wrote is relayed)
 
   void close() {
     boost::system::error_code ignored;
     tls.next_layer().close(ignored);
     inner.close(ignored);
+    linger.cancel();
   }
 };
 
-// Client -> server: decrypt and pass on; the client's end of input ends the pair's input too.
+// Client -> server: decrypt and pass on. The client's end of input ends the pair's input too.
 awaitable<void> upstream(std::shared_ptr<relay> r) {
   std::array<char, 16 * 1024> buf{};
   for (;;) {
@@ -49,9 +53,13 @@ awaitable<void> upstream(std::shared_ptr<relay> r) {
   }
   boost::system::error_code ignored;
   r->inner.shutdown(local_socket::shutdown_send, ignored);
+  r->client_done = true;
+  if (r->server_done) r->close();
 }
 
-// Server -> client: encrypt and send; when the server side closes, so does the connection.
+// Server -> client: encrypt and send. When our side is done, half-close towards the client and
+// let upstream() read what the client still sends until it closes too (closing with unread input
+// would reset the connection, and the client would lose our last bytes), for a short while only.
 awaitable<void> downstream(std::shared_ptr<relay> r) {
   std::array<char, 16 * 1024> buf{};
   for (;;) {
@@ -59,8 +67,20 @@ awaitable<void> downstream(std::shared_ptr<relay> r) {
     if (rec) break;
     auto [wec, wn] =
         co_await asio::async_write(r->tls, asio::buffer(buf.data(), n), nothrow_awaitable);
-    if (wec) break;
+    if (wec) {
+      r->close();
+      co_return;
+    }
   }
+  r->server_done = true;
+  if (r->client_done) {
+    r->close();
+    co_return;
+  }
+  boost::system::error_code ignored;
+  r->tls.next_layer().shutdown(tcp::socket::shutdown_send, ignored);
+  r->linger.expires_after(std::chrono::seconds(2));
+  co_await r->linger.async_wait(nothrow_awaitable);
   r->close();
 }
 

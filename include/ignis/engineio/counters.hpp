@@ -33,6 +33,9 @@ struct alignas(64) traffic_counters {
   shard_counter bytes_out;       ///< their payload bytes
   shard_counter dropped;         ///< volatile packets dropped by backpressure
   shard_counter slow_consumers;  ///< sessions closed because their output queue overflowed
+  /// Polling sessions closed by the server with nothing left to send, waiting only for the
+  /// client's next request to carry the close packet (nothing to drain at shutdown).
+  shard_counter closing_idle;
 };
 
 }  // namespace ignis::engineio

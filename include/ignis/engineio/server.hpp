@@ -177,6 +177,7 @@ class session final : public std::enable_shared_from_this<session>, public net::
   bool upgrading_ = false;
   bool probed_ = false;           // "2probe" received on the upgrading WebSocket
   bool close_requested_ = false;  // forced close waiting for a poll to carry "1"
+  bool closing_idle_ = false;     // ... with nothing else queued (counted in closing_idle)
 
   // Polling.
   std::vector<message_ptr> polling_queue_;
@@ -227,8 +228,8 @@ class server final : public net::http_service, public std::enable_shared_from_th
   std::size_t session_count() const noexcept;
   /// Closes every session (forced close), shard by shard.
   void close_all();
-  /// True while a session is open or a WebSocket still writes its last frames (for a graceful
-  /// stop: wait for false before stopping the runtime).
+  /// True while a session has something left to send or a WebSocket still writes its last
+  /// frames (for a graceful stop: wait for false before stopping the runtime).
   bool draining() const noexcept;
   /// The traffic counters of shard `shard_index` (written on that shard only, readable anywhere).
   const traffic_counters& counters(unsigned shard_index) const noexcept;

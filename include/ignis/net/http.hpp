@@ -115,6 +115,9 @@ class http_listener final : public http_host {
   unsigned short port() const;
   /// Stops accepting (existing connections stay).
   void close();
+  /// Responses handed to connections (of any listener) and not yet written: a graceful stop
+  /// waits for none before stopping the runtime.
+  static std::size_t responses_in_flight() noexcept;
   /// Serves HTTPS and WSS with `tls` (call before listen()). Plain connections are untouched
   /// by this: each TLS connection is decrypted into a local socket pair whose other end runs
   /// the same code as a plain connection.

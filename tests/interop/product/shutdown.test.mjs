@@ -32,7 +32,7 @@ describe('graceful shutdown', { skip: !PROGRAM && 'needs IGNIS_PROGRAM' }, () =>
     const exit = await server.signal('SIGTERM');
     assert.deepEqual(exit, { code: 0, signal: null }, server.stderr());
     for (const [i, s] of clients.entries()) {
-      assert.equal(await disconnected(s), 'io server disconnect');
+      assert.equal(await disconnected(s), 'io server disconnect', `client ${i}`);
       assert.equal(order[i][0], MESSAGES, `client ${i}: every queued message before the disconnect`);
       assert.deepEqual(received[i], Array.from({ length: MESSAGES }, (_, n) => n), 'in order');
     }

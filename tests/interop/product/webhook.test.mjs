@@ -83,7 +83,7 @@ describe('authentication by webhook', { skip: !PROGRAM && 'needs IGNIS_PROGRAM' 
     assert.equal(body.headers['x-secret-header'], undefined, 'only allowed headers are forwarded');
     assert.match(body.address, /127\.0\.0\.1/);
     // The backend's rooms replace --rooms-allow for this client.
-    const [joined] = await request(s, 'join', { rooms: ['team-red', 'public', 'other'] });
+    const joined = await request(s, 'join', { rooms: ['team-red', 'public', 'other'] });
     assert.deepEqual(joined, { rooms: ['team-red'] });
   });
 
