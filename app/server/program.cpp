@@ -81,6 +81,13 @@ helpers::server_helper_options helper_options(const settings& cfg, net::runtime&
     options.server.engine.cors.credentials = cfg.cors_origin != "*";
     options.server.engine.cors.methods = "GET,POST";
   }
+  // Once a shutdown begins, existing clients may still poll for their last packets, but no new
+  // session starts.
+  options.server.engine.allow_request =
+      [&ops](const net::http_request&, const net::tcp::endpoint&) -> std::optional<std::string> {
+    if (ops.stopping.load(std::memory_order_relaxed)) return "Server is shutting down";
+    return std::nullopt;
+  };
   options.authenticate = make_authenticator(cfg, rt);
   if (test_knobs) options.authenticate = with_behaviour(options.authenticate, cfg.auth_behaviour);
   options.authenticate = counting(std::move(options.authenticate), ops.auth);
@@ -202,11 +209,10 @@ int run(int argc, char** argv, bool test_knobs) {
 
   wait_for_signal();
 
-  // Stop accepting, tell every client (a server disconnect), then let their queued packets leave
-  // until every connection is closed or --shutdown-timeout runs out.
+  // Refuse new sessions, tell every client (a server disconnect), let their queued packets leave
+  // until every connection is closed or --shutdown-timeout runs out, then stop accepting.
   log_line("info", "shutting down");
   ops.stopping = true;
-  listener.close();
   helper->shutdown();
   // Every WebSocket write and every handed-over HTTP response is waited for until the deadline.
   // A polling session can only be flushed when its client comes for it: a live client polls
@@ -236,6 +242,8 @@ int run(int argc, char** argv, bool test_knobs) {
                          std::to_string(helper->io().engine()->session_count()) +
                          " connections still sending");
   }
+  // Only now: polling clients fetch their last packets on new connections.
+  listener.close();
   ops.lag.stop();
   rt.stop();
   log_line("info", "stopped");

@@ -184,10 +184,15 @@ awaitable<void> detail::run_connection(shard& home, tcp::socket socket, services
     auto state = std::make_shared<pending_state>(home.executor());
     state->wake.expires_at(clock::time_point::max());
     ex->set_sink([state, executor = home.executor()](http_response res) {
+      // Counted from the hand-over, so that a graceful stop never misses a response that is
+      // still on its way to the connection's shard.
+      responses_unwritten.fetch_add(1, std::memory_order_relaxed);
       asio::post(executor, [state, res = std::move(res)]() mutable {
-        if (state->abandoned) return;
+        if (state->abandoned) {
+          responses_unwritten.fetch_sub(1, std::memory_order_relaxed);
+          return;
+        }
         state->response = std::move(res);
-        responses_unwritten.fetch_add(1, std::memory_order_relaxed);
         state->wake.cancel();
       });
     });
