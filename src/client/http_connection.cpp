@@ -39,7 +39,7 @@ void http_connection::request(http_request req, std::chrono::milliseconds timeou
 
 void http_connection::connect() {
   reused_ = false;
-  stream_.emplace(ex_, cfg_);
+  stream_ = std::make_shared<net_stream>(ex_, cfg_);
   buffer_.clear();
   stream_->async_connect([self = shared_from_this(), gen = generation_](error_code ec) {
     if (self->closed_ || gen != self->generation_) return;

@@ -43,7 +43,7 @@ class http_connection : public std::enable_shared_from_this<http_connection> {
 
   asio::any_io_executor ex_;
   std::shared_ptr<const engine_config> cfg_;
-  std::optional<net_stream> stream_;
+  std::shared_ptr<net_stream> stream_;
   boost::beast::flat_buffer buffer_;
   std::optional<http::response_parser<http::string_body>> parser_;
   http_request req_;

@@ -23,25 +23,24 @@ void net_stream::async_connect(std::function<void(error_code)> done) {
   const auto address = asio::ip::make_address(cfg_->host, addr_ec);
   if (!addr_ec) {
     socket().async_connect(tcp::endpoint(address, cfg_->port_number),
-                           [this, done = std::move(done)](error_code ec) mutable {
-                             on_connected(ec, std::move(done));
-                           });
+                           [self = shared_from_this(), done = std::move(done)](
+                               error_code ec) mutable { self->on_connected(ec, std::move(done)); });
     return;
   }
-  resolver_.async_resolve(
-      cfg_->host, cfg_->port,
-      [this, done = std::move(done)](error_code ec, tcp::resolver::results_type results) mutable {
-        on_resolved(ec, std::move(results), std::move(done));
-      });
+  resolver_.async_resolve(cfg_->host, cfg_->port,
+                          [self = shared_from_this(), done = std::move(done)](
+                              error_code ec, tcp::resolver::results_type results) mutable {
+                            self->on_resolved(ec, std::move(results), std::move(done));
+                          });
 }
 
 void net_stream::on_resolved(error_code ec, tcp::resolver::results_type results,
                              std::function<void(error_code)> done) {
   if (ec) return done(ec);
-  asio::async_connect(socket(), results,
-                      [this, done = std::move(done)](error_code e, const tcp::endpoint&) mutable {
-                        on_connected(e, std::move(done));
-                      });
+  asio::async_connect(
+      socket(), results,
+      [self = shared_from_this(), done = std::move(done)](
+          error_code e, const tcp::endpoint&) mutable { self->on_connected(e, std::move(done)); });
 }
 
 void net_stream::on_connected(error_code ec, std::function<void(error_code)> done) {
@@ -62,8 +61,9 @@ void net_stream::on_connected(error_code ec, std::function<void(error_code)> don
   } else {
     tls_->set_verify_mode(asio::ssl::verify_none);
   }
-  tls_->async_handshake(asio::ssl::stream_base::client,
-                        [done = std::move(done)](error_code e) { done(e); });
+  tls_->async_handshake(
+      asio::ssl::stream_base::client,
+      [self = shared_from_this(), done = std::move(done)](error_code e) { done(e); });
 }
 
 void net_stream::close() noexcept {

@@ -2,7 +2,8 @@
 
 // A client byte stream over TCP or TLS, with the connect sequence (resolve, connect, TLS handshake
 // with SNI and certificate verification). It meets Beast's AsyncReadStream/AsyncWriteStream
-// requirements, so Beast's HTTP reader and writer run on it.
+// requirements, so Beast's HTTP reader and writer run on it; their completions hold the stream's
+// owner, which holds the stream.
 #include "client/config.hpp"
 
 #include <ignis/common/result.hpp>
@@ -20,7 +21,7 @@ namespace ignis::client::detail {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-class net_stream {
+class net_stream : public std::enable_shared_from_this<net_stream> {
  public:
   using executor_type = asio::any_io_executor;
 
@@ -28,7 +29,8 @@ class net_stream {
 
   executor_type get_executor() noexcept { return socket().get_executor(); }
 
-  /// Resolves, connects and (for TLS) handshakes. The owner keeps the stream alive until `done`.
+  /// Resolves, connects and (for TLS) handshakes; the pending steps hold the stream. Only for a
+  /// stream owned by a shared_ptr.
   void async_connect(std::function<void(error_code)> done);
   bool is_open() noexcept { return socket().is_open(); }
   /// Closes at once; pending operations complete with operation_aborted.

@@ -43,7 +43,7 @@ websocket_transport::websocket_transport(asio::any_io_executor ex,
 void websocket_transport::open() {
   if (state_ != state::idle) return;
   state_ = state::connecting;
-  stream_.emplace(ex_, cfg_);
+  stream_ = std::make_shared<net_stream>(ex_, cfg_);
   stream_->async_connect([self = shared_from_this()](error_code ec) {
     if (self->state_ != state::connecting) return;
     if (ec) return self->fail("websocket error", ec, ec.message());

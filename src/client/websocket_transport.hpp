@@ -55,7 +55,7 @@ class websocket_transport final : public transport,
 
   asio::any_io_executor ex_;
   std::shared_ptr<const engine_config> cfg_;
-  std::optional<net_stream> stream_;
+  std::shared_ptr<net_stream> stream_;
   state state_ = state::idle;
   std::string key_;
 
