@@ -109,7 +109,7 @@ void polling_transport::send(std::vector<engineio::packet> packets) {
 void polling_transport::on_post(error_code ec, const http_response& res) {
   writable_ = true;
   inflight_bytes_ = 0;
-  if (close_body_) return send_close_post();
+  if (!close_bodies_.empty()) return send_close_post();
   if (state_ == state::closed) return;
   auto l = listener();
   if (!l) return abort();
@@ -149,31 +149,43 @@ void polling_transport::close(std::vector<engineio::packet> last) {
   const bool opened = state_ != state::idle && state_ != state::opening;
   state_ = state::closed;
   on_paused_ = nullptr;
-  get_->close();
   if (!opened || sid_.empty()) {
+    get_->close();
     post_->close();
     return;
   }
-  // Engine.IO's goodbye: the packets still waiting, then "1". Node then answers the held GET
-  // with a noop and forgets the session at once.
-  last.push_back(engineio::packet::text(engineio::packet_type::close));
-  close_body_ = engineio::encode_payload(last);
+  // The held GET stays until the goodbye is through: Node takes a GET aborted by the client for a
+  // "transport error" and may see that before our "1", dropping the packets sent with it. It
+  // answers the GET with a noop once it has read the "1".
+  //
+  // Engine.IO's goodbye: the packets still waiting, then "1", in two POSTs as engine.io-client
+  // does (it waits for the drain). Node handles a namespace DISCONNECT on the next tick but a
+  // "1" at once, so "41\x1e1" in one body would close the session before the DISCONNECT counts.
+  if (!last.empty()) close_bodies_.push_back(engineio::encode_payload(last));
+  const auto goodbye = engineio::packet::text(engineio::packet_type::close);
+  close_bodies_.push_back(engineio::encode_payload({&goodbye, 1}));
   if (writable_) send_close_post();  // else on_post sends it once the POST in flight is done
 }
 
 void polling_transport::send_close_post() {
-  auto body = std::move(*close_body_);
-  close_body_.reset();
-  auto conn = post_;
-  conn->request(make_request(http::verb::post, std::move(body)), close_post_timeout,
-                [conn](error_code, const http_response&) { conn->close(); });
+  auto body = std::move(close_bodies_.front());
+  close_bodies_.pop_front();
+  post_->request(make_request(http::verb::post, std::move(body)), close_post_timeout,
+                 [self = shared_from_this()](error_code ec, const http_response& res) {
+                   if (!ec && res.result() == http::status::ok && !self->close_bodies_.empty()) {
+                     return self->send_close_post();
+                   }
+                   self->close_bodies_.clear();
+                   self->post_->close();
+                   self->get_->close();
+                 });
 }
 
 void polling_transport::abort() {
   listener_.reset();
   state_ = state::closed;
   on_paused_ = nullptr;
-  close_body_.reset();
+  close_bodies_.clear();
   get_->close();
   post_->close();
 }

@@ -5,7 +5,7 @@
 #include "client/http_connection.hpp"
 #include "client/transport.hpp"
 
-#include <optional>
+#include <deque>
 
 namespace ignis::client::detail {
 
@@ -44,7 +44,7 @@ class polling_transport final : public transport,
   bool writable_ = false;  // no POST is in flight
   std::size_t inflight_bytes_ = 0;
   std::function<void()> on_paused_;
-  std::optional<std::string> close_body_;  // the last POST, waiting for the one in flight
+  std::deque<std::string> close_bodies_;  // the goodbye POSTs, sent one after the other
 };
 
 }  // namespace ignis::client::detail

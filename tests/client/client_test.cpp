@@ -340,6 +340,40 @@ TEST_F(ClientTest, ClientDisconnectAndReconnectByHand) {
   EXPECT_TRUE(found);
 }
 
+class GoodbyeTest : public ClientTest, public ::testing::WithParamInterface<transport_kind> {};
+
+// Destroying a connected client says goodbye: the server sees the namespace left, not a lost
+// connection.
+TEST_P(GoodbyeTest, DestroyingAConnectedClientLeavesCleanly) {
+  queue<std::string> events;
+  queue<std::string> observer_events;
+  io_thread io;
+  manager observer_manager(io.executor(), server_->url(), options());
+  auto observer = observer_manager.socket();
+  ASSERT_TRUE(connect(*observer, observer_events));
+  std::string id;
+  {
+    manager m(io.executor(), server_->url(), options({GetParam()}));
+    auto s = m.socket();
+    ASSERT_TRUE(connect(*s, events));
+    id = s->id();
+  }
+  // The goodbye is asynchronous: ask until the server has seen it (each answer is a round trip).
+  std::string reason;
+  for (int i = 0; i < 100 && reason.empty(); ++i) {
+    auto r = call(*observer, "get-disconnects");
+    ASSERT_TRUE(r);
+    for (const auto& d : r->args.args[0].as_array()) {
+      if (d.at("id").as_string() == id) reason = std::string(d.at("reason").as_string());
+    }
+  }
+  EXPECT_EQ(reason, "client namespace disconnect");
+}
+
+INSTANTIATE_TEST_SUITE_P(Transports, GoodbyeTest,
+                         ::testing::Values(transport_kind::polling, transport_kind::websocket),
+                         [](const auto& p) { return std::string(to_string(p.param)); });
+
 TEST_F(ClientTest, TransportCloseReconnects) {
   queue<std::string> events;
   queue<std::size_t> reconnected;
