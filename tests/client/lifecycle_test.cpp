@@ -47,7 +47,8 @@ class LifecycleTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     if (node_path().empty()) return;
-    live_ = std::make_unique<node_server>();
+    // A short heartbeat, so that sessions the client abandoned mid-handshake expire quickly.
+    live_ = std::make_unique<node_server>(node_options{.ping_interval = 400, .ping_timeout = 400});
     silent_ = std::make_unique<node_server>(node_options{.mode = "silent"});
     refused_port_ = free_port();
   }
@@ -57,6 +58,28 @@ class LifecycleTest : public ::testing::Test {
   }
   void SetUp() override {
     if (!live_) GTEST_SKIP() << "node not found";
+  }
+  // Every client of the test is gone: the server must be left with no session but the observer's
+  // own, i.e. nothing kept a session alive (a polling loop or a socket that outlived its client).
+  void TearDown() override {
+    if (!live_ || HasFatalFailure()) return;
+    queue<int> up;
+    io_thread io;
+    manager m(io.executor(), live_->url(), options(1));
+    auto s = m.socket();
+    s->on_connect([&up] { up.push(1); });
+    s->connect();
+    ASSERT_TRUE(up.pop());
+    std::int64_t count = -1;
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto r = call(*s, "engine-count");
+      ASSERT_TRUE(r);
+      count = r->args.args[0].as_int64();
+      if (count == 1) break;
+      up.pop(100ms);  // server-side expiry has no event to await: look again shortly
+    }
+    EXPECT_EQ(count, 1);
   }
 
   static std::vector<std::string> urls() {

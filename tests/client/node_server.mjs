@@ -112,6 +112,7 @@ if (opts.mode === 'silent') {
     });
     socket.on('disconnect', (reason) => disconnects.push({ nsp: socket.nsp.name, id: socket.id, reason }));
     socket.on('get-disconnects', (cb) => cb(disconnects));
+    socket.on('engine-count', (cb) => cb(io.engine.clientsCount));
     socket.on('disconnect-me', () => socket.disconnect());
     socket.on('close-me', () => socket.conn.close());
     socket.on('to-room', ({ room, event, data }) => io.to(room).emit(event, data));
