@@ -1,7 +1,6 @@
 #pragma once
 
-// Handler lists of sockets and managers. Strand-only. Emitting iterates over a snapshot, so a
-// handler may add or remove handlers (its own included) while it runs.
+// Handler lists of sockets and managers. Strand-only.
 #include <ignis/client/socket.hpp>
 
 #include <algorithm>
@@ -28,14 +27,16 @@ class listener_list {
   void clear() noexcept { entries_.clear(); }
   bool empty() const noexcept { return entries_.empty(); }
 
-  /// Calls every handler registered now with `call(handler)`, while `allowed()` holds.
+  /// Calls every handler with `call(handler)`, while `allowed()` holds. Handlers cannot change the
+  /// list while it runs: every registration, removal and clearing (on/off/off_any and the
+  /// handles' destructors) is posted to the strand as a task of its own, so no copy is needed.
+  /// Indexing (rather than iterators) keeps even a future same-task change memory-safe.
   template <class Allowed, class Call>
   void each(Allowed&& allowed, Call&& call) const {
-    if (entries_.empty()) return;
-    const auto snapshot = entries_;
-    for (const auto& e : snapshot) {
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+      const auto fn = entries_[i].fn;  // kept alive while it runs
       if (!allowed()) return;
-      call(*e.fn);
+      call(*fn);
     }
   }
 

@@ -127,9 +127,10 @@ void manager_impl::on_engine_message(engine& e, engineio::packet& p) {
   if (!r) return on_connection_closed(disconnect_reason::parse_error);
   if (!*r) return;  // a binary packet waiting for its attachments
   auto& packet = **r;
-  for (const auto& s : sockets_snapshot()) {
+  for (const auto& s : sockets_) {
     if (s->nsp() == packet.nsp && s->active()) {
-      s->on_manager_packet(packet);
+      const auto target = s;  // sockets_ may change while the packet is handled
+      target->on_manager_packet(packet);
       return;
     }
   }

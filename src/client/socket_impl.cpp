@@ -279,8 +279,7 @@ void socket_impl::dispatch_event(const std::string& name, payload& args, const a
   fire(any, std::string_view(name), args, ack);
   const auto it = events_.find(name);
   if (it == events_.end()) return;
-  const auto list = it->second;  // handlers may change events_ while running
-  fire(list, args, ack);
+  fire(it->second, args, ack);
 }
 
 void socket_impl::on_ack(socketio::packet& p) {
