@@ -9,8 +9,8 @@
 // line {"event":"…","args":[…]}; binary arguments appear as {"_binary":"<base64>"}. With --ack,
 // each --emit asks for an acknowledgement and its answer is printed as {"ack":"…","args":[…]}.
 // Exit status: 0 when --count events arrived within --timeout (or, without --count, when the
-// timeout or a signal ends the run); 2 otherwise (timeout, refused or lost connection); 1 for bad
-// arguments. Diagnostics go to stderr.
+// timeout or a signal ends a run that did connect); 2 otherwise (timeout, no connection within the
+// timeout, refused or lost connection); 1 for bad arguments. Diagnostics go to stderr.
 #include <ignis/client/manager.hpp>
 #include <ignis/common/base64.hpp>
 #include <ignis/socketio/json.hpp>
@@ -29,6 +29,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,12 @@ json::value printable(const json::value& v, const client::payload& p) {
     return out;
   }
   return v;
+}
+
+std::string format_seconds(double s) {
+  std::ostringstream out;
+  out << s;
+  return out.str();
 }
 
 std::string line(std::string_view key, std::string_view name, const client::payload& p) {
@@ -133,7 +140,11 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void on_timeout() {
-    if (s_.count) {
+    if (!connected_once_) {
+      // A server that accepts the TCP connection but never answers ends here.
+      error("timeout: no connection to " + s_.url + " within " + format_seconds(s_.timeout) + " s");
+      finish(2);
+    } else if (s_.count) {
       error("timeout: " + std::to_string(received_) + " of " + std::to_string(*s_.count) +
             " events");
       finish(2);

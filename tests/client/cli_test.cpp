@@ -1,4 +1,5 @@
 // ignis-cli against the Node server: its JSON lines, exit status 0/2, and error messages.
+#include "client/program_server.hpp"
 #include "client/support.hpp"
 
 #include <gtest/gtest.h>
@@ -159,6 +160,36 @@ TEST_F(CliTest, ConnectionErrorsGoToStderr) {
   auto usage = run_cli({server_->url(), "--emit", "echo", "not json"});
   EXPECT_EQ(usage.status, 1);
   EXPECT_NE(usage.err.find("not JSON"), std::string::npos) << usage.err;
+}
+
+TEST_F(CliTest, ServerThatNeverAnswersTimesOut) {
+  node_server silent(node_options{.mode = "silent"});  // accepts TCP, never answers
+  auto r = run_cli({silent.url(), "--count", "1", "--timeout", "1"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_TRUE(r.out.empty());
+  EXPECT_NE(r.err.find("timeout: no connection to " + silent.url() + " within 1 s"),
+            std::string::npos)
+      << r.err;
+}
+
+// --path and --header against the program: its Engine.IO path is elsewhere, and it takes the
+// token from "Authorization: Bearer".
+TEST(CliProgramTest, PathAndHeaderAgainstIgnisSocketio) {
+  program_server program({"--auth", "tokens", "--tokens", "good-token", "--path", "/rt"});
+  auto r =
+      run_cli({program.url(), "--path", "/rt", "--header", "Authorization: Bearer good-token",
+               "--authenticate", "--listen", "authenticated", "--count", "1", "--timeout", "10"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("{\"event\":\"authenticated\",\"args\":[{\"id\":", 0), 0u) << r.out;
+
+  auto wrong = run_cli({program.url(), "--path", "/rt", "--header", "Authorization: Bearer nope",
+                        "--authenticate", "--timeout", "10"});
+  EXPECT_EQ(wrong.status, 2);
+  EXPECT_NE(wrong.err.find("authentication refused"), std::string::npos) << wrong.err;
+
+  auto elsewhere = run_cli({program.url(), "--count", "1", "--timeout", "10", "--no-reconnect"});
+  EXPECT_EQ(elsewhere.status, 2);  // the default path /socket.io/ is not served
+  EXPECT_NE(elsewhere.err.find("connect_error"), std::string::npos) << elsewhere.err;
 }
 
 }  // namespace
