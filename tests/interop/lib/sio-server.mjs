@@ -88,8 +88,14 @@ export const usingFixture = Boolean(process.env.IGNIS_FIXTURE);
 /**
  * Thread counts each scenario file runs with: [1, 2] against the fixture,
  * a single pass (null) against the Node reference (which has no threads).
+ * IGNIS_FIXTURE_THREADS=N runs only the N-thread variant (the ThreadSanitizer
+ * stage of scripts/test, where the multi-threaded run is the one that matters).
  */
-export const THREAD_VARIANTS = usingFixture ? [1, 2] : [null];
+export const THREAD_VARIANTS = !usingFixture
+  ? [null]
+  : process.env.IGNIS_FIXTURE_THREADS
+    ? [Number(process.env.IGNIS_FIXTURE_THREADS)]
+    : [1, 2];
 
 /** Label for a describe() per thread variant. */
 export function threadsLabel(threads) {
