@@ -154,6 +154,15 @@ awaitable<void> detail::run_connection(shard& home, tcp::socket socket, services
       co_return;  // timeout, EOF or reset: just drop the connection
     }
 
+    if (parser.get().find(http::field::transfer_encoding) != parser.get().end() &&
+        !parser.chunked()) {
+      // RFC 9112 §6.3: a request whose last transfer coding is not chunked has no knowable body
+      // length; reading it as empty would let its body pass as the next request (smuggling).
+      co_await write_and_close(stream,
+                               plain_error(parser.get().version(), http::status::bad_request));
+      co_return;
+    }
+
     if (beast::websocket::is_upgrade(parser.get())) {
       stream.expires_never();
       auto req = parser.release();
