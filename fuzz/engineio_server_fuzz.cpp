@@ -230,7 +230,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       for (auto& c : conns)
         c.drain(received);
       update_sid(received, sid);
-      if (verbose) std::fprintf(stderr, "step %u -> %s\n", op & 7u, received.c_str());
+      if (verbose)
+        std::fprintf(stderr, "step %u slot %u%s -> %s\n", op & 7u, (op >> 3) & 3u,
+                     conn.open() ? "" : " (closed)", received.c_str());
       run_until_idle(ctx);
     }
     // Tear down the way the program does: sessions closed, clients gone, listener closed.
