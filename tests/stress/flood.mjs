@@ -9,13 +9,13 @@
 //
 //   node tests/stress/flood.mjs --fixture build/release/app/ignis-fixture \
 //        [--count 15000] [--unauthenticated 0.33] [--workers 3] [--threads 2] \
-//        [--authenticate-timeout 10000] [--concurrency 500]
+//        [--authenticate-timeout 10000] [--concurrency 500] [--settle 30 (seconds sampled after close)]
 //
 // Exit status 1 when a check fails: a connection that should have opened did not, an
 // unauthenticated connection outlived the timeout by more than 50 %, an authenticated one was
 // closed, or the healthy client missed an echo.
 import { fork, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(new URL('../node/package.json', import.meta.url));
@@ -117,6 +117,7 @@ async function main() {
   const threads = Number(args.threads ?? 2);
   const authTimeout = Number(args['authenticate-timeout'] ?? 10000);
   const concurrency = Number(args.concurrency ?? 500);
+  const settleSeconds = Number(args.settle ?? 30);
 
   const server = spawn(fixture, ['--mode', 'ignis', '--host', '127.0.0.1', '--port', '0', '--threads', String(threads),
     '--auth', 'tokens', '--tokens', 'good', '--authenticate-timeout', String(authTimeout),
@@ -131,6 +132,7 @@ async function main() {
     server.once('exit', (code) => reject(new Error(`server exited (${code})`)));
   });
   const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))[1]);
+  const openFds = () => readdirSync(`/proc/${server.pid}/fd`).length;
   const url = `ws://127.0.0.1:${port}/socket.io/`;
   const base = `http://127.0.0.1:${port}`;
 
@@ -195,8 +197,12 @@ async function main() {
     c.once('exit', resolve);
     c.send('close');
   })));
-  // The program trims the allocator every 10 s.
-  await new Promise((r) => setTimeout(r, 12_000));
+  // The program trims the allocator every 10 s; closed sessions may wait for their timers.
+  const settle = [];
+  for (let waited = 0; waited < settleSeconds; waited += 5) {
+    await new Promise((r) => setTimeout(r, 5000));
+    settle.push(`${waited + 5}s: ${rss()} KiB, ${openFds()} fds`);
+  }
   const rssAfter = rss();
   clearInterval(echo);
   clearInterval(sampler);
@@ -226,6 +232,7 @@ async function main() {
     echoMissed: missed,
     probeDisconnected,
     rssKiB: { before: rssBefore, allOpen: rssOpen, peak: rssPeak, afterClose: rssAfter },
+    afterClose: settle,
   };
   console.log(JSON.stringify(report, null, 2));
   const failures = [];
