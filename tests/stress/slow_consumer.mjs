@@ -7,7 +7,7 @@
 //
 //   node tests/stress/slow_consumer.mjs --fixture build/release/app/ignis-fixture \
 //        [--clients 20] [--slow 5] [--seconds 20] [--interval 5] [--size 16384] [--threads 2]
-//        [--max-buffered-bytes N]
+//        [--max-buffered-bytes N] [--no-latency-check]
 //
 // Exit status 1 when a healthy client missed a broadcast, a slow client was not closed, or the
 // p99 with slow clients is above twice the p99 without.
@@ -140,6 +140,7 @@ console.log(`p99 without slow clients ${without.p99} ms, with ${slowCount} slow 
 const failures = [];
 if (without.missing || withSlow.missing) failures.push('a healthy client missed broadcasts');
 if (withSlow.slowClosedAfterMs.length < slowCount) failures.push('a slow client was not closed');
-if (ratio > 2) failures.push('p99 more than doubled');
+// Latency is not asserted in the short CI run (--no-latency-check): a shared machine's noise.
+if (ratio > 2 && !('no-latency-check' in args)) failures.push('p99 more than doubled');
 console.log(failures.length ? `FAIL: ${failures.join('; ')}` : 'OK');
 process.exit(failures.length ? 1 : 0);
