@@ -55,7 +55,7 @@ const base = `http://127.0.0.1:${port}`;
 const rssKiB = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))[1]);
 const openFds = () => readdirSync(`/proc/${server.pid}/fd`).length;
 
-const stats = { sessions: 0, authenticated: 0, kickedUnauthenticated: 0, broadcastsReceived: 0, errors: {}, apiErrors: 0 };
+const stats = { sessions: 0, authenticated: 0, kickedUnauthenticated: 0, lateAuthenticate: 0, broadcastsReceived: 0, errors: {}, apiErrors: 0 };
 const bump = (k) => {
   stats.errors[k] = (stats.errors[k] ?? 0) + 1;
 };
@@ -85,11 +85,18 @@ async function session() {
       else bump(`unauthenticated: ${reason}`);
       return;
     }
-    await new Promise((resolve, reject) => {
-      socket.once('authenticated', resolve);
+    const outcome = await new Promise((resolve, reject) => {
+      socket.once('authenticated', () => resolve('authenticated'));
+      // A client slowed down past --authenticate-timeout is rightly disconnected first.
+      disconnected.then((r) => resolve(`disconnected before authenticated: ${r}`));
       socket.emit('authenticate');
       setTimeout(() => reject(new Error('authenticate timeout')), 30_000);
     });
+    if (outcome !== 'authenticated') {
+      stats.lateAuthenticate++;
+      if (!outcome.endsWith('io server disconnect')) bump(outcome);
+      return;
+    }
     stats.authenticated++;
     const rooms = [`room-${pick(ROOMS)}`, `room-${pick(ROOMS)}`];
     await socket.timeout(10_000).emitWithAck('join', { rooms });
