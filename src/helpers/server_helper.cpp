@@ -163,7 +163,7 @@ std::shared_ptr<net::http_service> server_helper::http_service() {
 
 void server_helper::configure() {
   if (io_) return;
-  io_ = std::make_unique<socketio::server>(runtime_, options_.server);
+  io_ = std::make_unique<socketio::server>(runtime_, options_.server, options_.adapters);
   io_->of("/").on_connection([this](const socketio::socket_ptr& s) { on_connection(s); });
   if (options_.runtime == server_runtime::embedded) {
     options_.host->mount(io_->engine());

@@ -156,4 +156,7 @@ void adapter::server_count(std::function<void(std::size_t)> done) {
   done(1);
 }
 
+void adapter::room_created(unsigned, const std::string&) {}
+void adapter::room_deleted(unsigned, const std::string&) {}
+
 }  // namespace ignis::socketio

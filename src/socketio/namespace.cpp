@@ -30,6 +30,29 @@ void namespace_::server_side_emit(
   data.attachments = std::move(p.attachments);
   adapter_->server_side_emit(std::move(data), std::move(on_replies));
 }
+void namespace_::on_server_side_emit(std::string event, server_event_handler h) {
+  std::lock_guard lock(server_events_mutex_);
+  server_event_handlers_.emplace_back(std::move(event), std::move(h));
+}
+
+void namespace_::receive_server_side_emit(payload args, std::function<void(payload)> ack) {
+  if (args.args.empty() || !args.args[0].is_string()) return;
+  const std::string event(args.args[0].get_string());
+  args.args.erase(args.args.begin());
+  std::vector<server_event_handler> matching;
+  {
+    std::lock_guard lock(server_events_mutex_);
+    for (const auto& [name, h] : server_event_handlers_) {
+      if (name == event) matching.push_back(h);
+    }
+  }
+  // Like Node's listeners: each gets the arguments; the first ack call answers.
+  for (const auto& h : matching) {
+    payload copy = args;
+    h(copy, ack);
+  }
+}
+
 void namespace_::on_connection(connection_handler h) {
   connection_handlers_.push_back(std::move(h));
 }
@@ -97,11 +120,15 @@ void namespace_::remove(socket& s) {
 
 void namespace_::room_added(socket& s, const std::string& room) {
   if (room == s.id()) return;  // the socket's own room is implicit
-  auto& st = local(s.home().index());
+  const auto shard = s.home().index();
+  auto& st = local(shard);
   auto [it, created] = st.rooms.try_emplace(room);
   it->second.push_back(&s);
   st.joins.add();
-  if (created) st.room_count.add();
+  if (created) {
+    st.room_count.add();
+    if (adapter_) adapter_->room_created(shard, room);
+  }
 }
 
 void namespace_::room_removed(socket& s, std::string_view room) {
@@ -118,8 +145,10 @@ void namespace_::room_removed(socket& s, std::string_view room) {
     }
   }
   if (members.empty()) {
+    const std::string name = it->first;
     rooms.erase(it);
     st.room_count.sub();
+    if (adapter_) adapter_->room_deleted(s.home().index(), name);
   }
 }
 

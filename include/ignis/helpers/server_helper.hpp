@@ -87,6 +87,9 @@ struct server_helper_options {
   /// owned; it must outlive the helper.
   net::http_host* host = nullptr;
   socketio::server_options server;
+  /// The namespaces' adapter (empty: in-memory; the Redis adapter for a cluster). send() and
+  /// every broadcast go through it.
+  socketio::adapter_factory adapters;
   authenticate_fn authenticate;          ///< required
   validate_room_fn validate_room;        ///< absent: every join is rejected (upstream)
   client_connected_fn client_connected;  ///< optional

@@ -69,6 +69,11 @@ class adapter {
   /// Number of servers sharing this namespace (1 for the in-memory adapter).
   virtual void server_count(std::function<void(std::size_t)> done);
 
+  /// A room got its first member on shard `shard` / lost its last one there (socket ids, the
+  /// implicit own rooms, excluded). Called on that shard; for adapters that subscribe per room.
+  virtual void room_created(unsigned shard, const std::string& room);
+  virtual void room_deleted(unsigned shard, const std::string& room);
+
  protected:
   // The local half of every operation, across this server's shards.
   void broadcast_local(const packet& p, const broadcast_options& opts);

@@ -301,6 +301,14 @@ class namespace_ {
   void server_side_emit(std::string_view event, payload args = {},
                         std::function<void(error_code, std::vector<payload>)> on_replies = {});
 
+  /// Handles server_side_emit(event, ...) of the other servers of a cluster. `ack` is empty when
+  /// the sender wants no answer; only its first call counts (one value per server goes back).
+  /// Runs on any thread.
+  using server_event_handler = std::function<void(payload& args, std::function<void(payload)> ack)>;
+  void on_server_side_emit(std::string event, server_event_handler h);
+  /// Internal (the adapter): an event from another server, args = [event, ...].
+  void receive_server_side_emit(payload args, std::function<void(payload)> ack);
+
   /// The next ack id (Node's nsp._ids: one counter per namespace).
   std::uint64_t next_ack_id() noexcept { return ack_ids_.fetch_add(1, std::memory_order_relaxed); }
   /// Broadcasts emitted in this namespace (from any thread; a broadcast is encoded once, so one
@@ -340,6 +348,8 @@ class namespace_ {
   std::vector<middleware> middlewares_;
   std::vector<connection_handler> connection_handlers_;
   std::vector<std::unique_ptr<shard_state>> shards_;
+  std::mutex server_events_mutex_;
+  std::vector<std::pair<std::string, server_event_handler>> server_event_handlers_;
   std::unique_ptr<socketio::adapter> adapter_;
   std::atomic<std::uint64_t> ack_ids_{0};
   std::atomic<std::uint64_t> broadcasts_{0};
