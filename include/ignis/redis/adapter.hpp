@@ -1,0 +1,84 @@
+#pragma once
+
+// The Redis adapter: every namespace of a socketio::server shares broadcasts, rooms operations,
+// fetch_sockets and server-side emits with the other servers on one Redis, wire-compatible with
+// Node's @socket.io/redis-adapter 8.3 (createAdapter: classic pub/sub; createShardedAdapter:
+// Redis 7 sharded pub/sub). Local recipients are served directly, never through Redis; a
+// broadcast is published once.
+//
+// Redis trouble is not fatal: while it is unreachable, local delivery goes on, redis_state()
+// says degraded, publishes fail and are counted; the links reconnect by themselves.
+#include <ignis/redis/client.hpp>
+#include <ignis/socketio/server.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace ignis::redis {
+
+enum class adapter_mode {
+  classic,  ///< createAdapter: PUBLISH / PSUBSCRIBE
+  sharded,  ///< createShardedAdapter: SPUBLISH / SSUBSCRIBE
+};
+
+/// The sharded adapter's subscriptionMode.
+enum class subscription_mode {
+  static_,          ///< one channel per namespace (plus the response channel)
+  dynamic,          ///< also one channel per public room (not socket ids): Node's default
+  dynamic_private,  ///< also one channel per room, socket ids included
+};
+
+struct adapter_options {
+  adapter_mode mode = adapter_mode::classic;
+  /// Channel prefix: the classic adapter's `key`, the sharded adapter's `channelPrefix`.
+  std::string key = "socket.io";
+  /// How long fetch_sockets and server_side_emit wait for the other servers.
+  std::chrono::milliseconds requests_timeout{5000};
+  /// Classic: answer requests on the requester's own response channel.
+  bool publish_on_specific_response_channel = false;
+  subscription_mode subscription = subscription_mode::dynamic;
+};
+
+struct adapter_stats {
+  std::uint64_t publishes = 0;       ///< PUBLISH / SPUBLISH sent
+  std::uint64_t publish_errors = 0;  ///< ... that failed (Redis down, timeout, error reply)
+  std::uint64_t messages = 0;        ///< messages received from other servers
+  std::uint64_t malformed = 0;       ///< received messages refused as malformed
+};
+
+namespace detail {
+class adapter_link_state;
+}
+
+/// The two Redis connections of one server (a command connection to publish, a subscriber) and
+/// the factory of its namespaces' adapters. Create it, pass factory() to socketio::server, call
+/// start(). Thread-safe.
+class adapter_link {
+ public:
+  adapter_link(net::runtime& rt, config redis, adapter_options options);
+  ~adapter_link();
+  adapter_link(const adapter_link&) = delete;
+  adapter_link& operator=(const adapter_link&) = delete;
+
+  /// Connects (in the background: the server may accept clients at once).
+  void start();
+  /// Unsubscribes and closes both connections; the adapters then serve this server only.
+  void close();
+
+  /// For socketio::server's constructor. The link must outlive the server.
+  socketio::adapter_factory factory();
+
+  /// connected when both connections are, degraded when either is not (yet), closed after
+  /// close(). For /health and /metrics.
+  link_state redis_state() const noexcept;
+  adapter_stats stats() const noexcept;
+  const adapter_options& options() const noexcept;
+
+ private:
+  std::shared_ptr<detail::adapter_link_state> state_;
+};
+
+}  // namespace ignis::redis

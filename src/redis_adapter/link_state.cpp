@@ -1,0 +1,111 @@
+#include "redis_adapter/link_state.hpp"
+
+#include <algorithm>
+
+namespace ignis::redis::detail {
+
+adapter_link_state::adapter_link_state(net::runtime& rt, config redis, adapter_options options)
+    : rt_(rt), options_(std::move(options)) {
+  // Their own strands on the first shard's loop: Redis traffic is small next to client traffic.
+  auto pub_config = redis;
+  if (pub_config.client_name.empty()) pub_config.client_name = "ignis-adapter-pub";
+  auto sub_config = std::move(redis);
+  if (sub_config.client_name.empty()) sub_config.client_name = "ignis-adapter-sub";
+  pub_ = connection::create(rt_.at(0).executor(), std::move(pub_config));
+  sub_ = subscriber::create(rt_.at(0).executor(), std::move(sub_config));
+}
+
+void adapter_link_state::start() {
+  std::weak_ptr<adapter_link_state> weak = shared_from_this();
+  sub_->on_message(
+      [weak](std::string_view pattern, std::string_view channel, std::string_view payload) {
+        if (auto self = weak.lock()) self->dispatch(pattern, channel, payload);
+      });
+  pub_->start();
+  sub_->start();
+}
+
+void adapter_link_state::close() {
+  if (closed_.exchange(true)) return;
+  {
+    std::lock_guard lock(sinks_mutex_);
+    sinks_.clear();
+  }
+  sub_->close();
+  pub_->close();
+}
+
+void adapter_link_state::add_sink(message_sink* sink) {
+  std::lock_guard lock(sinks_mutex_);
+  sinks_.push_back(sink);
+}
+
+void adapter_link_state::remove_sink(message_sink* sink) {
+  std::lock_guard lock(sinks_mutex_);
+  sinks_.erase(std::remove(sinks_.begin(), sinks_.end(), sink), sinks_.end());
+}
+
+void adapter_link_state::dispatch(std::string_view pattern, std::string_view channel,
+                                  std::string_view payload) {
+  message_sink* target = nullptr;
+  {
+    std::lock_guard lock(sinks_mutex_);
+    for (auto* s : sinks_) {
+      if (s->wants(pattern, channel)) {
+        target = s;
+        break;
+      }
+    }
+  }
+  // Namespaces (and their adapters) live as long as the server, which outlives the link's use.
+  if (target) target->on_message(pattern, channel, payload);
+}
+
+void adapter_link_state::publish(std::string channel, std::string payload) {
+  publishes_.fetch_add(1, std::memory_order_relaxed);
+  const char* verb = options_.mode == adapter_mode::sharded ? "SPUBLISH" : "PUBLISH";
+  std::weak_ptr<adapter_link_state> weak = shared_from_this();
+  pub_->command({verb, std::move(channel), std::move(payload)},
+                [weak](error_code ec, const reply&) {
+                  if (!ec) return;
+                  if (auto self = weak.lock())
+                    self->publish_errors_.fetch_add(1, std::memory_order_relaxed);
+                });
+}
+
+void adapter_link_state::count_subscribers(std::string channel,
+                                           std::function<void(std::size_t)> done) {
+  const char* which = options_.mode == adapter_mode::sharded ? "SHARDNUMSUB" : "NUMSUB";
+  pub_->command({"PUBSUB", which, std::move(channel)},
+                [done = std::move(done)](error_code ec, const reply& r) {
+                  std::size_t n = 1;
+                  // [channel, count]
+                  if (!ec && r.type == reply::kind::array && r.elements.size() == 2 &&
+                      r.elements[1].type == reply::kind::integer && r.elements[1].integer > 0) {
+                    n = static_cast<std::size_t>(r.elements[1].integer);
+                  }
+                  done(n);
+                });
+}
+
+link_state adapter_link_state::state() const noexcept {
+  if (closed_) return link_state::closed;
+  const auto a = pub_->state();
+  const auto b = sub_->state();
+  if (a == link_state::connected && b == link_state::connected) return link_state::connected;
+  if (a == link_state::connecting || b == link_state::connecting) {
+    if (a != link_state::degraded && b != link_state::degraded) return link_state::connecting;
+  }
+  return link_state::degraded;
+}
+
+adapter_stats adapter_link_state::stats() const noexcept {
+  adapter_stats s;
+  s.publishes = publishes_.load(std::memory_order_relaxed);
+  s.publish_errors = publish_errors_.load(std::memory_order_relaxed);
+  s.messages = messages_.load(std::memory_order_relaxed);
+  s.malformed = malformed_.load(std::memory_order_relaxed);
+  return s;
+}
+
+}  // namespace ignis::redis::detail
