@@ -9,6 +9,7 @@
 #include "operations.hpp"
 #include "ops_service.hpp"
 #include "options.hpp"
+#include "redis_setup.hpp"
 #include "text_list.hpp"
 #include "tls_setup.hpp"
 
@@ -130,6 +131,8 @@ int run(int argc, char** argv, bool test_knobs) {
   CLI::App app{
       "ignis-socketio: a Socket.IO server with authentication, validated rooms and an HTTP API"};
   add_options(app, cfg, test_knobs);
+  redis_settings redis_cfg;
+  add_redis_options(app, redis_cfg);
   if (const auto path = config_file_path(argc, argv); !path.empty()) {
     if (auto error = apply_config_file(app, path)) {
       std::cerr << "error: " << *error << "\n";
@@ -173,6 +176,14 @@ int run(int argc, char** argv, bool test_knobs) {
   }
 
   net::runtime rt(cfg.threads);
+  // Declared before the helper: the link outlives the server's adapters.
+  std::unique_ptr<redis::adapter_link> redis_link;
+  try {
+    redis_link = start_redis_link(rt, redis_cfg);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  }
   operations_state ops(rt);
   // The helper is embedded in the program's own listener, next to the operations endpoints, the
   // demo and the HTTP API (in that order: the API answers every other path).
@@ -181,6 +192,7 @@ int run(int argc, char** argv, bool test_knobs) {
   std::unique_ptr<helpers::server_helper> helper;
   try {
     auto options = helper_options(cfg, rt, ops, test_knobs);
+    if (redis_link) options.adapters = redis_link->factory();
     options.runtime = helpers::server_runtime::embedded;
     options.host = &listener;
     helper = std::make_unique<helpers::server_helper>(rt, std::move(options));
@@ -245,6 +257,7 @@ int run(int argc, char** argv, bool test_knobs) {
   // Only now: polling clients fetch their last packets on new connections.
   listener.close();
   ops.lag.stop();
+  if (redis_link) redis_link->close();
   rt.stop();
   log_line("info", "stopped");
   return 0;
