@@ -1,0 +1,171 @@
+// A mixed Socket.IO cluster on one private Redis, for tests/interop/redis/*.test.mjs:
+//   node     – the official socket.io 4.8 server with @socket.io/redis-adapter 8.3 (in process),
+//              fixture protocol (lib/sio-server.mjs) plus the server-side-emit commands below;
+//   fixture  – $IGNIS_FIXTURE --mode socketio --redis … (same fixture protocol, 2 shards);
+//   program  – $IGNIS_PROGRAM --auth none --redis … (the helper; HTTP API for send()).
+//
+// Extra fixture-protocol commands (both the Node server here and the C++ fixture):
+//   server-side-emit (...args, ack) -> nsp.serverSideEmit("ping-servers", ...args, cb);
+//                                      ack({err, replies: <count>, values: [<first ack arg>…]})
+//   notify-servers (...args, ack)   -> nsp.serverSideEmit("notify-clients", ...args); ack("ok")
+// Server-side handlers: "ping-servers" answers {from: "node"|"ignis", args};
+// "notify-clients" emits "server-event" (...args) to the server's own clients.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { startRedis } from '../lib/redis-server.mjs';
+import { requirePeer } from '../lib/peers.mjs';
+import { attachFixtureProtocol, SIO_SERVER_OPTIONS } from '../lib/sio-server.mjs';
+import { spawnChild, API_KEY } from '../lib/ignis-server.mjs';
+import { closeAllClients, connectSocket, eventually, newSocket, waitFor } from '../lib/sio-client.mjs';
+
+const { Server } = requirePeer('socket.io');
+const { createClient } = requirePeer('redis');
+const { createAdapter, createShardedAdapter } = requirePeer('@socket.io/redis-adapter');
+
+export const REQUESTS_TIMEOUT = 3000;
+
+/** A redis@4 client that never throws on connection trouble (it reconnects by itself). */
+export async function redisClient(url) {
+  const c = createClient({ url, socket: { reconnectStrategy: (n) => Math.min(50 * n, 300) } });
+  c.on('error', () => {});
+  await c.connect();
+  return c;
+}
+
+async function startNodeServer(redisUrl, mode) {
+  const pub = await redisClient(redisUrl);
+  const sub = pub.duplicate();
+  sub.on('error', () => {});
+  await sub.connect();
+  const adapter = mode === 'sharded'
+    ? createShardedAdapter(pub, sub, { subscriptionMode: 'dynamic' })
+    : createAdapter(pub, sub, { requestsTimeout: REQUESTS_TIMEOUT });
+  const httpServer = http.createServer();
+  const sockets = new Set();
+  httpServer.on('connection', (s) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
+  const io = new Server(httpServer, {
+    ...SIO_SERVER_OPTIONS,
+    pingInterval: 2000,
+    pingTimeout: 5000,
+    cors: { origin: '*' },
+    adapter,
+  });
+  attachFixtureProtocol(io);
+  const root = io.of('/');
+  root.on('connection', (socket) => {
+    socket.on('server-side-emit', (...args) => {
+      const ack = args.pop();
+      root.serverSideEmit('ping-servers', ...args, (err, replies) => {
+        ack({ err: err ? err.message : null, replies: replies.length, values: replies });
+      });
+    });
+    socket.on('notify-servers', (...args) => {
+      const ack = args.pop();
+      root.serverSideEmit('notify-clients', ...args);
+      ack('ok');
+    });
+  });
+  root.on('ping-servers', (...args) => {
+    const cb = args.pop();
+    cb({ from: 'node', args });
+  });
+  root.on('notify-clients', (...args) => root.local.emit('server-event', ...args));
+  await new Promise((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+  const port = httpServer.address().port;
+  return {
+    io,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    path: '/socket.io/',
+    async stop() {
+      await new Promise((resolve) => io.close(() => resolve()));
+      for (const s of sockets) s.destroy();
+      await Promise.allSettled([pub.disconnect(), sub.disconnect()]);
+    },
+  };
+}
+
+export function startFixture(redisUrl, mode, extra = []) {
+  assert.ok(process.env.IGNIS_FIXTURE, 'IGNIS_FIXTURE must name the ignis-fixture binary');
+  return spawnChild(process.env.IGNIS_FIXTURE, [
+    '--mode', 'socketio', '--port', '0', '--threads', '2', '--ping-interval', '2000',
+    '--ping-timeout', '5000', '--redis', redisUrl, '--redis-mode', mode,
+    '--redis-requests-timeout', String(REQUESTS_TIMEOUT), ...extra,
+  ], {}, 'fixture');
+}
+
+export function startProgram(redisUrl, mode) {
+  assert.ok(process.env.IGNIS_PROGRAM, 'IGNIS_PROGRAM must name the ignis-socketio binary');
+  return spawnChild(process.env.IGNIS_PROGRAM, [
+    '--host', '127.0.0.1', '--port', '0', '--threads', '2', '--auth', 'none', '--api-key', API_KEY,
+    '--redis', redisUrl, '--redis-mode', mode,
+  ], {}, 'program');
+}
+
+/** Number of servers subscribed for namespace "/" (what the adapters' serverCount() asks). */
+export async function serverCount(client, mode) {
+  const [, n] = mode === 'sharded'
+    ? await client.sendCommand(['PUBSUB', 'SHARDNUMSUB', 'socket.io#/#'])
+    : await client.sendCommand(['PUBSUB', 'NUMSUB', 'socket.io-request#/#']);
+  return Number(n);
+}
+
+/**
+ * Redis + the three servers, every one subscribed; stopped (clients first) after `ctx`'s tests.
+ * Stopping a C++ server asserts that it did not die and exits with status 0.
+ */
+export async function startCluster(mode) {
+  const redis = await startRedis();
+  const admin = await redisClient(redis.url);
+  const node = await startNodeServer(redis.url, mode);
+  const fixture = await startFixture(redis.url, mode);
+  const program = await startProgram(redis.url, mode);
+  await eventually(async () => (await serverCount(admin, mode)) === 3, {
+    timeout: 10_000,
+    label: 'three servers subscribed',
+  });
+  return {
+    redis,
+    admin,
+    node,
+    fixture,
+    program,
+    async stop() {
+      closeAllClients();
+      const errors = [];
+      for (const s of [program, fixture, node]) {
+        try {
+          if (s.stopped) continue;
+          await s.stop();
+        } catch (e) {
+          errors.push(e);
+        }
+      }
+      await admin.disconnect().catch(() => {});
+      await redis.stop();
+      if (errors.length) throw errors[0];
+    },
+  };
+}
+
+/** A socket.io-client to the fixture protocol of `server` (Node or fixture). */
+export function sioClient(server) {
+  return connectSocket(server.url, { path: server.path ?? '/socket.io/' });
+}
+
+/** A socket.io-client to the program, authenticated (--auth none). */
+export async function programClient(program) {
+  const socket = newSocket(program.url, { path: '/socket.io' });
+  await waitFor(socket, 'connect', { failOn: ['connect_error', 'disconnect'] });
+  socket.emit('authenticate');
+  await socket.log.next('authenticated');
+  return socket;
+}
+
+/** Emits a fixture command and resolves with its ack. */
+export function command(socket, event, ...args) {
+  return socket.timeout(8000).emitWithAck(event, ...args);
+}

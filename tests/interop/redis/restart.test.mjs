@@ -1,0 +1,62 @@
+// Redis goes away and comes back: local delivery never stops, cross-server delivery resumes
+// within 5 s of Redis being back, and no server dies (stopping each asserts a clean exit).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { command, programClient, sioClient, startCluster } from './cluster.mjs';
+
+const RESUME_LIMIT_MS = 5000;
+
+/**
+ * Sends a numbered probe every 100 ms with `send(n)` until `receiver` got one, and returns how
+ * long after `start` (Redis back) that was. Probes lost while links reconnect are expected; the first arrival counts.
+ */
+async function resumeTime(send, receiver, event, start) {
+  let n = 0;
+  const got = receiver.log.next(event, { timeout: RESUME_LIMIT_MS + 3000 });
+  let done = false;
+  got.finally(() => {
+    done = true;
+  }).catch(() => {});
+  while (!done && Date.now() - start < RESUME_LIMIT_MS + 3000) {
+    await send(++n).catch(() => {});
+    await Promise.race([got.catch(() => {}), new Promise((r) => setTimeout(r, 100))]);
+  }
+  await got;
+  return Date.now() - start;
+}
+
+for (const mode of ['classic', 'sharded']) {
+  describe(`Redis restart, ${mode} adapter`, () => {
+    let c, n1, f1, f2, p1;
+    before(async () => {
+      c = await startCluster(mode);
+      [n1, f1, f2] = await Promise.all([sioClient(c.node), sioClient(c.fixture), sioClient(c.fixture)]);
+      p1 = await programClient(c.program);
+    });
+    after(async () => {
+      await c?.stop();
+    });
+
+    it('keeps local delivery while Redis is down and resumes across servers once it is back', async () => {
+      await c.redis.stopOnly();
+      // Down: a fixture broadcast still reaches the fixture's own clients.
+      await command(f1, 'emit-to', { event: 'local-while-down', args: [1] });
+      await f2.log.next('local-while-down', { timeout: 3000 });
+      await c.program.api.send({ topic: 'program-local-while-down', data: 2 });
+      await p1.log.next('program-local-while-down', { timeout: 3000 });
+
+      await c.redis.start();
+      const back = Date.now();
+      const [nodeToFixture, fixtureToNode, programToNode] = await Promise.all([
+        resumeTime((n) => command(n1, 'emit-to', { event: 'probe-nf', args: [n] }), f1, 'probe-nf', back),
+        resumeTime((n) => command(f1, 'emit-to', { event: 'probe-fn', args: [n] }), n1, 'probe-fn', back),
+        resumeTime((n) => c.program.api.send({ topic: 'probe-pn', data: n }), n1, 'probe-pn', back),
+      ]);
+      for (const [label, ms] of [['node->fixture', nodeToFixture], ['fixture->node', fixtureToNode],
+        ['program->node', programToNode]]) {
+        assert.ok(ms <= RESUME_LIMIT_MS, `${label} resumed after ${ms} ms`);
+      }
+      assert.ok(c.fixture.process.exitCode === null && c.program.process.exitCode === null);
+    });
+  });
+}
