@@ -83,7 +83,8 @@ async function startNodeServer(redisUrl, mode) {
     async stop() {
       await new Promise((resolve) => io.close(() => resolve()));
       for (const s of sockets) s.destroy();
-      await Promise.allSettled([pub.disconnect(), sub.disconnect()]);
+      // quit() lets the adapter's commands still under way finish (disconnect() would reject them).
+      await Promise.allSettled([pub.quit(), sub.quit()]);
     },
   };
 }
@@ -144,7 +145,7 @@ export async function startCluster(mode) {
           errors.push(e);
         }
       }
-      await admin.disconnect().catch(() => {});
+      await admin.quit().catch(() => {});
       await redis.stop();
       if (errors.length) throw errors[0];
     },

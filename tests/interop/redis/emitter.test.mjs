@@ -24,7 +24,7 @@ describe('emitters on a mixed cluster (classic adapter)', () => {
     emitter = new Emitter(emitterClient);
   });
   after(async () => {
-    await emitterClient?.disconnect().catch(() => {});
+    await emitterClient?.quit().catch(() => {});
     await c?.stop();
   });
 
