@@ -29,6 +29,26 @@ bool has_nan(const json::value& v) {
   return false;
 }
 
+// Placeholders replaced by their bytes: the same value whatever the attachment numbering (the
+// encoder writes only the attachments a value refers to, in order of appearance).
+json::value render(const json::value& v, const std::vector<ignis::socketio::attachment>& att) {
+  if (v.is_array()) {
+    json::array a;
+    for (const auto& e : v.get_array())
+      a.push_back(render(e, att));
+    return a;
+  }
+  if (v.is_object()) {
+    if (const auto i = ignis::socketio::placeholder_index(v); i && *i < att.size())
+      return json::object{{"$bin", *att[*i]}};
+    json::object o;
+    for (const auto& kv : v.get_object())
+      o[kv.key()] = render(kv.value(), att);
+    return o;
+  }
+  return v;
+}
+
 // Numbers compare by value: the encoder writes whole doubles as integers.
 bool same(const json::value& a, const json::value& b) {
   if (a.is_number() && b.is_number()) return a.to_number<double>() == b.to_number<double>();
@@ -65,7 +85,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto again = to_msgpack(*v, attachments);
   std::vector<ignis::socketio::attachment> attachments2;
   auto w = msgpack_decode(again, attachments2);
-  if (!w || !same(*v, *w) || attachments.size() != attachments2.size()) std::abort();
+  if (!w || !same(render(*v, attachments), render(*w, attachments2))) std::abort();
   if (to_msgpack(*w, attachments2) != again) std::abort();
   return 0;
 }

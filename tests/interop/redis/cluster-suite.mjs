@@ -103,6 +103,11 @@ export function clusterSuite(mode) {
       for (const id of ids) assert.match(id, SID_RE);
     });
 
+    it('allRooms (classic only) is answered by the C++ servers', { skip: mode !== 'classic' }, async () => {
+      const rooms = await c.node.io.of('/').adapter.allRooms();
+      for (const r of ['r1', 'r2', f1.id, f3.id, p1.id, 'io-default']) assert.ok(rooms.has(r), `${r} missing`);
+    });
+
     it('socketsJoin and socketsLeave work in both directions', async () => {
       const rooms = (s) => command(s, 'rooms');
       await command(n1, 'sockets-join', { rooms: [f3.id], room: 'joined-by-node' });
