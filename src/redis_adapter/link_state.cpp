@@ -47,17 +47,14 @@ void adapter_link_state::remove_sink(message_sink* sink) {
 
 void adapter_link_state::dispatch(std::string_view pattern, std::string_view channel,
                                   std::string_view payload) {
+  std::lock_guard lock(sinks_mutex_);
   message_sink* target = nullptr;
-  {
-    std::lock_guard lock(sinks_mutex_);
-    for (auto* s : sinks_) {
-      if (s->wants(pattern, channel)) {
-        target = s;
-        break;
-      }
+  for (auto* s : sinks_) {
+    if (s->wants(pattern, channel)) {
+      target = s;
+      break;
     }
   }
-  // Namespaces (and their adapters) live as long as the server, which outlives the link's use.
   if (target) target->on_message(pattern, channel, payload);
 }
 

@@ -58,7 +58,9 @@ class adapter_link_state : public std::enable_shared_from_this<adapter_link_stat
   std::shared_ptr<connection> pub_;
   std::shared_ptr<subscriber> sub_;
   std::atomic<bool> closed_{false};
-  std::mutex sinks_mutex_;
+  // Held while a message is handed to its adapter, so that an adapter being destroyed (on
+  // another thread) waits for it; recursive because a handler may create a namespace.
+  std::recursive_mutex sinks_mutex_;
   std::vector<message_sink*> sinks_;
   std::atomic<std::uint64_t> publishes_{0}, publish_errors_{0}, messages_{0}, malformed_{0};
 };

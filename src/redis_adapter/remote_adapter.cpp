@@ -7,8 +7,9 @@ remote_adapter::remote_adapter(socketio::namespace_& nsp, std::shared_ptr<adapte
     : socketio::adapter(nsp), link_(std::move(link)), uid_(std::move(uid)) {}
 
 remote_adapter::~remote_adapter() {
+  std::lock_guard life_lock(life_->mutex);
+  life_->alive = false;
   std::lock_guard lock(mutex_);
-  *alive_ = false;
   for (auto& [id, p] : requests_)
     p.timer->cancel();
   for (auto& [id, a] : acks_)
@@ -19,8 +20,9 @@ std::shared_ptr<boost::asio::steady_timer> remote_adapter::arm(std::chrono::mill
                                                                std::function<void()> fire) {
   auto timer =
       std::make_shared<boost::asio::steady_timer>(link_->runtime().at(0).executor(), after);
-  timer->async_wait([alive = alive_, fire = std::move(fire)](const boost::system::error_code& ec) {
-    if (!ec && *alive) fire();
+  timer->async_wait([life = life_, fire = std::move(fire)](const boost::system::error_code& ec) {
+    std::lock_guard lock(life->mutex);
+    if (!ec && life->alive) fire();
   });
   return timer;
 }

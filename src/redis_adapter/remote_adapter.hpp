@@ -9,7 +9,6 @@
 
 #include <boost/asio/steady_timer.hpp>
 
-#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -74,8 +73,13 @@ class remote_adapter : public socketio::adapter, public message_sink {
   std::mutex mutex_;
   std::unordered_map<std::string, pending> requests_;
   std::unordered_map<std::string, ack_wait> acks_;
-  // Timers may fire after this adapter is gone (server shutdown): they hold this, not `this`.
-  std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);
+  // Timers may fire after this adapter is gone (server shutdown), or while it is being
+  // destroyed on another thread: they hold this and run under its mutex.
+  struct lifetime {
+    std::mutex mutex;
+    bool alive = true;
+  };
+  std::shared_ptr<lifetime> life_ = std::make_shared<lifetime>();
 };
 
 }  // namespace ignis::redis::detail

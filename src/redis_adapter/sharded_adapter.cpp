@@ -2,6 +2,8 @@
 
 #include "redis_adapter/random_id.hpp"
 
+#include <atomic>
+
 namespace ignis::redis::detail {
 namespace json = boost::json;
 

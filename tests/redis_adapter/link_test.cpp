@@ -6,6 +6,7 @@
 #include <ignis/redis/adapter.hpp>
 #include <ignis/socketio/server.hpp>
 
+#include <boost/asio/post.hpp>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -53,19 +54,33 @@ ignis::redis::adapter_options link_options(adapter_mode mode) {
   return o;
 }
 
+// Runs everything already posted to the shards (deliveries refer to their namespace).
+void drain(ignis::net::runtime& rt) {
+  for (std::size_t i = 0; i < rt.size(); ++i) {
+    std::promise<void> done;
+    boost::asio::post(rt.at(i).executor(), [&done] { done.set_value(); });
+    done.get_future().wait();
+  }
+}
+
 struct cluster_node {
   cluster_node(ignis::net::runtime& rt, const std::string& url, adapter_mode mode)
-      : link(rt, link_config(url), link_options(mode)),
+      : runtime(rt),
+        link(rt, link_config(url), link_options(mode)),
         server(std::make_unique<ignis::socketio::server>(rt, ignis::socketio::server_options{},
                                                          link.factory())) {
     link.start();
   }
   ~cluster_node() {
-    server.reset();  // the link outlives the server's adapters
+    // As the program does: no more messages from Redis, the deliveries under way done, then the
+    // server (whose adapters the closed link outlives).
     link.close();
+    drain(runtime);
+    server.reset();
   }
   cluster_node(const cluster_node&) = delete;
   cluster_node& operator=(const cluster_node&) = delete;
+  ignis::net::runtime& runtime;
   adapter_link link;
   std::unique_ptr<ignis::socketio::server> server;
 };
