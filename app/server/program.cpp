@@ -185,6 +185,17 @@ int run(int argc, char** argv, bool test_knobs) {
     return 2;
   }
   operations_state ops(rt);
+  if (redis_link) {
+    // /health and /metrics: the adapter link's state and counters.
+    ops.redis_report = [link = redis_link.get()] {
+      const auto stats = link->stats();
+      redis_link_report r;
+      r.state = redis::to_string(link->redis_state());
+      r.publishes = stats.publishes;
+      r.errors = stats.publish_errors;
+      return r;
+    };
+  }
   // The helper is embedded in the program's own listener, next to the operations endpoints, the
   // demo and the HTTP API (in that order: the API answers every other path).
   net::http_listener listener(rt);

@@ -2,7 +2,14 @@
 // within 5 s of Redis being back, and no server dies (stopping each asserts a clean exit).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { eventually } from '../lib/sio-client.mjs';
 import { command, programClient, sioClient, startCluster } from './cluster.mjs';
+
+// The program's /health "redis" field (the adapter link's state).
+async function healthRedis(program) {
+  const res = await fetch(`${program.url}/health`, { signal: AbortSignal.timeout(3000) });
+  return (await res.json()).redis;
+}
 
 const RESUME_LIMIT_MS = 5000;
 
@@ -38,7 +45,9 @@ for (const mode of ['classic', 'sharded']) {
     });
 
     it('keeps local delivery while Redis is down and resumes across servers once it is back', async (t) => {
+      assert.equal(await healthRedis(c.program), 'connected');
       await c.redis.stopOnly();
+      await eventually(async () => (await healthRedis(c.program)) === 'degraded', { label: '/health degraded' });
       // Down: a fixture broadcast still reaches the fixture's own clients.
       await command(f1, 'emit-to', { event: 'local-while-down', args: [1] });
       await f2.log.next('local-while-down', { timeout: 3000 });
@@ -59,6 +68,7 @@ for (const mode of ['classic', 'sharded']) {
         assert.ok(ms <= RESUME_LIMIT_MS, `${label} resumed after ${ms} ms`);
       }
       assert.ok(c.fixture.process.exitCode === null && c.program.process.exitCode === null);
+      await eventually(async () => (await healthRedis(c.program)) === 'connected', { label: '/health connected' });
     });
   });
 }
