@@ -157,16 +157,22 @@ void client::on_engine_close(engineio::close_reason reason) {
   session_.reset();
 }
 
-std::shared_ptr<handshake_info> client::make_handshake(boost::json::object auth) const {
-  auto h = std::make_shared<handshake_info>();
-  if (session_) {
-    h->url = session_->handshake_url();
-    h->headers = session_->handshake_headers();
-    h->address = session_->remote().address().to_string();
-    if (auto url = boost::urls::parse_origin_form(h->url)) {
-      for (const auto& param : url->params())
-        h->query[param.key] = param.value;
+std::shared_ptr<handshake_info> client::make_handshake(boost::json::object auth) {
+  std::shared_ptr<handshake_info> h;
+  if (first_handshake_) {
+    h = std::make_shared<handshake_info>(*first_handshake_);
+  } else {
+    h = std::make_shared<handshake_info>();
+    if (session_) {
+      h->url = session_->take_handshake_url();
+      h->headers = session_->take_handshake_headers();
+      h->address = session_->remote().address().to_string();
+      if (auto url = boost::urls::parse_origin_form(h->url)) {
+        for (const auto& param : url->params())
+          h->query[param.key] = param.value;
+      }
     }
+    first_handshake_ = h;
   }
   h->issued = std::chrono::duration_cast<std::chrono::milliseconds>(
                   std::chrono::system_clock::now().time_since_epoch())

@@ -35,7 +35,7 @@ class client final : public std::enable_shared_from_this<client>, public net::ti
   net::shard& home() const noexcept { return session_home_; }
   engineio::transport_kind transport() const noexcept;
   std::string_view engine_id() const noexcept { return engine_id_; }
-  std::shared_ptr<handshake_info> make_handshake(boost::json::object auth) const;
+  std::shared_ptr<handshake_info> make_handshake(boost::json::object auth);
 
  private:
   void on_decoded(packet p);
@@ -43,6 +43,9 @@ class client final : public std::enable_shared_from_this<client>, public net::ti
 
   server& server_;
   std::shared_ptr<engineio::session> session_;
+  // The first namespace's handshake: it took the request details from the session (one copy per
+  // connection, not two); later namespaces copy them from here.
+  std::shared_ptr<const handshake_info> first_handshake_;
   net::shard& session_home_;
   std::string engine_id_;
   decoder decoder_;

@@ -125,6 +125,11 @@ class session final : public std::enable_shared_from_this<session>, public net::
   const std::vector<std::pair<std::string, std::string>>& handshake_headers() const noexcept {
     return headers_;
   }
+  /// Hands the request details over to a layer that keeps its own copy (they are empty after).
+  std::string take_handshake_url() noexcept { return std::move(url_); }
+  std::vector<std::pair<std::string, std::string>> take_handshake_headers() noexcept {
+    return std::move(headers_);
+  }
 
   enum class send_status : std::uint8_t { queued, dropped, closed };
   /// Queues a message. `droppable` messages (volatile) are dropped instead of queued when the
