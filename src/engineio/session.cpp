@@ -304,7 +304,11 @@ void session::upgrade_to(std::shared_ptr<websocket_transport> ws) {
 }
 
 void session::on_probe_packet(websocket_transport& ws, const packet& p) {
-  if (state_ != state::open || !upgrading_ || probe_.get() != &ws) return;
+  // A close that waits for the client's next GET to carry the last packets may meet a client that
+  // is switching to WebSocket and sends no more GETs: let the upgrade finish, the packets then go
+  // out on the WebSocket, and the close follows them (as Node drains its buffer before closing).
+  const bool closing_after_drain = state_ == state::closing && close_requested_;
+  if ((state_ != state::open && !closing_after_drain) || !upgrading_ || probe_.get() != &ws) return;
   if (p.type == packet_type::ping && p.data == "probe" && !p.binary) {
     probe_->send(probe_pong_message());
     probed_ = true;
@@ -319,6 +323,7 @@ void session::on_probe_packet(websocket_transport& ws, const packet& p) {
   }
   if (p.type == packet_type::upgrade && !p.binary) {
     finish_upgrade();
+    if (closing_after_drain) close_with(close_reason::forced_close);
     return;
   }
   abort_upgrade();  // anything else on a probing WebSocket ends the attempt
