@@ -1,5 +1,7 @@
 #include "client/program_server.hpp"
 
+#include "client/support.hpp"
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -8,19 +10,10 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <stdexcept>
-
-extern char** environ;
 
 namespace ignis::client::test {
 namespace {
@@ -65,38 +58,11 @@ void program_server::start() {
       program,     "--host", "127.0.0.1", "--port", std::to_string(port_),
       "--threads", "1",      "--api-key", api_key};
   args.insert(args.end(), flags_.begin(), flags_.end());
-  std::vector<char*> argv;
-  for (auto& a : args)
-    argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-  const int rc = ::posix_spawn(&pid_, program.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(fds[1]);
-  if (rc != 0) {
-    ::close(fds[0]);
-    throw std::runtime_error("cannot start " + program + ": " + std::strerror(rc));
-  }
   // The program prints "listening on http://127.0.0.1:<port>" once it accepts connections.
-  std::string out;
-  const auto deadline = std::chrono::steady_clock::now() + 15s;
-  while (out.find(ready_prefix) == std::string::npos ||
-         out.find('\n', out.find(ready_prefix)) == std::string::npos) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    pollfd pfd{fds[0], POLLIN, 0};
-    if (left.count() <= 0 || ::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) break;
-    char buf[256];
-    const auto n = ::read(fds[0], buf, sizeof buf);
-    if (n <= 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fds[0]);
+  const auto out = spawn_and_read_until(std::move(args), pid_, [](const std::string& so_far) {
+    const auto at = so_far.find(ready_prefix);
+    return at != std::string::npos && so_far.find('\n', at) != std::string::npos;
+  });
   const auto at = out.find(ready_prefix);
   if (at == std::string::npos) {
     kill();
@@ -106,12 +72,7 @@ void program_server::start() {
 }
 
 void program_server::kill() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGKILL);
-  int status = 0;
-  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-  }
-  pid_ = -1;
+  kill_and_reap(pid_);
 }
 
 void program_server::restart() {

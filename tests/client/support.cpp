@@ -3,6 +3,7 @@
 #include <ignis/socketio/json.hpp>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -91,6 +92,23 @@ void node_server::start() {
   if (!opts_.tls_key.empty()) {
     args.insert(args.end(), {"--tls-key", opts_.tls_key, "--tls-cert", opts_.tls_cert});
   }
+  // Node takes a few hundred ms to load socket.io before it prints "PORT <n>\n".
+  const auto line = spawn_and_read_until(std::move(args), pid_, [](const std::string& out) {
+    return out.find('\n') != std::string::npos;
+  });
+  if (line.rfind("PORT ", 0) != 0) {
+    kill();
+    throw std::runtime_error("node server did not start: " + line);
+  }
+  port_ = std::stoi(line.substr(5));
+}
+
+void node_server::kill() {
+  kill_and_reap(pid_);
+}
+
+std::string spawn_and_read_until(std::vector<std::string> args, pid_t& pid,
+                                 const std::function<bool(const std::string&)>& ready) {
   std::vector<char*> argv;
   for (auto& a : args)
     argv.push_back(a.data());
@@ -101,43 +119,38 @@ void node_server::start() {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-  const int rc = ::posix_spawn(&pid_, node.c_str(), &actions, nullptr, argv.data(), environ);
+  const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   ::close(fds[1]);
   if (rc != 0) {
     ::close(fds[0]);
-    throw std::runtime_error("cannot start node: " + std::string(std::strerror(rc)));
+    pid = -1;
+    throw std::runtime_error("cannot start " + args[0] + ": " + std::strerror(rc));
   }
-
-  // Wait for "PORT <n>\n" (Node takes a few hundred ms to load socket.io).
-  std::string line;
+  std::string out;
   const auto deadline = std::chrono::steady_clock::now() + 15s;
-  while (line.find('\n') == std::string::npos) {
+  while (!ready(out)) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     pollfd pfd{fds[0], POLLIN, 0};
     if (left.count() <= 0 || ::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) break;
-    char buf[128];
+    char buf[256];
     const auto n = ::read(fds[0], buf, sizeof buf);
     if (n <= 0) break;
-    line.append(buf, static_cast<std::size_t>(n));
+    out.append(buf, static_cast<std::size_t>(n));
   }
   ::close(fds[0]);
-  if (line.rfind("PORT ", 0) != 0) {
-    kill();
-    throw std::runtime_error("node server did not start: " + line);
-  }
-  port_ = std::stoi(line.substr(5));
+  return out;
 }
 
-void node_server::kill() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGCONT);
-  ::kill(pid_, SIGKILL);
+void kill_and_reap(pid_t& pid) {
+  if (pid <= 0) return;
+  ::kill(pid, SIGCONT);
+  ::kill(pid, SIGKILL);
   int status = 0;
-  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  pid_ = -1;
+  pid = -1;
 }
 
 void node_server::restart() {

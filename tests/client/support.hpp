@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -111,6 +112,13 @@ class node_server {
 
 /// A TCP port of 127.0.0.1 that nobody listens on (bound and released by the call).
 int free_port();
+
+/// Starts `args[0]` with `args` and reads its standard output until `ready(output)` holds, the
+/// output ends, or 15 s pass. Sets `pid` and returns what was read; throws if it cannot start.
+std::string spawn_and_read_until(std::vector<std::string> args, pid_t& pid,
+                                 const std::function<bool(const std::string&)>& ready);
+/// Kills `pid` (SIGCONT first, in case it was stopped), reaps it, and sets it to -1.
+void kill_and_reap(pid_t& pid);
 
 /// The Node executable, or empty when there is none (the tests are then skipped).
 std::string node_path();
