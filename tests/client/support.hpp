@@ -2,6 +2,8 @@
 
 // Test support for the client: the Node reference server as a child process, and small blocking
 // queues to await what the client's handlers report (no sleeps as synchronisation).
+#include "support/event_queue.hpp"
+
 #include <ignis/client/manager.hpp>
 
 #include <sys/types.h>
@@ -19,60 +21,7 @@ namespace ignis::client::test {
 
 using namespace std::chrono_literals;
 
-/// Values pushed from any thread, awaited by the test thread.
-template <class T>
-class queue {
- public:
-  void push(T v) {
-    {
-      std::lock_guard lk(m_);
-      items_.push_back(std::move(v));
-    }
-    cv_.notify_all();
-  }
-  /// The next value, or nullopt after `timeout`.
-  std::optional<T> pop(std::chrono::milliseconds timeout = 10s) {
-    std::unique_lock lk(m_);
-    if (!cv_.wait_for(lk, timeout, [&] { return !items_.empty(); })) return std::nullopt;
-    T v = std::move(items_.front());
-    items_.pop_front();
-    return v;
-  }
-  /// Skips values until one equals `want`; false after `timeout`.
-  bool wait_for(const T& want, std::chrono::milliseconds timeout = 10s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return false;
-      auto v = pop(left);
-      if (!v) return false;
-      if (*v == want) return true;
-    }
-  }
-  /// Skips values until one satisfies `pred`; that value, or nullopt after `timeout`.
-  template <class Pred>
-  std::optional<T> wait_until(Pred pred, std::chrono::milliseconds timeout = 10s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return std::nullopt;
-      auto v = pop(left);
-      if (!v) return std::nullopt;
-      if (pred(*v)) return v;
-    }
-  }
-  std::size_t size() const {
-    std::lock_guard lk(m_);
-    return items_.size();
-  }
-
- private:
-  mutable std::mutex m_;
-  std::condition_variable cv_;
-  std::deque<T> items_;
-};
+using ignis::test::queue;
 
 struct node_options {
   std::string mode = "sio";  ///< "sio" or "silent"

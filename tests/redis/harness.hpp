@@ -2,6 +2,8 @@
 
 // What the Redis integration tests share: an io_context on its own thread, blocking calls into the
 // asynchronous API, and a queue to await what callbacks report (never a sleep).
+#include "support/event_queue.hpp"
+
 #include <ignis/redis/client.hpp>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -19,47 +21,7 @@ namespace ignis::redis::test {
 
 using namespace std::chrono_literals;
 
-/// Values pushed from any thread, awaited by the test thread.
-template <class T>
-class queue {
- public:
-  void push(T v) {
-    {
-      std::lock_guard lk(m_);
-      items_.push_back(std::move(v));
-    }
-    cv_.notify_all();
-  }
-  /// The next value, or nullopt after `timeout`.
-  std::optional<T> pop(std::chrono::milliseconds timeout = 10s) {
-    std::unique_lock lk(m_);
-    if (!cv_.wait_for(lk, timeout, [&] { return !items_.empty(); })) return std::nullopt;
-    T v = std::move(items_.front());
-    items_.pop_front();
-    return v;
-  }
-  /// Skips values until one satisfies `pred`; false after `timeout`.
-  template <class Pred>
-  bool wait_until(Pred pred, std::chrono::milliseconds timeout = 10s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return false;
-      auto v = pop(left);
-      if (!v) return false;
-      if (pred(*v)) return true;
-    }
-  }
-  bool wait_for(const T& want, std::chrono::milliseconds timeout = 10s) {
-    return wait_until([&](const T& v) { return v == want; }, timeout);
-  }
-
- private:
-  std::mutex m_;
-  std::condition_variable cv_;
-  std::deque<T> items_;
-};
+using ignis::test::queue;
 
 /// An io_context run by one thread for the lifetime of the object.
 class io_thread {
