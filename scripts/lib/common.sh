@@ -11,7 +11,7 @@ APT_PACKAGES=(
   libhiredis-dev libmsgpuck-dev libssl-dev zlib1g-dev
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang-14 libclang-rt-14-dev clang-format
+  clang-14 libclang-rt-14-dev clang-format lld
   redis-server nodejs npm
   gnuplot-nox  # bench/compare draws its chart with it
   chromium
@@ -51,9 +51,15 @@ install_npm_packages() {
   cp "$dir/package-lock.json" "$stamp"
 }
 
+# build_preset PRESET [TARGET...]: configures and builds PRESET (everything, or only TARGETs).
 build_preset() {
   local preset=$1
-  log "building ($preset)"
+  shift
+  log "building ($preset${*:+: $*})"
   cmake --preset "$preset" -S "$ROOT" >/dev/null
-  cmake --build --preset "$preset"
+  if [ $# -gt 0 ]; then
+    cmake --build --preset "$preset" --target "$@"
+  else
+    cmake --build --preset "$preset"
+  fi
 }
