@@ -34,23 +34,25 @@ void abort_dispatched(const std::shared_ptr<http_exchange>& exchange) {
 void dispatch_upgrade(runtime& rt, std::shared_ptr<http_service> service, http_request req,
                       tcp::socket socket, std::string leftover) {
   shard& home = rt.next();
-  // Re-open the descriptor on the shard's own io_context: the service's I/O must run there.
+  // Re-open the descriptor on the shard's own io_context: the service's I/O must run there. The
+  // assignment happens here, on the application's thread, so that Asio's long-lived per-socket
+  // state is not allocated among the shard's connection memory (see http_listener).
   boost::system::error_code ec;
   const auto protocol = socket.local_endpoint(ec).protocol();
   if (ec) return;
   const int fd = socket.release(ec);
   if (ec) return;
-  boost::asio::post(home.executor(), [service = std::move(service), req = std::move(req), protocol,
-                                      fd, leftover = std::move(leftover), &home]() mutable {
-    tcp::socket moved(home.context());
-    boost::system::error_code aec;
-    moved.assign(protocol, fd, aec);
-    if (aec) {
-      ::close(fd);
-      return;
-    }
-    service->upgrade(std::move(req), std::move(moved), std::move(leftover), home);
-  });
+  tcp::socket moved(home.context());
+  moved.assign(protocol, fd, ec);
+  if (ec) {
+    ::close(fd);
+    return;
+  }
+  boost::asio::post(home.executor(),
+                    [service = std::move(service), req = std::move(req), moved = std::move(moved),
+                     leftover = std::move(leftover), &home]() mutable {
+                      service->upgrade(std::move(req), std::move(moved), std::move(leftover), home);
+                    });
 }
 
 }  // namespace ignis::net

@@ -21,6 +21,7 @@
 #include <chrono>
 #include <future>
 #include <stdexcept>
+#include <thread>
 
 namespace ignis::net {
 namespace asio = boost::asio;
@@ -248,8 +249,7 @@ http_listener::http_listener(runtime& rt, std::vector<std::shared_ptr<http_servi
     : runtime_(rt),
       services_(
           std::make_shared<const std::vector<std::shared_ptr<http_service>>>(std::move(services))),
-      limits_(limits),
-      acceptor_(rt.at(0).context()) {}
+      limits_(limits) {}
 
 http_listener::~http_listener() {
   close();
@@ -263,6 +263,7 @@ boost::system::error_code http_listener::listen(const tcp::endpoint& endpoint) {
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return ec;
   accept();
+  accept_thread_ = std::thread([this] { accept_context_.run(); });
   return {};
 }
 
@@ -285,21 +286,21 @@ unsigned short http_listener::port() const {
 }
 
 void http_listener::close() {
-  // The acceptor belongs to shard 0: close it there, and wait, so the listener can be destroyed.
-  auto do_close = [this] {
+  if (!accept_thread_.joinable()) {
     boost::system::error_code ec;
     acceptor_.close(ec);
-  };
-  if (!runtime_.running() || runtime_.at(0).is_current()) {
-    do_close();
     return;
   }
-  std::promise<void> done;
-  asio::post(acceptor_.get_executor(), [&] {
-    do_close();
-    done.set_value();
+  if (accept_thread_.get_id() == std::this_thread::get_id()) {
+    throw std::logic_error("http_listener::close() called from its own accepting thread");
+  }
+  // Closed on its own thread (Asio objects are not thread-safe); the pending accept and any retry
+  // timer then finish with operation_aborted and run() returns.
+  asio::post(accept_context_, [this] {
+    boost::system::error_code ec;
+    acceptor_.close(ec);
   });
-  done.get_future().wait();
+  accept_thread_.join();
 }
 
 void http_listener::accept() {
@@ -316,15 +317,23 @@ void http_listener::accept() {
           });
           return;
         }
-        if (!ec && tls_) {
-          asio::co_spawn(
-              target.executor(),
-              detail::run_tls_connection(target, std::move(socket), services_, limits_, tls_),
-              [](std::exception_ptr) {});
-        } else if (!ec) {
-          asio::co_spawn(target.executor(),
-                         detail::run_connection(target, std::move(socket), services_, limits_),
-                         [](std::exception_ptr) {});
+        if (!ec) {
+          // The connection's coroutine is created on its shard, so its frame comes from the
+          // shard's memory, not from the accepting thread's.
+          asio::post(target.executor(), [&target, socket = std::move(socket), services = services_,
+                                         limits = limits_, tls = tls_]() mutable {
+            if (tls) {
+              asio::co_spawn(target.executor(),
+                             detail::run_tls_connection(target, std::move(socket),
+                                                        std::move(services), limits, tls),
+                             [](std::exception_ptr) {});
+            } else {
+              asio::co_spawn(
+                  target.executor(),
+                  detail::run_connection(target, std::move(socket), std::move(services), limits),
+                  [](std::exception_ptr) {});
+            }
+          });
         }
         // EMFILE and the like: keep accepting; the next attempt may succeed once descriptors free
         // up.

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace boost::asio::ssl {
@@ -110,10 +111,11 @@ class http_listener final : public http_host {
   /// Only before listen(): connections share the list without locking.
   void mount(std::shared_ptr<http_service> service) override;
 
-  /// Binds and starts accepting; connections are spread over the shards.
+  /// Binds and starts accepting on a thread of the listener's own; connections are spread over
+  /// the shards.
   boost::system::error_code listen(const tcp::endpoint& endpoint);
   unsigned short port() const;
-  /// Stops accepting (existing connections stay).
+  /// Stops accepting (existing connections stay) and joins the accepting thread.
   void close();
   /// Responses handed to connections (of any listener) and not yet written: a graceful stop
   /// waits for none before stopping the runtime.
@@ -128,7 +130,13 @@ class http_listener final : public http_host {
   runtime& runtime_;
   std::shared_ptr<const std::vector<std::shared_ptr<http_service>>> services_;
   http_limits limits_;
-  tcp::acceptor acceptor_;
+  // Accepting runs on a thread of its own rather than on a shard: Asio allocates its per-socket
+  // reactor state (pooled, never freed) on the accepting thread, and glibc gives that thread its
+  // own arena, so those long-lived blocks do not end up between the shards' connection
+  // allocations, where they would pin freed pages and keep a burst's memory resident for good.
+  boost::asio::io_context accept_context_{1};
+  tcp::acceptor acceptor_{accept_context_};
+  std::thread accept_thread_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
 };
 

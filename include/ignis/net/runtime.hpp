@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -31,7 +32,9 @@ class timer_client {
 /// deletion. Idle connections thus cost one heap entry, not an Asio timer and its handler.
 class timer_heap {
  public:
-  explicit timer_heap(boost::asio::io_context& ctx);
+  /// A heap of at least 1024 entries drops those of clients that are gone every `sweep_interval`.
+  explicit timer_heap(boost::asio::io_context& ctx,
+                      std::chrono::milliseconds sweep_interval = std::chrono::seconds(5));
   timer_heap(const timer_heap&) = delete;
   timer_heap& operator=(const timer_heap&) = delete;
 
@@ -46,9 +49,12 @@ class timer_heap {
   static bool later(const entry& a, const entry& b) noexcept { return a.when > b.when; }
   void arm(clock::time_point when);
   void fire();
+  void drop_expired(clock::time_point now);
 
   boost::asio::steady_timer timer_;
   clock::time_point armed_for_ = clock::time_point::max();
+  std::chrono::milliseconds sweep_interval_;
+  clock::time_point swept_at_{};
   std::vector<entry> entries_;
 };
 
@@ -100,7 +106,7 @@ class runtime {
  private:
   std::vector<std::unique_ptr<shard>> shards_;
   std::vector<std::thread> threads_;
-  std::size_t next_ = 0;
+  std::atomic<std::size_t> next_ = 0;  ///< listeners and embedding applications pick concurrently
 };
 
 }  // namespace ignis::net
