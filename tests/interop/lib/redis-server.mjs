@@ -3,9 +3,12 @@
 //   const redis = await startRedis();
 //   redis.url                 -> 'redis://127.0.0.1:<port>'
 //   await redis.restart()     // stop, then start again on the same port
+//   redis.freeze() / redis.thaw()  // SIGSTOP / SIGCONT: the port stays open, nothing answers
+//   redis.pid
 //   await redis.stop()
 //
-// The server is ready when it answers PING; stop() waits for the process to exit.
+// The server is ready when it answers PING; stop() waits for the process to exit (and thaws a
+// frozen server first, or SIGTERM would wait for SIGCONT).
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { withTimeout } from './util.mjs';
@@ -70,13 +73,29 @@ export async function startRedis() {
   const port = await freePort();
   let current = launch(port);
   await whenReady(port, current.child);
+  let frozen = false;
   const stopCurrent = async () => {
+    if (frozen) {
+      current.child.kill('SIGCONT');
+      frozen = false;
+    }
     if (current.child.exitCode === null) current.child.kill('SIGTERM');
     await withTimeout(current.exited, 10_000, 'redis-server exit');
   };
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
+    get pid() {
+      return current.child.pid;
+    },
+    freeze() {
+      current.child.kill('SIGSTOP');
+      frozen = true;
+    },
+    thaw() {
+      current.child.kill('SIGCONT');
+      frozen = false;
+    },
     async restart() {
       await stopCurrent();
       current = launch(port);
