@@ -3,7 +3,7 @@
 //   const redis = await startRedis();
 //   redis.url                 -> 'redis://127.0.0.1:<port>'
 //   await redis.restart()     // stop, then start again on the same port
-//   redis.freeze() / redis.thaw()  // SIGSTOP / SIGCONT: the port stays open, nothing answers
+//   await redis.freeze(); redis.thaw()  // SIGSTOP / SIGCONT: the port stays open, nothing answers
 //   redis.pid
 //   await redis.stop()
 //
@@ -11,6 +11,7 @@
 // frozen server first, or SIGTERM would wait for SIGCONT).
 import { spawn } from 'node:child_process';
 import net from 'node:net';
+import { freeze, thaw } from './freeze.mjs';
 import { withTimeout } from './util.mjs';
 
 const READY_TIMEOUT_MS = 10_000;
@@ -76,7 +77,7 @@ export async function startRedis() {
   let frozen = false;
   const stopCurrent = async () => {
     if (frozen) {
-      current.child.kill('SIGCONT');
+      thaw(current.child);
       frozen = false;
     }
     if (current.child.exitCode === null) current.child.kill('SIGTERM');
@@ -88,12 +89,12 @@ export async function startRedis() {
     get pid() {
       return current.child.pid;
     },
-    freeze() {
-      current.child.kill('SIGSTOP');
+    async freeze() {
       frozen = true;
+      await freeze(current.child);
     },
     thaw() {
-      current.child.kill('SIGCONT');
+      thaw(current.child);
       frozen = false;
     },
     async restart() {

@@ -29,7 +29,7 @@ for (const mode of ['classic', 'sharded']) {
 
     it('keeps local delivery, reports degraded and resumes across servers after SIGCONT', async (t) => {
       assert.equal(await healthRedis(c.program), 'connected');
-      c.redis.freeze();
+      await c.redis.freeze();
       const frozenAt = Date.now();
       let rounds = 0;
       let slowest = 0;
