@@ -130,6 +130,7 @@ void subscriber_impl::send_one(std::string_view verb, const std::string& name) {
 
 void subscriber_impl::on_up() {
   outstanding_.clear();
+  last_ping_ = {};
   arm_health_check();
   unplaced_.clear();
   // Everything wanted, again: a new connection starts with no subscriptions at all.
@@ -224,16 +225,20 @@ void subscriber_impl::arm_liveness() {
 void subscriber_impl::arm_health_check() {
   const auto interval = cfg().health_check_interval;
   if (interval.count() <= 0) return;
-  health_timer_.expires_after(interval);
+  // Due `interval` after the server's last byte (or our last PING) rather than `interval` after
+  // the previous check, which would let up to twice the interval pass before a PING goes out.
+  health_timer_.expires_at(std::max(last_read(), last_ping_) + interval);
   health_timer_.async_wait([self = shared_from_this(), this, interval](error_code ec) {
     if (ec || !is_up()) return;
-    if (clock::now() - last_read() >= interval) {
+    const auto now = clock::now();
+    if (now - std::max(last_read(), last_ping_) >= interval) {
       // In subscribe mode PING is answered ["pong", <argument>]; the liveness timer resets the
       // link if that answer does not come.
       std::string bytes;
       const std::string_view args[] = {"PING", ""};
       encode_command(bytes, args);
-      outstanding_.push_back({"pong", "", clock::now()});
+      outstanding_.push_back({"pong", "", now});
+      last_ping_ = now;
       send(bytes);
       arm_liveness();
     }

@@ -63,6 +63,7 @@ class subscriber_impl final : public link {
   asio::steady_timer health_timer_;
   bool lookup_scheduled_ = false;
   bool liveness_armed_ = false;
+  clock::time_point last_ping_{};  // the health check's last PING on this connection
   // Shared, so a callback that replaces itself does not destroy the function that is running.
   std::shared_ptr<const subscriber::message_handler> on_message_;
   std::shared_ptr<const subscription_handler> on_subscription_;

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 #include <tuple>
 
@@ -155,6 +156,40 @@ TEST(RedisSubscriber, IdleSubscriberNoticesAFrozenServerAndComesBack) {
   ASSERT_TRUE(o.subscriptions.wait_for({subscription_kind::channel, "c", true}));
   EXPECT_EQ(redis.cli({"PUBLISH", "c", "after"}), "1");
   EXPECT_TRUE(o.messages.wait_for({"", "c", "after"}));
+}
+
+TEST(RedisSubscriber, HealthCheckPingsOneIntervalAfterTheLastByte) {
+  using clock = std::chrono::steady_clock;
+  constexpr auto interval = 600ms;
+  constexpr auto timeout = 300ms;
+  redis_server redis;
+  io_thread io;
+  auto cfg = quick_config(redis.url());
+  cfg.health_check_interval = interval;
+  cfg.command_timeout = timeout;
+  queue<clock::time_point> confirmed, degraded;
+  auto sub = subscriber::create(io.executor(), cfg);
+  sub->on_subscription([&](subscription_kind, std::string_view, bool active) {
+    if (active) confirmed.push(clock::now());
+  });
+  sub->on_state([&](link_state s) {
+    if (s == link_state::degraded) degraded.push(clock::now());
+  });
+  sub->subscribe("c");
+  sub->start();
+  // The confirmation, just after the link came up, is the last byte the server sends. The PING
+  // is due one interval after it (not one interval after the previous check, which came just
+  // before it), and the frozen server then has the liveness timeout to answer.
+  const auto last_byte = confirmed.pop();
+  ASSERT_TRUE(last_byte);
+  redis.pause();
+  const auto noticed = degraded.pop();
+  redis.resume();
+  ASSERT_TRUE(noticed);
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(*noticed - *last_byte);
+  EXPECT_GE(took, interval + timeout - 50ms);
+  EXPECT_LT(took, interval + timeout + 300ms);
+  sub->close();
 }
 
 TEST(RedisSubscriber, CloseDropsTheConnectionForGood) {

@@ -31,9 +31,12 @@ struct config {
   /// part of up to half of it is taken off (jitter), so that many clients do not retry in step.
   std::chrono::milliseconds reconnect_min{100}, reconnect_max{5000};
   /// subscriber only: after this long without a byte from the server it sends PING, so that a
-  /// dead server or a silently dropped connection is noticed (no reply within command_timeout:
-  /// reconnect) even when no message flows. 0 disables it.
-  std::chrono::milliseconds health_check_interval{15000};
+  /// dead or frozen server or a silently dropped connection is noticed (no reply within
+  /// command_timeout: reconnect) even when no message flows, within health_check_interval +
+  /// command_timeout. A subscriber cannot tell a quiet channel from a dead server and loses what
+  /// is published meanwhile, hence a short default: a PING a second is nothing to Redis.
+  /// 0 disables it.
+  std::chrono::milliseconds health_check_interval{1000};
   /// CLIENT SETNAME at connect if non-empty.
   std::string client_name{};
   /// Commands sent or waiting to be sent without a reply yet; beyond this command() fails with

@@ -3,11 +3,15 @@
 //   const redis = await startRedis();
 //   redis.url                 -> 'redis://127.0.0.1:<port>'
 //   await redis.restart()     // stop, then start again on the same port
+//   await redis.freeze(); redis.thaw()  // SIGSTOP / SIGCONT: the port stays open, nothing answers
+//   redis.pid
 //   await redis.stop()
 //
-// The server is ready when it answers PING; stop() waits for the process to exit.
+// The server is ready when it answers PING; stop() waits for the process to exit (and thaws a
+// frozen server first, or SIGTERM would wait for SIGCONT).
 import { spawn } from 'node:child_process';
 import net from 'node:net';
+import { freeze, thaw } from './freeze.mjs';
 import { withTimeout } from './util.mjs';
 
 const READY_TIMEOUT_MS = 10_000;
@@ -70,13 +74,29 @@ export async function startRedis() {
   const port = await freePort();
   let current = launch(port);
   await whenReady(port, current.child);
+  let frozen = false;
   const stopCurrent = async () => {
+    if (frozen) {
+      thaw(current.child);
+      frozen = false;
+    }
     if (current.child.exitCode === null) current.child.kill('SIGTERM');
     await withTimeout(current.exited, 10_000, 'redis-server exit');
   };
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
+    get pid() {
+      return current.child.pid;
+    },
+    async freeze() {
+      frozen = true;
+      await freeze(current.child);
+    },
+    thaw() {
+      thaw(current.child);
+      frozen = false;
+    },
     async restart() {
       await stopCurrent();
       current = launch(port);

@@ -22,6 +22,7 @@ const { Server } = requirePeer('socket.io');
 const { createClient } = requirePeer('redis');
 const { createAdapter, createShardedAdapter } = requirePeer('@socket.io/redis-adapter');
 
+/** How long cluster-wide requests (fetchSockets, serverSideEmit) wait, unless a test says. */
 export const REQUESTS_TIMEOUT = 3000;
 
 /** A redis@4 client that never throws on connection trouble (it reconnects by itself). */
@@ -32,14 +33,16 @@ export async function redisClient(url) {
   return c;
 }
 
-async function startNodeServer(redisUrl, mode) {
+async function startNodeServer(redisUrl, mode, requestsTimeout) {
   const pub = await redisClient(redisUrl);
   const sub = pub.duplicate();
   sub.on('error', () => {});
   await sub.connect();
+  // The sharded adapter has no requestsTimeout: its requests wait 5 s unless the call sets one
+  // (io.timeout(ms).fetchSockets()).
   const adapter = mode === 'sharded'
     ? createShardedAdapter(pub, sub, { subscriptionMode: 'dynamic' })
-    : createAdapter(pub, sub, { requestsTimeout: REQUESTS_TIMEOUT });
+    : createAdapter(pub, sub, { requestsTimeout });
   const httpServer = http.createServer();
   const sockets = new Set();
   httpServer.on('connection', (s) => {
@@ -89,20 +92,20 @@ async function startNodeServer(redisUrl, mode) {
   };
 }
 
-export function startFixture(redisUrl, mode, extra = []) {
+export function startFixture(redisUrl, mode, requestsTimeout = REQUESTS_TIMEOUT) {
   assert.ok(process.env.IGNIS_FIXTURE, 'IGNIS_FIXTURE must name the ignis-fixture binary');
   return spawnChild(process.env.IGNIS_FIXTURE, [
     '--mode', 'socketio', '--port', '0', '--threads', '2', '--ping-interval', '2000',
     '--ping-timeout', '5000', '--redis', redisUrl, '--redis-mode', mode,
-    '--redis-requests-timeout', String(REQUESTS_TIMEOUT), ...extra,
+    '--redis-requests-timeout', String(requestsTimeout),
   ], {}, 'fixture');
 }
 
-export function startProgram(redisUrl, mode) {
+export function startProgram(redisUrl, mode, requestsTimeout = REQUESTS_TIMEOUT) {
   assert.ok(process.env.IGNIS_PROGRAM, 'IGNIS_PROGRAM must name the ignis-socketio binary');
   return spawnChild(process.env.IGNIS_PROGRAM, [
     '--host', '127.0.0.1', '--port', '0', '--threads', '2', '--auth', 'none', '--api-key', API_KEY,
-    '--redis', redisUrl, '--redis-mode', mode,
+    '--redis', redisUrl, '--redis-mode', mode, '--redis-requests-timeout', String(requestsTimeout),
   ], {}, 'program');
 }
 
@@ -115,15 +118,17 @@ export async function serverCount(client, mode) {
 }
 
 /**
- * Redis + the three servers, every one subscribed; stopped (clients first) after `ctx`'s tests.
- * Stopping a C++ server asserts that it did not die and exits with status 0.
+ * Redis + the three servers, every one subscribed; stopped (clients first) by stop(). Stopping a
+ * C++ server asserts that it did not die and exits with status 0; a test that kills one on
+ * purpose marks it `stopped`. The C++ servers and Node's classic adapter wait `requestsTimeout`
+ * ms for the others' answers (Node's sharded adapter only when the call says so).
  */
-export async function startCluster(mode) {
+export async function startCluster(mode, { requestsTimeout = REQUESTS_TIMEOUT } = {}) {
   const redis = await startRedis();
   const admin = await redisClient(redis.url);
-  const node = await startNodeServer(redis.url, mode);
-  const fixture = await startFixture(redis.url, mode);
-  const program = await startProgram(redis.url, mode);
+  const node = await startNodeServer(redis.url, mode, requestsTimeout);
+  const fixture = await startFixture(redis.url, mode, requestsTimeout);
+  const program = await startProgram(redis.url, mode, requestsTimeout);
   await eventually(async () => (await serverCount(admin, mode)) === 3, {
     timeout: 10_000,
     label: 'three servers subscribed',

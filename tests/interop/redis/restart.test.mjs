@@ -4,33 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from '../lib/sio-client.mjs';
 import { command, programClient, sioClient, startCluster } from './cluster.mjs';
-
-// The program's /health "redis" field (the adapter link's state).
-async function healthRedis(program) {
-  const res = await fetch(`${program.url}/health`, { signal: AbortSignal.timeout(3000) });
-  return (await res.json()).redis;
-}
-
-const RESUME_LIMIT_MS = 5000;
-
-/**
- * Sends a numbered probe every 100 ms with `send(n)` until `receiver` got one, and returns how
- * long after `start` (Redis back) that was. Probes lost while links reconnect are expected; the first arrival counts.
- */
-async function resumeTime(send, receiver, event, start) {
-  let n = 0;
-  const got = receiver.log.next(event, { timeout: RESUME_LIMIT_MS + 3000 });
-  let done = false;
-  got.finally(() => {
-    done = true;
-  }).catch(() => {});
-  while (!done && Date.now() - start < RESUME_LIMIT_MS + 3000) {
-    await send(++n).catch(() => {});
-    await Promise.race([got.catch(() => {}), new Promise((r) => setTimeout(r, 100))]);
-  }
-  await got;
-  return Date.now() - start;
-}
+import { healthRedis, RESUME_LIMIT_MS, resumeTime } from './probes.mjs';
 
 for (const mode of ['classic', 'sharded']) {
   describe(`Redis restart, ${mode} adapter`, () => {
