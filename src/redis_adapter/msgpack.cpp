@@ -274,14 +274,15 @@ class reader {
     } else {
       return false;
     }
-    // Beyond ±1e8 days JavaScript has no Date (and the time_point arithmetic would overflow).
-    if (nanos > 999'999'999 || seconds > 8'640'000'000'000 || seconds < -8'640'000'000'000)
+    // Beyond ±1e8 days JavaScript has no Date. Milliseconds, not system_clock's nanoseconds:
+    // those overflow past the year 2262.
+    constexpr std::int64_t js_date_limit_ms = 8'640'000'000'000'000;
+    if (nanos > 999'999'999 || seconds > js_date_limit_ms / 1000 ||
+        seconds < -js_date_limit_ms / 1000)
       return false;
-    const auto t = std::chrono::system_clock::time_point(
-        std::chrono::duration_cast<std::chrono::system_clock::duration>(
-            std::chrono::seconds(seconds) +
-            std::chrono::milliseconds(static_cast<std::int64_t>(nanos / 1'000'000))));
-    out = json::string(iso_time(t));
+    const std::int64_t ms = seconds * 1000 + static_cast<std::int64_t>(nanos / 1'000'000);
+    if (ms > js_date_limit_ms || ms < -js_date_limit_ms) return false;
+    out = json::string(iso_time_from_ms(ms));
     return true;
   }
 

@@ -94,6 +94,35 @@ TEST(Msgpack, DecodesNotepackSpecials) {
   EXPECT_EQ(*v, json::value("2001-09-09T01:46:40.000Z"));
 }
 
+// A msgpack timestamp 96 (ext 8, type -1): nanoseconds (uint32) then seconds (int64), big-endian.
+std::string timestamp96(std::uint32_t nanos, std::int64_t seconds) {
+  std::string out("\xc7\x0c\xff", 3);
+  for (int i = 3; i >= 0; --i)
+    out.push_back(static_cast<char>(nanos >> (8 * i)));
+  const auto s = static_cast<std::uint64_t>(seconds);
+  for (int i = 7; i >= 0; --i)
+    out.push_back(static_cast<char>(s >> (8 * i)));
+  return out;
+}
+
+TEST(Msgpack, DatesCoverJavaScriptsWholeRange) {
+  std::vector<ignis::socketio::attachment> att;
+  // Past the year 2262, where nanoseconds since the epoch overflow 64 bits.
+  auto v = msgpack_decode(timestamp96(0, 7'258'118'400), att);
+  ASSERT_TRUE(v);
+  EXPECT_EQ(*v, json::value("2200-01-01T00:00:00.000Z"));
+  v = msgpack_decode(timestamp96(5'000'000, 8'639'999'999'999), att);
+  ASSERT_TRUE(v);
+  EXPECT_EQ(*v, json::value("+275760-09-12T23:59:59.005Z"));
+  v = msgpack_decode(timestamp96(0, -8'639'999'999'999), att);
+  ASSERT_TRUE(v);
+  EXPECT_EQ(*v, json::value("-271821-04-20T00:00:01.000Z"));
+  // Beyond JavaScript's Date: refused, not an overflow.
+  EXPECT_FALSE(msgpack_decode(timestamp96(5'000'000, 8'640'000'000'000), att));
+  EXPECT_FALSE(msgpack_decode(timestamp96(0, 9'664'597'518'058), att));
+  EXPECT_FALSE(msgpack_decode(timestamp96(0, INT64_MIN), att));
+}
+
 TEST(Msgpack, MalformedInputIsRefused) {
   std::vector<ignis::socketio::attachment> att;
   const std::vector<std::string> bad = {
