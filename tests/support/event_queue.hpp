@@ -17,10 +17,10 @@ template <class T>
 class queue {
  public:
   void push(T v) {
-    {
-      std::lock_guard lk(m_);
-      items_.push_back(std::move(v));
-    }
+    // Notified under the lock: once pop() has returned the value, push() touches the queue no
+    // more, so a test may destroy the queue as soon as it has what it waited for.
+    std::lock_guard lk(m_);
+    items_.push_back(std::move(v));
     cv_.notify_all();
   }
   /// The next value, or nullopt after `timeout`.
