@@ -7,7 +7,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -107,6 +107,50 @@ void node_server::kill() {
   kill_and_reap(pid_);
 }
 
+namespace {
+
+// Starts argv[0] with its standard output on `stdout_fd`. The child is killed when the test
+// process ends, however it ends (a fatal failure that skips the teardown, a sanitizer report that
+// stops the process): a server left behind would keep ctest's output pipe open, and ctest would
+// wait for it until the test's timeout. PR_SET_PDEATHSIG follows the thread that forked; the
+// tests start their servers from the main thread, which lives as long as the process.
+pid_t spawn_child(std::vector<char*>& argv, int stdout_fd) {
+  // exec's failure comes back through this pipe (closed by a successful exec).
+  int status_pipe[2];
+  if (::pipe2(status_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    // Only async-signal-safe calls until exec.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);  // the parent ended before prctl
+    if (::dup2(stdout_fd, STDOUT_FILENO) >= 0) ::execve(argv[0], argv.data(), environ);
+    const int error = errno;
+    (void)!::write(status_pipe[1], &error, sizeof error);
+    ::_exit(127);
+  }
+  const int fork_error = errno;
+  ::close(status_pipe[1]);
+  if (pid < 0) {
+    ::close(status_pipe[0]);
+    throw std::runtime_error(std::string("fork failed: ") + std::strerror(fork_error));
+  }
+  int exec_error = 0;
+  ssize_t n = 0;
+  while ((n = ::read(status_pipe[0], &exec_error, sizeof exec_error)) < 0 && errno == EINTR) {
+  }
+  ::close(status_pipe[0]);
+  if (n > 0) {
+    pid_t dead = pid;
+    kill_and_reap(dead);
+    throw std::runtime_error(std::string("cannot start ") + argv[0] + ": " +
+                             std::strerror(exec_error));
+  }
+  return pid;
+}
+
+}  // namespace
+
 std::string spawn_and_read_until(std::vector<std::string> args, pid_t& pid,
                                  const std::function<bool(const std::string&)>& ready) {
   std::vector<char*> argv;
@@ -116,17 +160,15 @@ std::string spawn_and_read_until(std::vector<std::string> args, pid_t& pid,
 
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-  const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(fds[1]);
-  if (rc != 0) {
+  try {
+    pid = spawn_child(argv, fds[1]);
+  } catch (...) {
     ::close(fds[0]);
+    ::close(fds[1]);
     pid = -1;
-    throw std::runtime_error("cannot start " + args[0] + ": " + std::strerror(rc));
+    throw;
   }
+  ::close(fds[1]);
   std::string out;
   const auto deadline = std::chrono::steady_clock::now() + 15s;
   while (!ready(out)) {
