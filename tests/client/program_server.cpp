@@ -2,10 +2,10 @@
 
 #include "client/support.hpp"
 
-#include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -24,17 +24,38 @@ using namespace std::chrono_literals;
 
 constexpr std::string_view ready_prefix = "listening on http://127.0.0.1:";
 
+// The whole exchange has a deadline: a program that stops answering fails the call (the test
+// reports it) instead of blocking the test until ctest's timeout.
+constexpr auto api_deadline = 10s;
+
 http::response<http::string_body> exchange(int port, http::request<http::string_body> req) {
   asio::io_context io;
-  asio::ip::tcp::socket sock(io);
-  sock.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
+  boost::beast::tcp_stream stream(io);
   req.set(http::field::host, "127.0.0.1");
   req.set("X-API-Key", program_server::api_key);
   req.prepare_payload();
-  http::write(sock, req);
   boost::beast::flat_buffer buf;
   http::response<http::string_body> res;
-  http::read(sock, buf, res);
+  boost::system::error_code result = asio::error::timed_out;
+  stream.expires_after(api_deadline);
+  stream.async_connect(
+      {asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)},
+      [&](boost::system::error_code ec) {
+        if (ec) {
+          result = ec;
+          return;
+        }
+        http::async_write(stream, req, [&](boost::system::error_code wec, std::size_t) {
+          if (wec) {
+            result = wec;
+            return;
+          }
+          http::async_read(stream, buf, res,
+                           [&](boost::system::error_code rec, std::size_t) { result = rec; });
+        });
+      });
+  io.run();
+  if (result) throw boost::system::system_error(result);
   return res;
 }
 
