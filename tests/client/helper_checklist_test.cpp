@@ -1,6 +1,8 @@
 // The client helper against the real ignis-socketio program: checklist items 59-71 of
 // upstream-ignis.md §10, as amended by ignis-behaviour.md ("Client helper: kept and fixed").
 // The program's HTTP API makes the server send to a socket or a room.
+// Every queue a callback pushes to is declared before the io_thread: the helper's destructor does
+// not wait for a callback already running, the io_thread's does.
 #include "client/program_server.hpp"
 #include "client/support.hpp"
 
@@ -116,12 +118,12 @@ TEST_F(ClientHelperChecklist, Item60_AuthenticateEmitsOnceAndMovesToAuthenticati
 
 TEST_F(ClientHelperChecklist, Item61_AuthenticatedCallsOnAuthenticated) {
   queue<std::string> q;
+  queue<std::string> got;
   io_thread io;
   helper h(io.executor(), options(q));
   connect_and_authenticate(h, q);
   EXPECT_EQ(h.get_state(), helper_state::authenticated);
   // The server put the client in its default rooms: a room message reaches it now.
-  queue<std::string> got;
   h.subscribe({.event = "news", .handler = [&got](payload& p, ack_responder) {
                  got.push(std::string(p.args.at(0).as_string()));
                }});
@@ -143,6 +145,7 @@ TEST_F(ClientHelperChecklist, Item62_UnauthenticatedCallsOnUnauthenticatedWithTh
 
 TEST_F(ClientHelperChecklist, Item63_AnyDisconnectResetsTheState) {
   queue<std::string> q;
+  queue<std::string> q2;
   io_thread io;
   auto o = options(q);
   o.options.reconnection.enabled = false;
@@ -154,7 +157,6 @@ TEST_F(ClientHelperChecklist, Item63_AnyDisconnectResetsTheState) {
 
   // A connection lost on the server's side.
   program_server own(program_flags());
-  queue<std::string> q2;
   helper h2(io.executor(), options(q2, good_token, own.url()));
   connect_and_authenticate(h2, q2);
   own.kill();
@@ -289,10 +291,10 @@ TEST_F(ClientHelperChecklist, Item68_UnsubscribeRemovesExactlyWhatItNames) {
 TEST_F(ClientHelperChecklist, Item69_JoinAndLeaveRooms) {
   queue<std::string> q;
   queue<std::string> got;
+  queue<std::string> offline_q;
   io_thread io;
   {
     // Never connected: nothing is emitted, nothing throws.
-    queue<std::string> offline_q;
     auto o = options(offline_q, good_token, "http://127.0.0.1:" + std::to_string(free_port()));
     o.options.reconnection.enabled = false;
     helper offline(io.executor(), o);
