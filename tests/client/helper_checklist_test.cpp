@@ -8,6 +8,7 @@
 
 #include <ignis/client/helper.hpp>
 
+#include <boost/asio/post.hpp>
 #include <boost/json/object.hpp>
 #include <gtest/gtest.h>
 
@@ -16,6 +17,7 @@
 namespace ignis::client::test {
 namespace {
 
+namespace asio = boost::asio;
 namespace json = boost::json;
 
 constexpr std::string_view good_token = "good-token";
@@ -189,16 +191,20 @@ TEST_F(ClientHelperChecklist, Item64_EmitErrorsConnectionCheckedFirst) {
 TEST_F(ClientHelperChecklist, Item65_EmitCallbackRunsRightAfterTheEmit) {
   queue<std::string> q;
   queue<bool> cb;
+  queue<int> gate;
   std::atomic<bool> returned{false};
   io_thread io;
   helper h(io.executor(), options(q));
   connect_and_authenticate(h, q);
-  // The program never acknowledges "record": the callback cannot be waiting for an ack. It runs
-  // after emit() has returned.
+  // The strand waits at the gate until emit() has returned: a callback called from inside emit()
+  // would see `returned` false, one run on the strand after the emit sees it true.
+  asio::post(h.get_socket_client().get_executor(), [&gate] { gate.pop(); });
+  // The program never acknowledges "record": the callback cannot be waiting for an ack.
   h.emit({.topic = "record", .data = json::object{{"k", "v"}}, .cb = [&] {
             cb.push(returned.load());
           }});
   returned = true;
+  gate.push(1);
   EXPECT_EQ(cb.pop(), true);
   EXPECT_TRUE(h.get_socket_client().connected());
 }

@@ -5,6 +5,7 @@
 
 #include <ignis/client/helper.hpp>
 
+#include <boost/asio/post.hpp>
 #include <boost/json/object.hpp>
 #include <gtest/gtest.h>
 
@@ -13,6 +14,7 @@
 namespace ignis::client::test {
 namespace {
 
+namespace asio = boost::asio;
 namespace json = boost::json;
 
 class HelperTest : public ::testing::Test {
@@ -85,6 +87,7 @@ TEST_F(HelperTest, EmitErrorsAndCallback) {
   queue<std::string> q2;
   std::atomic<bool> returned{false};
   queue<bool> cb;
+  queue<int> gate;
   io_thread io;
   {
     // Never connected (nobody listens there): the connection check comes first (item 64).
@@ -111,11 +114,15 @@ TEST_F(HelperTest, EmitErrorsAndCallback) {
     EXPECT_STREQ(e.what(), "Topic is required to emit");
     EXPECT_EQ(e.status_code(), 400);
   }
-  // The callback runs asynchronously after the emit, not on an acknowledgement (item 65).
+  // The callback runs on the strand after the emit, not on an acknowledgement (item 65): the
+  // strand waits at the gate until emit() has returned, so a call from inside emit() would see
+  // `returned` false.
+  asio::post(h.get_socket_client().get_executor(), [&gate] { gate.pop(); });
   h.emit({.topic = "record", .data = json::object{{"k", "v"}}, .cb = [&] {
             cb.push(returned.load());
           }});
   returned = true;
+  gate.push(1);
   EXPECT_EQ(cb.pop(), true);
   auto r = call(h.get_socket_client(), "get-records");
   ASSERT_TRUE(r);
