@@ -1,12 +1,16 @@
-// Echo round trips: emit_with_ack(event, n, "payload") with `window` acknowledgements in flight at
-// once, the server answering each with its arguments. Not a ctest test; run by hand with a Release
-// build:
+// Echo round trips: emit_with_ack(event, [n, "payload"]) with `window` acknowledgements in flight
+// at once, the server answering each with its argument. One argument, as ignis-bench sends: the
+// echo handler of Node's bench profile (bench/node/server.js) takes one, and takes a second as its
+// acknowledgement callback. Not a ctest test; run by hand with a Release build:
 //   client_echo_bench [messages=20000] [window=1] [websocket|polling] [URL EVENT]
 // Without URL it starts the Node server (tests/client/node_server.mjs) and uses its "ack" event;
-// with one, e.g. `ignis-fixture --mode socketio` and its "message-with-ack", it uses that server.
+// with one it uses that server and EVENT: "echo" of `ignis-socketio --profile bench` and of
+// `node bench/node/server.js`, "message-with-ack" of `ignis-fixture --mode socketio`.
 #include "client/support.hpp"
 
 #include <ignis/client/manager.hpp>
+
+#include <boost/json/array.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -64,8 +68,8 @@ int main(int argc, char** argv) {
   *fire = [st, weak = std::weak_ptr<std::function<void()>>(fire)] {
     const long n = st->sent.fetch_add(1);
     if (n >= st->total) return;
-    st->s->emit_with_ack(st->event, make_args(n, "payload"), std::chrono::seconds(30),
-                         [st, weak](error_code ec, payload) {
+    st->s->emit_with_ack(st->event, make_args(boost::json::array{n, "payload"}),
+                         std::chrono::seconds(30), [st, weak](error_code ec, payload) {
                            if (ec) std::fprintf(stderr, "ack error: %s\n", ec.message().c_str());
                            if (st->done.fetch_add(1) + 1 == st->total) st->finished->set_value();
                            if (auto f = weak.lock()) (*f)();
