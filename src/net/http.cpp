@@ -19,7 +19,6 @@
 
 #include <array>
 #include <chrono>
-#include <future>
 #include <stdexcept>
 #include <thread>
 
