@@ -12,6 +12,7 @@
 // "notify-clients" emits "server-event" (...args) to the server's own clients.
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { after, before } from 'node:test';
 import { startRedis } from '../lib/redis-server.mjs';
 import { requirePeer } from '../lib/peers.mjs';
 import { attachFixtureProtocol, SIO_SERVER_OPTIONS } from '../lib/sio-server.mjs';
@@ -155,6 +156,24 @@ export async function startCluster(mode, { requestsTimeout = REQUESTS_TIMEOUT } 
       if (errors.length) throw errors[0];
     },
   };
+}
+
+/**
+ * For a describe() block: a cluster started before its tests and stopped after them, with the
+ * clients the fault tests watch: `n1` on Node, `f1` and `f2` on the fixture, `p1` on the program
+ * (authenticated). The returned object's fields ({c, n1, f1, f2, p1}) are set once before() ran.
+ */
+export function clusterWithClients(mode, options) {
+  const s = {};
+  before(async () => {
+    s.c = await startCluster(mode, options);
+    [s.n1, s.f1, s.f2] = await Promise.all([sioClient(s.c.node), sioClient(s.c.fixture), sioClient(s.c.fixture)]);
+    s.p1 = await programClient(s.c.program);
+  });
+  after(async () => {
+    await s.c?.stop();
+  });
+  return s;
 }
 
 /** A socket.io-client to the fixture protocol of `server` (Node or fixture). */

@@ -6,10 +6,10 @@
 // in flight at the cut may be lost to the other servers (at most once, as with Node's adapter):
 // how many is reported, not asserted.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { redisClientsOf } from '../lib/redis-clients.mjs';
 import { eventually } from '../lib/sio-client.mjs';
-import { command, programClient, sioClient, startCluster } from './cluster.mjs';
+import { clusterWithClients, command } from './cluster.mjs';
 import { redisMetrics, RESUME_LIMIT_MS, resumeTime } from './probes.mjs';
 
 const FIXTURE_BATCH = 100;      // emit-to commands in flight at once from the fixture's client
@@ -22,17 +22,10 @@ const names = (conns) => conns.map((x) => x.name).sort();
 
 for (const mode of ['classic', 'sharded']) {
   describe(`Redis connections cut during a burst, ${mode} adapter`, () => {
-    let c, n1, f1, f2, p1;
-    before(async () => {
-      c = await startCluster(mode);
-      [n1, f1, f2] = await Promise.all([sioClient(c.node), sioClient(c.fixture), sioClient(c.fixture)]);
-      p1 = await programClient(c.program);
-    });
-    after(async () => {
-      await c?.stop();
-    });
+    const cluster = clusterWithClients(mode);
 
     it('loses no local delivery, reconnects and resumes across servers', async (t) => {
+      const { c, n1, f1, f2, p1 } = cluster;
       const connsOf = (server) => redisClientsOf(c.admin, server.process.pid, c.redis.port);
       const cutFixture = await connsOf(c.fixture);
       const cutProgram = await connsOf(c.program);

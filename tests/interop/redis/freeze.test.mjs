@@ -4,9 +4,9 @@
 // before Redis runs again, nothing is delivered twice, no server dies, and cross-server delivery
 // resumes within 5 s of SIGCONT.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { eventually, sleep } from '../lib/sio-client.mjs';
-import { command, programClient, sioClient, startCluster } from './cluster.mjs';
+import { clusterWithClients, command } from './cluster.mjs';
 import { healthRedis, RESUME_LIMIT_MS, resumeTime } from './probes.mjs';
 
 const FREEZE_MS = 10_000;
@@ -17,17 +17,10 @@ const ROUND_EVERY_MS = 500;
 
 for (const mode of ['classic', 'sharded']) {
   describe(`Redis frozen for 10 s, ${mode} adapter`, () => {
-    let c, n1, f1, f2, p1;
-    before(async () => {
-      c = await startCluster(mode);
-      [n1, f1, f2] = await Promise.all([sioClient(c.node), sioClient(c.fixture), sioClient(c.fixture)]);
-      p1 = await programClient(c.program);
-    });
-    after(async () => {
-      await c?.stop();
-    });
+    const cluster = clusterWithClients(mode);
 
     it('keeps local delivery, reports degraded and resumes across servers after SIGCONT', async (t) => {
+      const { c, n1, f1, f2, p1 } = cluster;
       assert.equal(await healthRedis(c.program), 'connected');
       await c.redis.freeze();
       const frozenAt = Date.now();

@@ -1,24 +1,17 @@
 // Redis goes away and comes back: local delivery never stops, cross-server delivery resumes
 // within 5 s of Redis being back, and no server dies (stopping each asserts a clean exit).
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { eventually } from '../lib/sio-client.mjs';
-import { command, programClient, sioClient, startCluster } from './cluster.mjs';
+import { clusterWithClients, command } from './cluster.mjs';
 import { healthRedis, RESUME_LIMIT_MS, resumeTime } from './probes.mjs';
 
 for (const mode of ['classic', 'sharded']) {
   describe(`Redis restart, ${mode} adapter`, () => {
-    let c, n1, f1, f2, p1;
-    before(async () => {
-      c = await startCluster(mode);
-      [n1, f1, f2] = await Promise.all([sioClient(c.node), sioClient(c.fixture), sioClient(c.fixture)]);
-      p1 = await programClient(c.program);
-    });
-    after(async () => {
-      await c?.stop();
-    });
+    const cluster = clusterWithClients(mode);
 
     it('keeps local delivery while Redis is down and resumes across servers once it is back', async (t) => {
+      const { c, n1, f1, f2, p1 } = cluster;
       assert.equal(await healthRedis(c.program), 'connected');
       await c.redis.stopOnly();
       await eventually(async () => (await healthRedis(c.program)) === 'degraded', { label: '/health degraded' });
