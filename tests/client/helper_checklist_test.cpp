@@ -3,10 +3,8 @@
 // The program's HTTP API makes the server send to a socket or a room.
 // Every queue a callback pushes to is declared before the io_thread: the helper's destructor does
 // not wait for a callback already running, the io_thread's does.
+#include "client/helper_support.hpp"
 #include "client/program_server.hpp"
-#include "client/support.hpp"
-
-#include <ignis/client/helper.hpp>
 
 #include <boost/asio/post.hpp>
 #include <boost/json/object.hpp>
@@ -49,13 +47,7 @@ class ClientHelperChecklist : public ::testing::Test {
     o.auth = {{"token", token}};
     o.options.reconnection.delay = 100ms;
     o.options.reconnection.delay_max = 400ms;
-    o.on_connected = [&q] { q.push("connected"); };
-    o.on_disconnected = [&q](std::string_view r) { q.push("disconnected:" + std::string(r)); };
-    o.on_error = [&q](const connect_error& e) { q.push("error:" + e.message); };
-    o.on_authenticated = [&q] { q.push("authenticated"); };
-    o.on_unauthenticated = [&q](std::string_view m) {
-      q.push("unauthenticated:" + std::string(m));
-    };
+    report_to(o, q);
     return o;
   }
   static helper_options options(queue<std::string>& q, std::string_view token = good_token) {

@@ -1,9 +1,7 @@
 // The client helper (upstream SocketIOClientHelper, fixed as ignis-behaviour.md says) against the
 // Node server's Ignis-like authenticate/join/leave handlers. Checklist items 59-71 of
 // upstream-ignis.md §10, with B9-B11 fixed.
-#include "client/support.hpp"
-
-#include <ignis/client/helper.hpp>
+#include "client/helper_support.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/json/object.hpp>
@@ -36,13 +34,7 @@ class HelperTest : public ::testing::Test {
     o.auth = {{"token", token}};
     o.options.reconnection.delay = 100ms;
     o.options.reconnection.delay_max = 200ms;
-    o.on_connected = [&q] { q.push("connected"); };
-    o.on_disconnected = [&q](std::string_view r) { q.push("disconnected:" + std::string(r)); };
-    o.on_error = [&q](const connect_error& e) { q.push("error:" + e.message); };
-    o.on_authenticated = [&q] { q.push("authenticated"); };
-    o.on_unauthenticated = [&q](std::string_view m) {
-      q.push("unauthenticated:" + std::string(m));
-    };
+    report_to(o, q);
     return o;
   }
 
