@@ -3,6 +3,7 @@
 // (the encoder's canonical form is a fixed point).
 #include "redis_adapter/messages.hpp"
 #include "redis_adapter/msgpack.hpp"
+#include "support/json_same.hpp"
 
 #include <cmath>
 #include <cstdlib>
@@ -49,30 +50,6 @@ json::value render(const json::value& v, const std::vector<ignis::socketio::atta
   return v;
 }
 
-// Numbers compare by value: the encoder writes whole doubles as integers.
-bool same(const json::value& a, const json::value& b) {
-  if (a.is_number() && b.is_number()) return a.to_number<double>() == b.to_number<double>();
-  if (a.kind() != b.kind()) return false;
-  if (a.is_array()) {
-    const auto &x = a.get_array(), &y = b.get_array();
-    if (x.size() != y.size()) return false;
-    for (std::size_t i = 0; i < x.size(); ++i) {
-      if (!same(x[i], y[i])) return false;
-    }
-    return true;
-  }
-  if (a.is_object()) {
-    const auto &x = a.get_object(), &y = b.get_object();
-    if (x.size() != y.size()) return false;
-    for (const auto& kv : x) {
-      const auto* other = y.if_contains(kv.key());
-      if (!other || !same(kv.value(), *other)) return false;
-    }
-    return true;
-  }
-  return a == b;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -85,7 +62,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto again = to_msgpack(*v, attachments);
   std::vector<ignis::socketio::attachment> attachments2;
   auto w = msgpack_decode(again, attachments2);
-  if (!w || !same(render(*v, attachments), render(*w, attachments2))) std::abort();
+  if (!w || !ignis::test::same_json(render(*v, attachments), render(*w, attachments2)))
+    std::abort();
   if (to_msgpack(*w, attachments2) != again) std::abort();
   return 0;
 }

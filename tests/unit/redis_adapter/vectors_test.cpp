@@ -2,6 +2,7 @@
 // runs): every one decodes to what Node meant, and where the format is deterministic our encoder
 // writes the same bytes.
 #include "redis_adapter/messages.hpp"
+#include "support/json_same.hpp"
 
 #include <ignis/socketio/json.hpp>
 
@@ -94,30 +95,6 @@ json::value render(const json::value& v, const std::vector<ignis::socketio::atta
   return v;
 }
 
-// Numbers compare as JavaScript sees them (msgpack 2 is an unsigned, the capture's 2 a signed).
-bool same(const json::value& a, const json::value& b) {
-  if (a.is_number() && b.is_number()) return a.to_number<double>() == b.to_number<double>();
-  if (a.kind() != b.kind()) return false;
-  if (a.is_array()) {
-    const auto &x = a.get_array(), &y = b.get_array();
-    if (x.size() != y.size()) return false;
-    for (std::size_t i = 0; i < x.size(); ++i) {
-      if (!same(x[i], y[i])) return false;
-    }
-    return true;
-  }
-  if (a.is_object()) {
-    const auto &x = a.get_object(), &y = b.get_object();
-    if (x.size() != y.size()) return false;
-    for (const auto& [k, v] : x) {
-      const auto* other = y.if_contains(k);
-      if (!other || !same(v, *other)) return false;
-    }
-    return true;
-  }
-  return a == b;
-}
-
 TEST(RedisVectors, LoadsEveryCapture) {
   // 19 classic messages per run, 15 sharded, 8 emitter.
   EXPECT_EQ(all().size(), 2u * 19u + 15u + 8u);
@@ -127,7 +104,7 @@ TEST(RedisVectors, EveryMessageDecodesToWhatNodeMeant) {
   for (const auto& r : all()) {
     auto w = decode_message(r.bytes);
     ASSERT_TRUE(w) << r.file << " " << r.name;
-    EXPECT_TRUE(same(render(w->value, w->attachments), r.decoded))
+    EXPECT_TRUE(ignis::test::same_json(render(w->value, w->attachments), r.decoded))
         << r.file << " " << r.name << ": "
         << ignis::socketio::serialize_js(render(w->value, w->attachments));
   }
