@@ -1,7 +1,10 @@
 #include "engineio/websocket_transport.hpp"
 
+#include "net/plain_allocator.hpp"
+
 #include <ignis/engineio/closing.hpp>
 
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -91,12 +94,15 @@ void websocket_transport::bind(std::weak_ptr<session> s, bool probing) {
 void websocket_transport::wait_readable() {
   if (closed_ || reading_) return;
   reading_ = true;
-  socket_.async_wait(net::tcp::socket::wait_read,
-                     [self = shared_from_this()](const boost::system::error_code& ec) {
-                       self->reading_ = false;
-                       if (ec || self->closed_) return;
-                       self->on_readable();
-                     });
+  // This operation stays pending while the connection is idle: its memory is allocated to size.
+  socket_.async_wait(
+      net::tcp::socket::wait_read,
+      asio::bind_allocator(net::plain_allocator<void>(),
+                           [self = shared_from_this()](const boost::system::error_code& ec) {
+                             self->reading_ = false;
+                             if (ec || self->closed_) return;
+                             self->on_readable();
+                           }));
 }
 
 void websocket_transport::on_readable() {

@@ -452,7 +452,7 @@ void server_helper::get_clients(std::function<void(std::vector<client_summary>)>
       std::vector<client_summary> found;
       for (const auto& [id, s] : nsp->local(static_cast<unsigned>(i)).sockets) {
         auto rec = std::static_pointer_cast<client_record>(s->context);
-        found.push_back({id, rec ? rec->state : client_state::unauthorized});
+        found.push_back({std::string(id), rec ? rec->state : client_state::unauthorized});
       }
       std::unique_lock lock(g->mutex);
       for (auto& f : found)

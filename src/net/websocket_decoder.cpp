@@ -174,7 +174,7 @@ std::size_t frame_decoder::take_payload(byte_span in) {
   if (n == 0) return 0;
   if (is_control(opcode_)) {
     // Unmasked whole in finish_control_frame(): at most 125 bytes.
-    std::memcpy(control_.data() + frame_read_, in.data(), n);
+    control_.append(as_chars(in.first(n)));
   } else {
     const std::size_t old = message_.size();
     // When the rest of the final frame is here, size the buffer exactly; otherwise let append()
@@ -206,15 +206,16 @@ error_code frame_decoder::finish_frame(std::vector<event>& out) {
 }
 
 error_code frame_decoder::finish_control_frame(std::vector<event>& out) {
-  char* p = control_.data();
-  const auto n = static_cast<std::size_t>(frame_size_);
+  std::string payload = std::exchange(control_, std::string{});
+  char* p = payload.data();
+  const auto n = payload.size();
   if (masked_) detail::apply_mask(p, n, mask_, 0);
   switch (opcode_) {
     case opcode::ping:
-      out.push_back(event{event_kind::ping, std::string(p, n)});
+      out.push_back(event{event_kind::ping, std::move(payload)});
       return {};
     case opcode::pong:
-      out.push_back(event{event_kind::pong, std::string(p, n)});
+      out.push_back(event{event_kind::pong, std::move(payload)});
       return {};
     default:
       break;
@@ -241,6 +242,7 @@ error_code frame_decoder::fail(error_code ec) {
   header_size_ = 0;
   in_message_ = false;
   message_ = std::string{};
+  control_ = std::string{};
   return ec;
 }
 

@@ -102,7 +102,7 @@ void namespace_::run_middlewares(const socket_ptr& s, std::size_t index,
   // All middlewares passed. The client may have gone meanwhile.
   auto shard_index = s->home().index();
   auto& st = local(shard_index);
-  st.sockets.emplace(std::string(s->id()), s);
+  st.sockets.emplace(s->id(), s);
   s->on_connect_accepted();
   if (!s->connected()) return;
   on_connected(s);

@@ -113,10 +113,20 @@ std::string_view socket::engine_id() const noexcept {
 }
 
 void socket::on(std::string event, event_handler h) {
-  handlers_[std::move(event)] = std::move(h);
+  if (auto* existing = find_handler(event)) {
+    *existing = std::move(h);
+    return;
+  }
+  handlers_.emplace_back(std::move(event), std::move(h));
 }
 void socket::off(std::string_view event) {
-  if (auto it = handlers_.find(std::string(event)); it != handlers_.end()) handlers_.erase(it);
+  std::erase_if(handlers_, [event](const auto& entry) { return entry.first == event; });
+}
+event_handler* socket::find_handler(std::string_view event) noexcept {
+  for (auto& [name, h] : handlers_) {
+    if (name == event) return &h;
+  }
+  return nullptr;
 }
 void socket::on_any(any_handler h) {
   any_handlers_.push_back(std::move(h));
@@ -302,9 +312,9 @@ void socket::dispatch(std::string_view event, payload& args, ack_responder ack) 
       if (!connected_) return;
     }
   }
-  const auto it = handlers_.find(std::string(event));
-  if (it == handlers_.end()) return;
-  const auto handler = it->second;  // the handler may replace itself
+  const auto* found = find_handler(event);
+  if (!found) return;
+  const auto handler = *found;  // the handler may replace itself
   handler(*this, args, std::move(ack));
 }
 

@@ -110,9 +110,9 @@ class frame_decoder {
   std::uint64_t frame_size_ = 0;  // declared payload length
   std::uint64_t frame_read_ = 0;  // payload bytes received so far
 
-  // A control frame's payload is small enough to live inline: no allocation, even between the
-  // fragments of a large message.
-  std::array<char, max_control_payload> control_{};
+  // The current control frame's payload (at most 125 bytes; the usual empty or short ping fits the
+  // string's inline storage, and an idle connection keeps no 125-byte array around).
+  std::string control_;
 
   // The data message being reassembled. Its buffer is moved into the emitted event, so nothing is
   // kept once the message is complete.

@@ -251,6 +251,7 @@ class socket final : public std::enable_shared_from_this<socket> {
  private:
   struct pending_ack;
   void dispatch(std::string_view event, payload& args, ack_responder ack);
+  event_handler* find_handler(std::string_view event) noexcept;
 
   namespace_* nsp_;
   std::shared_ptr<client> client_;
@@ -260,7 +261,8 @@ class socket final : public std::enable_shared_from_this<socket> {
   bool connected_ = false;
   bool broadcasts_muted_ = false;
   std::vector<std::string> rooms_;
-  std::unordered_map<std::string, event_handler> handlers_;
+  // A socket has a few handlers: scanning them beats hashing, and they take one allocation.
+  std::vector<std::pair<std::string, event_handler>> handlers_;
   std::vector<any_handler> any_handlers_;
   std::vector<disconnect_handler> disconnecting_handlers_;
   std::vector<disconnect_handler> disconnect_handlers_;
@@ -320,7 +322,8 @@ class namespace_ {
 
   // Internal: the per-shard local state, reached only from its shard.
   struct shard_state {
-    std::unordered_map<std::string, socket_ptr, string_hash, std::equal_to<>> sockets;
+    // Keyed by a view of the socket's own id (the socket outlives its entry): no second copy.
+    std::unordered_map<std::string_view, socket_ptr, string_hash, std::equal_to<>> sockets;
     std::unordered_map<std::string, std::vector<socket*>, string_hash, std::equal_to<>> rooms;
     // Readable from any thread (for metrics); written here only.
     engineio::shard_counter joins;       ///< rooms joined (the socket's own room not counted)
