@@ -72,9 +72,15 @@ session::session(server& owner, net::shard& home, std::string sid, const net::ht
       remote_(std::move(remote)),
       url_(req.target()),
       transport_(initial) {
-  headers_.reserve(static_cast<std::size_t>(std::distance(req.begin(), req.end())));
+  std::size_t bytes = 0;
+  std::size_t count = 0;
+  for (const auto& field : req) {
+    bytes += field.name_string().size() + field.value().size();
+    ++count;
+  }
+  headers_.reserve(bytes, count);
   for (const auto& field : req)
-    headers_.emplace_back(lowercase(field.name_string()), std::string(field.value()));
+    headers_.add(lowercase(field.name_string()), field.value());
 }
 
 session::~session() = default;

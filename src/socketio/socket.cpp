@@ -58,10 +58,7 @@ const boost::system::error_category& ack_category() noexcept {
 }
 
 std::string_view handshake_info::header(std::string_view lowercase_name) const noexcept {
-  for (const auto& [k, v] : headers) {
-    if (k == lowercase_name) return v;
-  }
-  return {};
+  return headers.get(lowercase_name);
 }
 
 std::string_view handshake_info::query_param(std::string_view name) const noexcept {
@@ -353,7 +350,7 @@ socket_info socket::info() const {
   out.rooms = rooms_;
   out.data = data;
   boost::json::object headers;
-  for (const auto& [k, v] : handshake_->headers)
+  for (const auto [k, v] : handshake_->headers)
     headers[k] = v;
   out.handshake = boost::json::object{
       {"headers", std::move(headers)},  {"time", ""},

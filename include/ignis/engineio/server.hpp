@@ -2,6 +2,7 @@
 
 // The Engine.IO v4 server: sessions over HTTP long-polling and WebSocket, the upgrade between
 // them, and the heartbeat, behaving on the wire like Node's engine.io 6.6.
+#include <ignis/common/header_list.hpp>
 #include <ignis/engineio/counters.hpp>
 #include <ignis/engineio/packet.hpp>
 #include <ignis/net/http.hpp>
@@ -122,14 +123,10 @@ class session final : public std::enable_shared_from_this<session>, public net::
   const net::tcp::endpoint& remote() const noexcept { return remote_; }
   /// Request details kept from the handshake (for the layers above).
   const std::string& handshake_url() const noexcept { return url_; }
-  const std::vector<std::pair<std::string, std::string>>& handshake_headers() const noexcept {
-    return headers_;
-  }
+  const header_list& handshake_headers() const noexcept { return headers_; }
   /// Hands the request details over to a layer that keeps its own copy (they are empty after).
   std::string take_handshake_url() noexcept { return std::move(url_); }
-  std::vector<std::pair<std::string, std::string>> take_handshake_headers() noexcept {
-    return std::move(headers_);
-  }
+  header_list take_handshake_headers() noexcept { return std::move(headers_); }
 
   enum class send_status : std::uint8_t { queued, dropped, closed };
   /// Queues a message. `droppable` messages (volatile) are dropped instead of queued when the
@@ -176,7 +173,7 @@ class session final : public std::enable_shared_from_this<session>, public net::
   std::string sid_;
   net::tcp::endpoint remote_;
   std::string url_;
-  std::vector<std::pair<std::string, std::string>> headers_;
+  header_list headers_;  // names in lower case
   transport_kind transport_;
   state state_ = state::open;
   bool upgrading_ = false;

@@ -65,7 +65,7 @@ struct connect_error {
 /// What the server knows of the HTTP request that opened the connection (socket.handshake).
 struct handshake_info {
   std::string url;
-  std::vector<std::pair<std::string, std::string>> headers;  ///< names in lower case
+  header_list headers;  ///< names in lower case, in the request's order
   std::string address;
   bool secure = false;
   std::int64_t issued = 0;  ///< ms since the epoch

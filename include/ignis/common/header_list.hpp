@@ -1,0 +1,84 @@
+#pragma once
+
+// HTTP request headers kept for the life of a connection (a Socket.IO handshake's headers), in one
+// allocation: a vector of string pairs costs 64 bytes per header before its text, and most
+// connections keep their handshake headers for hours without reading them.
+//
+// Names are stored as given (callers store them in lower case); the order and duplicates of the
+// request are kept. Header text never contains NUL (RFC 9110 §5.5), which separates the entries.
+#include <cstddef>
+#include <iterator>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace ignis {
+
+class header_list {
+ public:
+  using value_type = std::pair<std::string_view, std::string_view>;
+
+  class const_iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = header_list::value_type;
+    using difference_type = std::ptrdiff_t;
+    using pointer = void;
+    using reference = value_type;
+
+    const_iterator() = default;
+    value_type operator*() const noexcept {
+      const std::string_view name(pos_);
+      const std::string_view value(pos_ + name.size() + 1);
+      return {name, value};
+    }
+    const_iterator& operator++() noexcept {
+      const auto [name, value] = **this;
+      pos_ += name.size() + value.size() + 2;
+      return *this;
+    }
+    const_iterator operator++(int) noexcept {
+      auto old = *this;
+      ++*this;
+      return old;
+    }
+    bool operator==(const const_iterator&) const noexcept = default;
+
+   private:
+    friend class header_list;
+    explicit const_iterator(const char* pos) noexcept : pos_(pos) {}
+    const char* pos_ = nullptr;
+  };
+
+  header_list() = default;
+
+  /// Sizes the storage for `bytes` of names and values and `count` headers, before add().
+  void reserve(std::size_t bytes, std::size_t count) { text_.reserve(bytes + 2 * count); }
+  /// Appends a header. NUL bytes in name or value (never valid HTTP) end the stored text early.
+  void add(std::string_view name, std::string_view value) {
+    text_.append(name.substr(0, name.find('\0')));
+    text_.push_back('\0');
+    text_.append(value.substr(0, value.find('\0')));
+    text_.push_back('\0');
+  }
+
+  /// The first value of `name` (compared exactly), or empty.
+  std::string_view get(std::string_view name) const noexcept {
+    for (const auto [n, v] : *this) {
+      if (n == name) return v;
+    }
+    return {};
+  }
+
+  bool empty() const noexcept { return text_.empty(); }
+  std::size_t size() const noexcept {
+    return static_cast<std::size_t>(std::distance(begin(), end()));
+  }
+  const_iterator begin() const noexcept { return const_iterator(text_.data()); }
+  const_iterator end() const noexcept { return const_iterator(text_.data() + text_.size()); }
+
+ private:
+  std::string text_;
+};
+
+}  // namespace ignis
