@@ -260,7 +260,7 @@ result<std::optional<packet>> decoder::feed_text(std::string_view text) {
   // message reports the text message, as Node does.
   p.type = p.type == packet_type::binary_event ? packet_type::event : packet_type::ack;
   p.attachments.reserve(attachments);
-  pending_ = std::move(p);
+  pending_ = std::make_unique<packet>(std::move(p));
   expected_ = attachments;
   return std::optional<packet>();
 }

@@ -114,6 +114,8 @@ void socket::on(std::string event, event_handler h) {
     *existing = std::move(h);
     return;
   }
+  // Grown one at a time: the list is written once, at connection, and read for every event.
+  handlers_.reserve(handlers_.size() + 1);
   handlers_.emplace_back(std::move(event), std::move(h));
 }
 void socket::off(std::string_view event) {

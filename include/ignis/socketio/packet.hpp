@@ -117,15 +117,17 @@ class decoder {
   /// last attachment arrived, else nullopt. Error when no binary packet is pending.
   result<std::optional<packet>> feed_binary(std::string bytes);
 
-  bool awaiting_attachments() const noexcept { return pending_.has_value(); }
+  bool awaiting_attachments() const noexcept { return pending_ != nullptr; }
 
   /// Drops a binary packet waiting for attachments.
   void reset() noexcept;
 
  private:
   decoder_limits limits_;
-  std::optional<packet> pending_;  // a binary packet's header, its attachments arriving
-  std::size_t expected_ = 0;       // attachments announced by pending_'s header
+  // A binary packet's header while its attachments arrive. Held by pointer: every connection has
+  // a decoder and almost none is ever between a header and its attachments.
+  std::unique_ptr<packet> pending_;
+  std::size_t expected_ = 0;  // attachments announced by pending_'s header
 };
 
 /// {"_placeholder":true,"num":num}, the stand-in for attachments[num] in a payload.
