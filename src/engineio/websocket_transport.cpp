@@ -1,15 +1,19 @@
 #include "engineio/websocket_transport.hpp"
 
-#include "net/plain_allocator.hpp"
-
 #include <ignis/engineio/closing.hpp>
 
-#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/write.hpp>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 
 namespace ignis::engineio {
@@ -41,19 +45,24 @@ struct pending_flushes {
 };
 thread_local pending_flushes pending;
 
-// Gather buffers of the immediate write, reused: a flush allocates nothing in the common case.
-thread_local std::vector<asio::const_buffer> gather;
+// Gather buffers of a write, reused: a flush allocates nothing in the common case.
+thread_local std::vector<iovec> gather;
+// At most this many frames per sendmsg (the kernel's IOV_MAX).
+constexpr std::size_t max_gather = 1024;
 
 }  // namespace
 
 websocket_transport::websocket_transport(net::shard& home, net::tcp::socket socket,
                                          std::size_t max_message_size)
-    : home_(home),
-      socket_(std::move(socket)),
-      decoder_(net::ws::role::server, {.max_message_size = max_message_size}) {
+    : home_(home), decoder_(net::ws::role::server, {.max_message_size = max_message_size}) {
   boost::system::error_code ec;
-  socket_.set_option(net::tcp::no_delay(true), ec);
-  socket_.non_blocking(true, ec);
+  // Asio forgets the descriptor (it is non-blocking already); the shard's poller watches it.
+  fd_ = socket.release(ec);
+  if (ec) fd_ = -1;
+  if (fd_ >= 0) {
+    const int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // fails harmlessly on a pipe
+  }
   open_count_.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -63,18 +72,27 @@ std::size_t websocket_connections_open() noexcept {
 
 websocket_transport::~websocket_transport() {
   if (!closed_) open_count_.fetch_sub(1, std::memory_order_relaxed);
+  if (fd_ >= 0) ::close(fd_);
 }
 
 void websocket_transport::start(std::string handshake_response) {
+  boost::system::error_code ec;
+  if (fd_ >= 0) token_ = home_.poller().add(fd_, shared_from_this(), ec);
+  if (fd_ < 0 || ec) {
+    // Nothing can be written or read: the session's ping timeout ends it.
+    finish();
+    return;
+  }
   send(message::control(std::move(handshake_response)));
 }
 
 void websocket_transport::begin_reading(std::string leftover) {
+  reading_ = true;
   if (!leftover.empty()) {
     std::vector<net::ws::event> events;
     const auto ec = decoder_.feed(as_bytes(leftover), events);
     for (auto& ev : events) {
-      if (closed_) return;
+      if (closed_ || closing_) return;
       dispatch(ev);
     }
     if (ec) {
@@ -83,7 +101,10 @@ void websocket_transport::begin_reading(std::string leftover) {
       return;
     }
   }
-  wait_readable();
+  if (read_pending_ && !closed_ && !closing_) {
+    read_pending_ = false;
+    on_readable();
+  }
 }
 
 void websocket_transport::bind(std::weak_ptr<session> s, bool probing) {
@@ -91,34 +112,42 @@ void websocket_transport::bind(std::weak_ptr<session> s, bool probing) {
   probing_ = probing;
 }
 
-void websocket_transport::wait_readable() {
-  if (closed_ || reading_) return;
-  reading_ = true;
-  // This operation stays pending while the connection is idle: its memory is allocated to size.
-  socket_.async_wait(
-      net::tcp::socket::wait_read,
-      asio::bind_allocator(net::plain_allocator<void>(),
-                           [self = shared_from_this()](const boost::system::error_code& ec) {
-                             self->reading_ = false;
-                             if (ec || self->closed_) return;
-                             self->on_readable();
-                           }));
+void websocket_transport::on_ready(std::uint32_t events) {
+  if (closed_) return;
+  if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0 && write_blocked_) {
+    write_blocked_ = false;
+    flush();
+    if (closed_) return;
+  }
+  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) == 0) return;
+  if (!reading_) {
+    read_pending_ = true;  // frames ahead of begin_reading() wait for it
+  } else if (lingering_) {
+    discard_input();
+  } else if (!closing_ && !read_posted_) {
+    // Once a close is queued nothing more is read until it is written (then linger() discards).
+    on_readable();
+  }
 }
 
 void websocket_transport::on_readable() {
-  if (lingering_) return discard_input();
   auto scratch = home_.scratch();
   std::vector<net::ws::event> events;
   for (int i = 0; i < max_reads_per_turn; ++i) {
-    boost::system::error_code ec;
-    const std::size_t n = socket_.read_some(asio::buffer(scratch.data(), scratch.size()), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) break;
-    if (ec) {
-      lost(ec == asio::error::eof ? close_reason::transport_close : close_reason::transport_error);
+    const ssize_t n = ::recv(fd_, scratch.data(), scratch.size(), MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;  // drained: the next data is an edge
+      if (errno == EINTR) continue;
+      lost(close_reason::transport_error);
       return;
     }
+    if (n == 0) {
+      lost(close_reason::transport_close);
+      return;
+    }
+    const auto size = static_cast<std::size_t>(n);
     events.clear();
-    const auto dec = decoder_.feed(byte_span(scratch.data(), n), events);
+    const auto dec = decoder_.feed(byte_span(scratch.data(), size), events);
     for (auto& ev : events) {
       dispatch(ev);
       if (closed_ || closing_) return;
@@ -128,9 +157,22 @@ void websocket_transport::on_readable() {
       lost(close_reason::transport_error);
       return;
     }
-    if (n < scratch.size()) break;  // drained
+    // Less than asked for: the socket had no more, and data arriving later raises a new edge.
+    if (size < scratch.size()) return;
   }
-  wait_readable();
+  read_later();
+}
+
+void websocket_transport::read_later() {
+  // A turn's worth was read and more may wait. Edge-triggered readiness will not report it again,
+  // so the read goes on after the loop's other work, as a fair share.
+  read_posted_ = true;
+  asio::post(home_.executor(), [self = shared_from_this()] {
+    self->read_posted_ = false;
+    if (self->closed_) return;
+    if (self->lingering_) return self->discard_input();
+    if (!self->closing_) self->on_readable();
+  });
 }
 
 void websocket_transport::dispatch(net::ws::event& ev) {
@@ -175,7 +217,7 @@ void websocket_transport::send(message_ptr m) {
 }
 
 void websocket_transport::schedule_flush() {
-  if (writing_ || flush_scheduled_) return;
+  if (write_blocked_ || flush_scheduled_) return;
   flush_scheduled_ = true;
   // Deferred, so every frame queued during this loop turn goes out in the same write.
   if (home_.is_current() && (pending.shard == nullptr || pending.shard == &home_)) {
@@ -187,7 +229,7 @@ void websocket_transport::schedule_flush() {
     }
     return;
   }
-  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+  asio::post(home_.executor(), [self = shared_from_this()] {
     self->flush_scheduled_ = false;
     self->flush();
   });
@@ -206,70 +248,55 @@ void websocket_transport::flush_batch() {
 }
 
 void websocket_transport::flush() {
-  if (writing_ || closed_) return;
-  if (queue_.empty()) {
-    if (closing_) linger();
-    return;
-  }
-  // First one non-blocking gather write: on a healthy connection it takes everything, and no
-  // asynchronous operation (with its handler and a copy of the buffer list) is needed.
-  gather.clear();
-  for (const auto& m : queue_)
-    gather.emplace_back(m->ws_frame().data(), m->ws_frame().size());
-  boost::system::error_code ec;
-  std::size_t written = socket_.write_some(gather, ec);
-  if (ec == asio::error::would_block || ec == asio::error::try_again) {
-    ec = {};
-    written = 0;
-  }
-  if (ec) {
-    lost(close_reason::transport_error);
-    finish();
-    return;
-  }
-  if (written == queued_bytes_) {
-    queue_.clear();
-    queued_bytes_ = 0;
-    if (queue_.capacity() > 64) std::vector<message_ptr>().swap(queue_);
-    if (closing_) linger();
-    return;
-  }
-  // The kernel buffer is full: the rest goes out asynchronously, starting where it stopped.
-  writing_ = true;
-  inflight_.swap(queue_);
-  inflight_bytes_ = queued_bytes_ - written;
-  queued_bytes_ = 0;
-  std::vector<asio::const_buffer> buffers;
-  buffers.reserve(inflight_.size());
-  std::size_t skip = written;
-  for (const auto& m : inflight_) {
-    const auto& frame = m->ws_frame();
-    if (skip >= frame.size()) {
-      skip -= frame.size();
-      continue;
+  if (write_blocked_ || closed_) return;
+  while (!queue_.empty()) {
+    // Non-blocking gather writes: on a healthy connection the first takes everything, with no
+    // asynchronous operation and no copy of the buffer list.
+    gather.clear();
+    std::size_t skip = front_written_;
+    for (const auto& m : queue_) {
+      if (gather.size() == max_gather) break;
+      const auto& frame = m->ws_frame();
+      gather.push_back({const_cast<char*>(frame.data()) + skip, frame.size() - skip});
+      skip = 0;
     }
-    buffers.emplace_back(frame.data() + skip, frame.size() - skip);
-    skip = 0;
+    msghdr msg{};
+    msg.msg_iov = gather.data();
+    msg.msg_iovlen = gather.size();
+    const ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        // The kernel's buffer is full; EPOLLOUT says when it has room again.
+        write_blocked_ = true;
+        return;
+      }
+      lost(close_reason::transport_error);
+      finish();
+      return;
+    }
+    // A short write means a full buffer: the next attempt gets EAGAIN and waits for EPOLLOUT.
+    consume(static_cast<std::size_t>(n));
   }
-  asio::async_write(
-      socket_, std::move(buffers),
-      [self = shared_from_this()](const boost::system::error_code& write_error, std::size_t) {
-        self->write_completed(write_error);
-      });
+  // A burst may have grown the vector; an idle connection keeps none of it.
+  if (queue_.capacity() > 64) std::vector<message_ptr>().swap(queue_);
+  if (closing_) linger();
 }
 
-void websocket_transport::write_completed(const boost::system::error_code& ec) {
-  writing_ = false;
-  inflight_.clear();
-  inflight_bytes_ = 0;
-  // A burst may have grown the vectors; an idle connection keeps none of it.
-  if (inflight_.capacity() > 64) std::vector<message_ptr>().swap(inflight_);
-  if (ec) {
-    lost(close_reason::transport_error);
-    finish();
-    return;
+void websocket_transport::consume(std::size_t written) noexcept {
+  queued_bytes_ -= written;
+  std::size_t done = 0;
+  written += front_written_;
+  while (done < queue_.size() && written >= queue_[done]->ws_frame().size()) {
+    written -= queue_[done]->ws_frame().size();
+    ++done;
   }
-  flush();
+  front_written_ = written;
+  if (done == queue_.size()) {
+    queue_.clear();
+  } else if (done > 0) {
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(done));
+  }
 }
 
 void websocket_transport::close(std::uint16_t code, std::string_view reason) {
@@ -289,25 +316,26 @@ void websocket_transport::linger() {
   // read of ours (the DISCONNECT before the close, say). So half-close, discard what the client
   // still sends until it closes too, and give up after a short while.
   lingering_ = true;
-  boost::system::error_code ec;
-  socket_.shutdown(net::tcp::socket::shutdown_send, ec);
-  // The pending read keeps us alive, not the timer: a client that closes at once frees us at once.
-  auto deadline = std::make_shared<asio::steady_timer>(socket_.get_executor(), linger_timeout);
+  ::shutdown(fd_, SHUT_WR);
+  // The poller's registration keeps us alive, not the timer: a client that closes at once frees
+  // us at once.
+  auto deadline = std::make_shared<asio::steady_timer>(home_.executor(), linger_timeout);
   deadline->async_wait([weak = weak_from_this(), deadline](const boost::system::error_code&) {
     if (auto self = weak.lock()) self->finish();
   });
-  if (!reading_) wait_readable();
+  // Input that arrived while the close was being written raised its edge already.
+  if (!read_posted_) discard_input();
 }
 
 void websocket_transport::discard_input() {
   auto scratch = home_.scratch();
   for (int i = 0; i < max_reads_per_turn; ++i) {
-    boost::system::error_code ec;
-    const std::size_t n = socket_.read_some(asio::buffer(scratch.data(), scratch.size()), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) break;
-    if (ec || n == 0) return finish();  // the client closed its side too
+    const ssize_t n = ::recv(fd_, scratch.data(), scratch.size(), MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;  // until the next edge
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return finish();  // the client closed its side too (or the connection failed)
   }
-  wait_readable();
+  read_later();
 }
 
 void websocket_transport::abort() {
@@ -316,13 +344,19 @@ void websocket_transport::abort() {
 
 void websocket_transport::finish() {
   if (closed_) return;
+  // Leaving the poller may drop the last reference to us.
+  auto self = shared_from_this();
   closed_ = true;
   open_count_.fetch_sub(1, std::memory_order_relaxed);
-  boost::system::error_code ec;
-  socket_.shutdown(net::tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
+  if (fd_ >= 0) {
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    fd_ = -1;
+  }
   queue_.clear();
   queued_bytes_ = 0;
+  front_written_ = 0;
+  if (token_ != 0) home_.poller().remove(std::exchange(token_, 0));
 }
 
 void websocket_transport::lost(close_reason reason) {
@@ -333,5 +367,4 @@ void websocket_transport::lost(close_reason reason) {
   }
   if (!closing_) finish();
 }
-
 }  // namespace ignis::engineio

@@ -1,8 +1,12 @@
 #pragma once
 
-// The WebSocket transport of a session, on the project's own frame codec. It reads only when the
-// socket is readable, into the shard's scratch buffer, so an idle connection owns no read buffer;
-// its queued frames go out in one gather write per loop turn.
+// The WebSocket transport of a session, on the project's own frame codec. Its descriptor is
+// registered once with the shard's readiness poller (not with Asio, whose waits re-arm the
+// descriptor with a system call each time); it reads only when the socket is readable, into the
+// shard's scratch buffer, so an idle connection owns no read buffer; its queued frames go out in
+// one gather write per loop turn.
+#include "net/ready_poller.hpp"
+
 #include <ignis/engineio/server.hpp>
 #include <ignis/net/websocket.hpp>
 
@@ -15,11 +19,14 @@
 
 namespace ignis::engineio {
 
-class websocket_transport final : public std::enable_shared_from_this<websocket_transport> {
+class websocket_transport final : public net::ready_handler,
+                                  public std::enable_shared_from_this<websocket_transport> {
  public:
+  /// Takes the descriptor out of `socket` (from the shard's thread).
   websocket_transport(net::shard& home, net::tcp::socket socket, std::size_t max_message_size);
 
-  /// Queues `handshake_response` (the 101) ahead of every frame.
+  /// Registers with the shard's poller and queues `handshake_response` (the 101) ahead of every
+  /// frame.
   void start(std::string handshake_response);
   /// Decodes bytes that arrived with the upgrade request, then reads from the socket.
   void begin_reading(std::string leftover);
@@ -33,9 +40,11 @@ class websocket_transport final : public std::enable_shared_from_this<websocket_
   /// Closes the TCP connection at once, dropping queued frames.
   void abort();
 
-  std::size_t buffered_bytes() const noexcept { return queued_bytes_ + inflight_bytes_; }
+  std::size_t buffered_bytes() const noexcept { return queued_bytes_; }
   bool is_closed() const noexcept { return closed_; }
   ~websocket_transport();
+
+  void on_ready(std::uint32_t events) override;
 
   /// WebSocket connections of this process not closed yet (still writing, e.g. at shutdown).
   static std::size_t open_count() noexcept { return open_count_.load(std::memory_order_relaxed); }
@@ -43,12 +52,12 @@ class websocket_transport final : public std::enable_shared_from_this<websocket_
  private:
   // Changes once per connection, never per frame.
   static inline std::atomic<std::size_t> open_count_{0};
-  void wait_readable();
   void on_readable();
+  void read_later();
   void dispatch(net::ws::event& ev);
   void schedule_flush();
   void flush();
-  void write_completed(const boost::system::error_code& ec);
+  void consume(std::size_t written) noexcept;
   static void flush_batch();
   void finish();
   void linger();
@@ -56,21 +65,23 @@ class websocket_transport final : public std::enable_shared_from_this<websocket_
   void lost(close_reason reason);
 
   net::shard& home_;
-  net::tcp::socket socket_;
+  int fd_ = -1;
+  net::ready_poller::token token_ = 0;
   net::ws::frame_decoder decoder_;
   std::weak_ptr<session> session_;
-  bool probing_ = false;
 
-  std::vector<message_ptr> queue_;
-  std::vector<message_ptr> inflight_;
-  std::size_t queued_bytes_ = 0;
-  std::size_t inflight_bytes_ = 0;
-  bool writing_ = false;
+  std::vector<message_ptr> queue_;  // frames not completely written yet, oldest first
+  std::size_t front_written_ = 0;   // bytes of queue_.front() already written
+  std::size_t queued_bytes_ = 0;    // bytes of queue_ not written yet
+  bool probing_ = false;
   bool flush_scheduled_ = false;
-  bool closing_ = false;  // close frame queued: no more frames, close after the write
+  bool write_blocked_ = false;  // the kernel's buffer was full: writing resumes on EPOLLOUT
+  bool closing_ = false;        // close frame queued: no more frames, close after the write
   bool closed_ = false;
-  bool reading_ = false;
-  bool lingering_ = false;  // closed for writing, discarding input until the client closes
+  bool reading_ = false;       // begin_reading() was called
+  bool read_pending_ = false;  // readable before begin_reading()
+  bool read_posted_ = false;   // a read continues after the loop's other work
+  bool lingering_ = false;     // closed for writing, discarding input until the client closes
 };
 
 }  // namespace ignis::engineio

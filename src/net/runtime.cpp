@@ -1,3 +1,5 @@
+#include "net/ready_poller.hpp"
+
 #include <ignis/net/runtime.hpp>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -67,6 +69,13 @@ shard* current_shard() noexcept {
 }
 
 shard::shard(unsigned index) : index_(index) {}
+
+shard::~shard() = default;
+
+ready_poller& shard::poller() {
+  if (!poller_) poller_ = std::make_unique<ready_poller>(ctx_);
+  return *poller_;
+}
 
 bool shard::is_current() const noexcept {
   return this_thread_shard == this;

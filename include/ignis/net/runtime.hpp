@@ -58,9 +58,12 @@ class timer_heap {
   std::vector<entry> entries_;
 };
 
+class ready_poller;
+
 class shard {
  public:
   explicit shard(unsigned index);
+  ~shard();
   shard(const shard&) = delete;
   shard& operator=(const shard&) = delete;
 
@@ -72,6 +75,9 @@ class shard {
   std::span<std::uint8_t> scratch() noexcept { return scratch_; }
   /// True when called from this shard's thread.
   bool is_current() const noexcept;
+  /// The shard's readiness poller for long-lived connections (created on first use, from this
+  /// shard's thread).
+  ready_poller& poller();
 
  private:
   friend class runtime;
@@ -79,6 +85,7 @@ class shard {
   boost::asio::io_context ctx_{1};
   timer_heap timers_{ctx_};
   std::vector<std::uint8_t> scratch_ = std::vector<std::uint8_t>(64 * 1024);
+  std::unique_ptr<ready_poller> poller_;  // before ctx_ in destruction order
 };
 
 /// The shard whose thread is calling, or nullptr outside the runtime's threads.
