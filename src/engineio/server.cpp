@@ -13,7 +13,9 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
+#include <cstring>
 #include <unordered_map>
 
 namespace ignis::engineio {
@@ -116,13 +118,33 @@ void raw_reject(net::tcp::socket socket, std::string_view message) {
 
 }  // namespace
 
+namespace {
+
+// Id bytes come from the kernel's generator in batches: one getrandom per 32 ids instead of one
+// per id (every connection takes two, its Engine.IO and its Socket.IO id). Bytes handed out are
+// wiped from the pool.
+void take_random(std::uint8_t* out, std::size_t size) {
+  thread_local std::array<std::uint8_t, 32 * 15> pool;
+  thread_local std::size_t left = 0;
+  if (left < size) {
+    std::size_t got = 0;
+    while (got < pool.size()) {
+      const auto n = ::getrandom(pool.data() + got, pool.size() - got, 0);
+      if (n > 0) got += static_cast<std::size_t>(n);
+    }
+    left = pool.size();
+  }
+  std::uint8_t* from = pool.data() + (pool.size() - left);
+  std::memcpy(out, from, size);
+  std::memset(from, 0, size);
+  left -= size;
+}
+
+}  // namespace
+
 std::string generate_id(unsigned shard_index, unsigned shard_count) {
   std::uint8_t bytes[15];
-  std::size_t got = 0;
-  while (got < sizeof bytes) {
-    const auto n = ::getrandom(bytes + got, sizeof bytes - got, 0);
-    if (n > 0) got += static_cast<std::size_t>(n);
-  }
+  take_random(bytes, sizeof bytes);
   std::string id;
   id.reserve(20);
   base64::encode(byte_span(bytes, sizeof bytes), id);
