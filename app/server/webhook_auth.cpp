@@ -35,7 +35,7 @@ std::string webhook_request_body(const socketio::handshake_info& h,
   }
   return json::serialize(json::object{
       {"auth", h.auth},
-      {"query", h.query},
+      {"query", h.query()},
       {"headers", std::move(headers)},
       {"address", h.address},
   });

@@ -170,7 +170,9 @@ unsigned shard_of_id(std::string_view id, unsigned shard_count) noexcept {
 
 struct server::shard_state {
   traffic_counters counters;
-  std::unordered_map<std::string, std::shared_ptr<session>, string_hash, std::equal_to<>> sessions;
+  // Keyed by a view of the session's own id (the session outlives its entry): no second copy.
+  std::unordered_map<std::string_view, std::shared_ptr<session>, string_hash, std::equal_to<>>
+      sessions;
   // Sessions the client closed by POSTing "1" while no GET was held, with the time until which a
   // GET that was sent concurrently (and overtaken by the POST, e.g. on another shard) still gets
   // the noop it would have got had it arrived first.
@@ -373,8 +375,8 @@ void server::handle(std::shared_ptr<net::http_exchange> ex) {
   // Not make_shared: the shard's timer heap keeps weak references for a while after the close,
   // and with make_shared they would keep the whole object's memory.
   std::shared_ptr<session> s(
-      new session(*this, home, sid, req, ex->remote(), transport_kind::polling));
-  shards_[home.index()]->sessions.emplace(std::move(sid), s);
+      new session(*this, home, std::move(sid), req, ex->remote(), transport_kind::polling));
+  shards_[home.index()]->sessions.emplace(s->id(), s);
   session_count_.fetch_add(1, std::memory_order_relaxed);
   auto& counters = shards_[home.index()]->counters;
   counters.handshakes.add();
@@ -492,8 +494,9 @@ void server::open_websocket(net::http_request req, net::tcp::socket socket, std:
   auto sid = generate_id(home.index(), static_cast<unsigned>(shards_.size()));
   // Not make_shared: the shard's timer heap keeps weak references for a while after the close,
   // and with make_shared they would keep the whole object's memory.
-  std::shared_ptr<session> s(new session(*this, home, sid, req, remote, transport_kind::websocket));
-  shards_[home.index()]->sessions.emplace(std::move(sid), s);
+  std::shared_ptr<session> s(
+      new session(*this, home, std::move(sid), req, remote, transport_kind::websocket));
+  shards_[home.index()]->sessions.emplace(s->id(), s);
   session_count_.fetch_add(1, std::memory_order_relaxed);
   auto& counters = shards_[home.index()]->counters;
   counters.handshakes.add();

@@ -70,7 +70,6 @@ session::session(server& owner, net::shard& home, std::string sid, const net::ht
       home_(home),
       sid_(std::move(sid)),
       remote_(std::move(remote)),
-      url_(req.target()),
       transport_(initial) {
   std::size_t bytes = 0;
   std::size_t count = 0;
@@ -78,9 +77,11 @@ session::session(server& owner, net::shard& home, std::string sid, const net::ht
     bytes += field.name_string().size() + field.value().size();
     ++count;
   }
-  headers_.reserve(bytes, count);
+  request_ = std::make_unique<handshake_request>();
+  request_->url = req.target();
+  request_->headers.reserve(bytes, count);
   for (const auto& field : req)
-    headers_.add(lowercase(field.name_string()), field.value());
+    request_->headers.add(lowercase(field.name_string()), field.value());
 }
 
 session::~session() = default;

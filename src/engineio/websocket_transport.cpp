@@ -278,8 +278,9 @@ void websocket_transport::flush() {
     // A short write means a full buffer: the next attempt gets EAGAIN and waits for EPOLLOUT.
     consume(static_cast<std::size_t>(n));
   }
-  // A burst may have grown the vector; an idle connection keeps none of it.
-  if (queue_.capacity() > 64) std::vector<message_ptr>().swap(queue_);
+  // Everything is written: an idle connection keeps no queue storage (allocating it again for the
+  // next frame costs far less than the write it goes with).
+  std::vector<message_ptr>().swap(queue_);
   if (closing_) linger();
 }
 

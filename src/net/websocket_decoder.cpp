@@ -47,17 +47,17 @@ bool feed_utf8(utf8::validator& v, std::string_view s) noexcept {
 }  // namespace
 
 error_code frame_decoder::feed(byte_span in, std::vector<event>& out) {
-  if (failed_) return failed_;
+  if (failed_ != 0) return error();
   for (;;) {
     if (state_ == state::header) {
       if (in.empty()) return {};
       in = in.subspan(take_header(in));
-      if (failed_) return failed_;
+      if (failed_ != 0) return error();
       if (state_ == state::header) return {};  // the input ended inside a header
     }
     // A frame with an empty payload is finished here too, without waiting for more input.
     in = in.subspan(take_payload(in));
-    if (failed_) return failed_;
+    if (failed_ != 0) return error();
     if (frame_read_ < frame_size_) return {};
     if (auto ec = finish_frame(out)) return fail(ec);
   }
@@ -236,7 +236,8 @@ error_code frame_decoder::finish_control_frame(std::vector<event>& out) {
 }
 
 error_code frame_decoder::fail(error_code ec) {
-  failed_ = ec;
+  // Every error raised here is a frame_error: its value is all that needs keeping.
+  failed_ = static_cast<std::uint8_t>(ec.value());
   // The connection is over: drop what was held (idle() is then true).
   state_ = state::header;
   header_size_ = 0;

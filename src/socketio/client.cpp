@@ -1,8 +1,8 @@
 #include "socketio/client.hpp"
 
 #include <boost/json/string.hpp>
-#include <boost/url/parse.hpp>
 
+#include <algorithm>
 #include <chrono>
 
 namespace ignis::socketio {
@@ -21,8 +21,11 @@ client::client(server& srv, std::shared_ptr<engineio::session> session)
     : server_(srv),
       session_(std::move(session)),
       session_home_(session_->home()),
-      engine_id_(session_->id()),
-      decoder_(srv.options().parser) {}
+      decoder_(srv.options().parser) {
+  const auto id = session_->id();
+  engine_id_size_ = static_cast<std::uint8_t>(std::min(id.size(), engine_id_.size()));
+  std::copy_n(id.data(), engine_id_size_, engine_id_.data());
+}
 
 void client::start() {
   connect_deadline_ = net::clock::now() + server_.options().connect_timeout;
@@ -52,8 +55,8 @@ void client::on_message(const engineio::packet& p) {
 
 void client::on_decoded(packet p) {
   socket_ptr target;
-  for (auto& [name, s] : sockets_) {
-    if (name == p.nsp) target = s;
+  for (auto& s : sockets_) {
+    if (s->nsp().name() == p.nsp) target = s;
   }
   if (!target && p.type == packet_type::connect) {
     boost::json::object auth;
@@ -83,7 +86,7 @@ void client::connect(const std::string& name, boost::json::object auth) {
   nsp->add(shared_from_this(), std::move(auth), [weak = weak_from_this()](socket_ptr s) {
     auto self = weak.lock();
     if (!self || self->closed_) return;
-    self->sockets_.emplace_back(s->nsp().name(), s);
+    self->sockets_.push_back(s);
     self->connect_deadline_ = net::clock::time_point::max();
   });
 }
@@ -106,7 +109,7 @@ void client::send_encoded(const std::vector<engineio::message_ptr>& messages, bo
 }
 
 void client::remove(const socket& s) {
-  std::erase_if(sockets_, [&](const auto& e) { return e.second.get() == &s; });
+  std::erase_if(sockets_, [&](const auto& e) { return e.get() == &s; });
 }
 
 void client::close() {
@@ -119,7 +122,7 @@ void client::close() {
 void client::disconnect_all() {
   auto self = shared_from_this();
   auto sockets = sockets_;
-  for (auto& [name, s] : sockets)
+  for (auto& s : sockets)
     s->disconnect(false);
   close();
 }
@@ -151,7 +154,7 @@ void client::on_engine_close(engineio::close_reason reason) {
   }
   auto sockets = std::move(sockets_);
   sockets_.clear();
-  for (auto& [name, s] : sockets)
+  for (auto& s : sockets)
     s->on_close(r);
   decoder_.reset();
   session_.reset();
@@ -164,13 +167,10 @@ std::shared_ptr<handshake_info> client::make_handshake(boost::json::object auth)
   } else {
     h = std::make_shared<handshake_info>();
     if (session_) {
-      h->url = session_->take_handshake_url();
-      h->headers = session_->take_handshake_headers();
+      auto request = session_->take_handshake_request();
+      h->url = std::move(request.url);
+      h->headers = std::move(request.headers);
       h->address = session_->remote().address().to_string();
-      if (auto url = boost::urls::parse_origin_form(h->url)) {
-        for (const auto& param : url->params())
-          h->query[param.key] = param.value;
-      }
     }
     first_handshake_ = h;
   }

@@ -4,6 +4,8 @@
 // and closes it when no namespace is joined within connectTimeout (Node's Client).
 #include <ignis/socketio/server.hpp>
 
+#include <array>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,7 +36,7 @@ class client final : public std::enable_shared_from_this<client>, public net::ti
   bool is_open() const noexcept { return !closed_; }
   net::shard& home() const noexcept { return session_home_; }
   engineio::transport_kind transport() const noexcept;
-  std::string_view engine_id() const noexcept { return engine_id_; }
+  std::string_view engine_id() const noexcept { return {engine_id_.data(), engine_id_size_}; }
   std::shared_ptr<handshake_info> make_handshake(boost::json::object auth);
 
  private:
@@ -47,9 +49,11 @@ class client final : public std::enable_shared_from_this<client>, public net::ti
   // connection, not two); later namespaces copy them from here.
   std::shared_ptr<const handshake_info> first_handshake_;
   net::shard& session_home_;
-  std::string engine_id_;
+  // Inline: Engine.IO ids are 20 characters (a longer one, never made here, is cut).
+  std::array<char, 20> engine_id_{};
+  std::uint8_t engine_id_size_ = 0;
   decoder decoder_;
-  std::vector<std::pair<std::string, socket_ptr>> sockets_;  // by namespace name
+  std::vector<socket_ptr> sockets_;  // one per namespace joined (its name is the socket's nsp())
   net::clock::time_point connect_deadline_ = net::clock::time_point::max();
   bool closed_ = false;
 };

@@ -5,6 +5,7 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/url/parse.hpp>
 
 #include <stdexcept>
 
@@ -61,9 +62,23 @@ std::string_view handshake_info::header(std::string_view lowercase_name) const n
   return headers.get(lowercase_name);
 }
 
-std::string_view handshake_info::query_param(std::string_view name) const noexcept {
-  const auto* v = query.if_contains(name);
-  return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
+boost::json::object handshake_info::query() const {
+  boost::json::object out;
+  if (auto parsed = boost::urls::parse_origin_form(url)) {
+    for (const auto& param : parsed->params())
+      out[param.key] = param.value;
+  }
+  return out;
+}
+
+std::string handshake_info::query_param(std::string_view name) const {
+  std::string value;
+  if (auto parsed = boost::urls::parse_origin_form(url)) {
+    for (const auto& param : parsed->params()) {
+      if (param.key == name) value = param.value;
+    }
+  }
+  return value;
 }
 
 void ack_responder::operator()(payload args) const {
@@ -86,6 +101,18 @@ struct socket::pending_ack {
   ack_callback on_error;  // set for emit_with_ack: completed with an error on timeout/disconnect
   std::unique_ptr<boost::asio::steady_timer> timer;
 };
+
+struct socket::extras {
+  std::vector<any_handler> any_handlers;
+  std::vector<disconnect_handler> disconnecting_handlers;
+  std::vector<disconnect_handler> disconnect_handlers;
+  std::unordered_map<std::uint64_t, std::shared_ptr<pending_ack>> acks;
+};
+
+socket::extras& socket::more() {
+  if (!extras_) extras_ = std::make_unique<extras>();
+  return *extras_;
+}
 
 socket::socket(namespace_& nsp, std::shared_ptr<client> owner, std::string id,
                std::shared_ptr<const handshake_info> handshake)
@@ -128,13 +155,13 @@ event_handler* socket::find_handler(std::string_view event) noexcept {
   return nullptr;
 }
 void socket::on_any(any_handler h) {
-  any_handlers_.push_back(std::move(h));
+  more().any_handlers.push_back(std::move(h));
 }
 void socket::on_disconnecting(disconnect_handler h) {
-  disconnecting_handlers_.push_back(std::move(h));
+  more().disconnecting_handlers.push_back(std::move(h));
 }
 void socket::on_disconnect(disconnect_handler h) {
-  disconnect_handlers_.push_back(std::move(h));
+  more().disconnect_handlers.push_back(std::move(h));
 }
 
 void socket::send_packet(const packet& p, bool droppable) {
@@ -174,20 +201,22 @@ void socket::emit_with_ack(std::string_view event, payload args, std::chrono::mi
     if (ec) return;
     auto self = weak.lock();
     if (!self) return;
-    const auto it = self->acks_.find(id);
-    if (it == self->acks_.end()) return;
+    if (!self->extras_) return;
+    auto& acks = self->extras_->acks;
+    const auto it = acks.find(id);
+    if (it == acks.end()) return;
     auto timed_out = std::move(it->second);
-    self->acks_.erase(it);
+    acks.erase(it);
     timed_out->on_error(ack_error::timeout, {});
   });
-  acks_.emplace(id, std::move(entry));
+  more().acks.emplace(id, std::move(entry));
   send_packet(p);
 }
 
 void socket::add_pending_ack(std::uint64_t id, std::function<void(payload)> on_answer) {
   auto entry = std::make_shared<pending_ack>();
   entry->on_answer = std::move(on_answer);
-  acks_.emplace(id, std::move(entry));
+  more().acks.emplace(id, std::move(entry));
 }
 
 void socket::send_ack(std::uint64_t id, payload args) {
@@ -196,7 +225,16 @@ void socket::send_ack(std::uint64_t id, payload args) {
                      std::move(args.attachments)});
 }
 
+std::vector<std::string> socket::rooms() const {
+  std::vector<std::string> out;
+  out.reserve(rooms_.size() + 1);
+  if (in_own_room_) out.push_back(id_);
+  out.insert(out.end(), rooms_.begin(), rooms_.end());
+  return out;
+}
+
 bool socket::in_room(std::string_view room) const noexcept {
+  if (in_own_room_ && room == id_) return true;
   for (const auto& r : rooms_) {
     if (r == room) return true;
   }
@@ -205,6 +243,10 @@ bool socket::in_room(std::string_view room) const noexcept {
 
 void socket::join(std::string room) {
   if (!connected_ || in_room(room)) return;
+  if (room == id_) {
+    in_own_room_ = true;  // not in the room index: the namespace finds it by the socket's id
+    return;
+  }
   rooms_.push_back(std::move(room));
   nsp_->room_added(*this, rooms_.back());
 }
@@ -215,6 +257,10 @@ void socket::join(const std::vector<std::string>& rooms) {
 }
 
 void socket::leave(std::string_view room) {
+  if (in_own_room_ && room == id_) {
+    in_own_room_ = false;
+    return;
+  }
   for (auto it = rooms_.begin(); it != rooms_.end(); ++it) {
     if (*it != room) continue;
     nsp_->room_removed(*this, room);
@@ -240,7 +286,7 @@ void socket::on_connect_accepted() {
   connected_ = true;
   // Every socket is in the room named after its id (kept out of the room index: the namespace
   // finds it through its sockets table).
-  rooms_.push_back(id_);
+  in_own_room_ = true;
   send_packet(packet{packet_type::connect,
                      nsp_->name(),
                      std::nullopt,
@@ -281,11 +327,12 @@ void socket::on_packet(packet& p) {
     }
     case packet_type::ack:
     case packet_type::binary_ack: {
-      if (!p.id) return;
-      const auto it = acks_.find(*p.id);
-      if (it == acks_.end()) return;
+      if (!p.id || !extras_) return;
+      auto& acks = extras_->acks;
+      const auto it = acks.find(*p.id);
+      if (it == acks.end()) return;
       auto entry = std::move(it->second);
-      acks_.erase(it);
+      acks.erase(it);
       if (entry->timer) entry->timer->cancel();
       payload answer;
       if (p.data && p.data->is_array()) answer.args = std::move(p.data->get_array());
@@ -304,8 +351,8 @@ void socket::on_packet(packet& p) {
 
 void socket::dispatch(std::string_view event, payload& args, ack_responder ack) {
   auto self = shared_from_this();
-  if (!any_handlers_.empty()) {
-    const auto handlers = any_handlers_;
+  if (extras_ && !extras_->any_handlers.empty()) {
+    const auto handlers = extras_->any_handlers;
     for (const auto& h : handlers) {
       h(*this, event, args, ack);
       if (!connected_) return;
@@ -320,28 +367,32 @@ void socket::dispatch(std::string_view event, payload& args, ack_responder ack) 
 void socket::on_close(disconnect_reason reason) {
   if (!connected_) return;
   auto self = shared_from_this();
-  for (const auto& h : std::vector<disconnect_handler>(disconnecting_handlers_))
-    h(*this, reason);
-  for (auto it = rooms_.begin() + 1; it < rooms_.end(); ++it)
-    nsp_->room_removed(*this, *it);
+  if (extras_) {
+    for (const auto& h : std::vector<disconnect_handler>(extras_->disconnecting_handlers))
+      h(*this, reason);
+  }
+  for (const auto& room : rooms_)
+    nsp_->room_removed(*this, room);
   rooms_.clear();
+  in_own_room_ = false;
   nsp_->remove(*this);
   if (client_) client_->remove(*this);
   connected_ = false;
-  auto acks = std::move(acks_);
-  acks_.clear();
-  for (auto& [id, entry] : acks) {
-    if (entry->timer) entry->timer->cancel();
-    if (entry->on_error) entry->on_error(ack_error::disconnected, {});
+  if (extras_) {
+    auto acks = std::move(extras_->acks);
+    extras_->acks.clear();
+    for (auto& [id, entry] : acks) {
+      if (entry->timer) entry->timer->cancel();
+      if (entry->on_error) entry->on_error(ack_error::disconnected, {});
+    }
+    const auto handlers = std::move(extras_->disconnect_handlers);
+    extras_->disconnect_handlers.clear();
+    for (const auto& h : handlers)
+      h(*this, reason);
   }
-  const auto handlers = std::move(disconnect_handlers_);
-  for (const auto& h : handlers)
-    h(*this, reason);
   // Handlers capture the socket at will; dropping them breaks such cycles.
   handlers_.clear();
-  any_handlers_.clear();
-  disconnecting_handlers_.clear();
-  disconnect_handlers_.clear();
+  extras_.reset();
   context.reset();
   client_.reset();
 }
@@ -349,7 +400,7 @@ void socket::on_close(disconnect_reason reason) {
 socket_info socket::info() const {
   socket_info out;
   out.id = id_;
-  out.rooms = rooms_;
+  out.rooms = rooms();
   out.data = data;
   boost::json::object headers;
   for (const auto [k, v] : handshake_->headers)
@@ -358,7 +409,7 @@ socket_info socket::info() const {
       {"headers", std::move(headers)},  {"time", ""},
       {"address", handshake_->address}, {"xdomain", !handshake_->header("origin").empty()},
       {"secure", handshake_->secure},   {"issued", handshake_->issued},
-      {"url", handshake_->url},         {"query", handshake_->query},
+      {"url", handshake_->url},         {"query", handshake_->query()},
       {"auth", handshake_->auth},
   };
   return out;

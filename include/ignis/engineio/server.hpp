@@ -121,12 +121,18 @@ class session final : public std::enable_shared_from_this<session>, public net::
   transport_kind transport() const noexcept { return transport_; }
   bool is_open() const noexcept { return state_ == state::open; }
   const net::tcp::endpoint& remote() const noexcept { return remote_; }
-  /// Request details kept from the handshake (for the layers above).
-  const std::string& handshake_url() const noexcept { return url_; }
-  const header_list& handshake_headers() const noexcept { return headers_; }
-  /// Hands the request details over to a layer that keeps its own copy (they are empty after).
-  std::string take_handshake_url() noexcept { return std::move(url_); }
-  header_list take_handshake_headers() noexcept { return std::move(headers_); }
+  /// Request details kept from the handshake for the layers above.
+  struct handshake_request {
+    std::string url;
+    header_list headers;  ///< names in lower case
+  };
+  /// Hands the request details over to a layer that keeps them (empty on a second call).
+  handshake_request take_handshake_request() {
+    if (!request_) return {};
+    auto taken = std::move(*request_);
+    request_.reset();
+    return taken;
+  }
 
   enum class send_status : std::uint8_t { queued, dropped, closed };
   /// Queues a message. `droppable` messages (volatile) are dropped instead of queued when the
@@ -172,8 +178,7 @@ class session final : public std::enable_shared_from_this<session>, public net::
   net::shard& home_;
   std::string sid_;
   net::tcp::endpoint remote_;
-  std::string url_;
-  header_list headers_;  // names in lower case
+  std::unique_ptr<handshake_request> request_;  // until taken (at the Socket.IO CONNECT)
   transport_kind transport_;
   state state_ = state::open;
   bool upgrading_ = false;

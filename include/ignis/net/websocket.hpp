@@ -80,7 +80,9 @@ class frame_decoder {
   }
 
   /// The error returned by the last feed(), if any.
-  error_code error() const noexcept { return failed_; }
+  error_code error() const noexcept {
+    return failed_ == 0 ? error_code{} : make_error_code(static_cast<frame_error>(failed_));
+  }
 
  private:
   enum class state : std::uint8_t { header, payload };
@@ -95,7 +97,7 @@ class frame_decoder {
 
   role role_;
   decoder_limits limits_;
-  error_code failed_;
+  std::uint8_t failed_ = 0;  // a frame_error, or 0
   state state_ = state::header;
 
   // The header of the current frame while it arrives in pieces (2 to 14 bytes).

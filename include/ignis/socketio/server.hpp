@@ -69,13 +69,16 @@ struct handshake_info {
   std::string address;
   bool secure = false;
   std::int64_t issued = 0;  ///< ms since the epoch
-  boost::json::object query;
   boost::json::object auth;
 
   /// A header's value, or empty.
   std::string_view header(std::string_view lowercase_name) const noexcept;
-  /// A query parameter's value, or empty.
-  std::string_view query_param(std::string_view name) const noexcept;
+  /// The URL's query parameters, decoded, as Node's `handshake.query` (the last of repeated
+  /// names). Parsed from `url` on each call: a connection does not keep a second copy of its
+  /// query for an application that rarely asks.
+  boost::json::object query() const;
+  /// A query parameter's decoded value (the last of repeated names), or empty.
+  std::string query_param(std::string_view name) const;
 };
 
 /// Answers a client's acknowledgement request once; empty when the client asked for none.
@@ -218,7 +221,7 @@ class socket final : public std::enable_shared_from_this<socket> {
   void join(std::string room);
   void join(const std::vector<std::string>& rooms);
   void leave(std::string_view room);
-  const std::vector<std::string>& rooms() const noexcept { return rooms_; }
+  std::vector<std::string> rooms() const;
   bool in_room(std::string_view room) const noexcept;
 
   /// Broadcasting from this socket: to others (the sender excluded).
@@ -260,13 +263,15 @@ class socket final : public std::enable_shared_from_this<socket> {
   std::shared_ptr<const handshake_info> handshake_;
   bool connected_ = false;
   bool broadcasts_muted_ = false;
-  std::vector<std::string> rooms_;
+  bool in_own_room_ = false;        // the room named after the socket's id (Node puts it first)
+  std::vector<std::string> rooms_;  // the rooms joined besides it
   // A socket has a few handlers: scanning them beats hashing, and they take one allocation.
   std::vector<std::pair<std::string, event_handler>> handlers_;
-  std::vector<any_handler> any_handlers_;
-  std::vector<disconnect_handler> disconnecting_handlers_;
-  std::vector<disconnect_handler> disconnect_handlers_;
-  std::unordered_map<std::uint64_t, std::shared_ptr<pending_ack>> acks_;
+  // Catch-all and disconnect handlers and pending acknowledgements, allocated on first use: most
+  // sockets of a large server never have any, and together they are 130 bytes.
+  struct extras;
+  extras& more();
+  std::unique_ptr<extras> extras_;
 };
 
 /// next(std::nullopt) accepts, next(connect_error{…}) refuses. May be called later, from any

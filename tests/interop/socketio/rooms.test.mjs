@@ -185,5 +185,20 @@ for (const threads of THREAD_VARIANTS) {
       assert.equal(members(inRoom('r0')).length, 49);
       assert.deepEqual(await leaver.socket.emitWithAck('rooms'), [leaver.socket.id]);
     });
+
+    it('a socket that left its own room and then disconnects is out of its other rooms', T, async () => {
+      const solo = await connectSocket(server.url, { nsp, transports: ['websocket'], connectTimeoutMs: 10_000 });
+      assert.equal(await solo.emitWithAck('join', 'solo'), 'joined');
+      assert.equal(await solo.emitWithAck('leave', solo.id), 'left');
+      assert.deepEqual(await solo.emitWithAck('rooms'), ['solo']);
+      const listed = await clients[1].socket.emitWithAck('fetch-sockets', { rooms: ['solo'] });
+      assert.deepEqual(listed, [{ id: solo.id, rooms: ['solo'] }]);
+      // The server disconnects it: when the client hears of it, the server has removed it.
+      const gone = new Promise((resolve) => solo.once('disconnect', resolve));
+      solo.emit('disconnect-me', false);
+      assert.equal(await gone, 'io server disconnect');
+      assert.deepEqual(await clients[1].socket.emitWithAck('fetch-sockets', { rooms: ['solo'] }), []);
+      await assertBroadcast(clients[1].socket, { rooms: ['solo'] }, [], 'to a room whose only member left');
+    });
   });
 }
