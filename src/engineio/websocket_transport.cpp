@@ -58,8 +58,9 @@ websocket_transport::websocket_transport(net::shard& home, net::tcp::socket sock
   boost::system::error_code ec;
   // Asio forgets the descriptor (it is non-blocking already); the shard's poller watches it.
   fd_ = socket.release(ec);
-  if (ec) fd_ = -1;
-  if (fd_ >= 0) {
+  if (ec) {
+    fd_ = -1;
+  } else {
     const int one = 1;
     ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // fails harmlessly on a pipe
   }
@@ -88,22 +89,10 @@ void websocket_transport::start(std::string handshake_response) {
 
 void websocket_transport::begin_reading(std::string leftover) {
   reading_ = true;
-  if (!leftover.empty()) {
-    std::vector<net::ws::event> events;
-    const auto ec = decoder_.feed(as_bytes(leftover), events);
-    for (auto& ev : events) {
-      if (closed_ || closing_) return;
-      dispatch(ev);
-    }
-    if (ec) {
-      close(net::ws::close_code_for(ec));
-      lost(close_reason::transport_error);
-      return;
-    }
-  }
-  if (read_pending_ && !closed_ && !closing_) {
+  if (!leftover.empty() && !decode(as_bytes(leftover))) return;
+  if (read_pending_) {
     read_pending_ = false;
-    on_readable();
+    read_now();
   }
 }
 
@@ -122,17 +111,39 @@ void websocket_transport::on_ready(std::uint32_t events) {
   if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) == 0) return;
   if (!reading_) {
     read_pending_ = true;  // frames ahead of begin_reading() wait for it
-  } else if (lingering_) {
+  } else if (!read_posted_) {
+    read_now();
+  }
+}
+
+void websocket_transport::read_now() {
+  if (closed_) return;
+  if (lingering_) {
     discard_input();
-  } else if (!closing_ && !read_posted_) {
+  } else if (!closing_) {
     // Once a close is queued nothing more is read until it is written (then linger() discards).
     on_readable();
   }
 }
 
+bool websocket_transport::decode(byte_span in) {
+  std::vector<net::ws::event> events;
+  const auto ec = decoder_.feed(in, events);
+  for (auto& ev : events) {
+    if (closed_ || closing_) return false;
+    dispatch(ev);
+  }
+  if (closed_ || closing_) return false;
+  if (ec) {
+    close(net::ws::close_code_for(ec));
+    lost(close_reason::transport_error);
+    return false;
+  }
+  return true;
+}
+
 void websocket_transport::on_readable() {
   auto scratch = home_.scratch();
-  std::vector<net::ws::event> events;
   for (int i = 0; i < max_reads_per_turn; ++i) {
     const ssize_t n = ::recv(fd_, scratch.data(), scratch.size(), MSG_DONTWAIT);
     if (n < 0) {
@@ -146,17 +157,7 @@ void websocket_transport::on_readable() {
       return;
     }
     const auto size = static_cast<std::size_t>(n);
-    events.clear();
-    const auto dec = decoder_.feed(byte_span(scratch.data(), size), events);
-    for (auto& ev : events) {
-      dispatch(ev);
-      if (closed_ || closing_) return;
-    }
-    if (dec) {
-      close(net::ws::close_code_for(dec));
-      lost(close_reason::transport_error);
-      return;
-    }
+    if (!decode(byte_span(scratch.data(), size))) return;
     // Less than asked for: the socket had no more, and data arriving later raises a new edge.
     if (size < scratch.size()) return;
   }
@@ -169,9 +170,7 @@ void websocket_transport::read_later() {
   read_posted_ = true;
   asio::post(home_.executor(), [self = shared_from_this()] {
     self->read_posted_ = false;
-    if (self->closed_) return;
-    if (self->lingering_) return self->discard_input();
-    if (!self->closing_) self->on_readable();
+    self->read_now();
   });
 }
 

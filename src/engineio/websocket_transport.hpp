@@ -52,8 +52,12 @@ class websocket_transport final : public net::ready_handler,
  private:
   // Changes once per connection, never per frame.
   static inline std::atomic<std::size_t> open_count_{0};
+  void read_now();
   void on_readable();
   void read_later();
+  // Decodes bytes from the client and dispatches what they complete; false once nothing more is
+  // to be read (closing, closed, or a protocol error, which closes).
+  bool decode(byte_span in);
   void dispatch(net::ws::event& ev);
   void schedule_flush();
   void flush();

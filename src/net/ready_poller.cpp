@@ -65,8 +65,7 @@ void ready_poller::remove(token t) noexcept {
   auto& s = slots_[index];
   if (s.generation != static_cast<std::uint32_t>(t >> 32) || !s.handler) return;
   // Moved out first: the handler's destructor may call back into the poller.
-  auto released = std::move(s.handler);
-  s.handler.reset();
+  const auto released = std::move(s.handler);
   free_.push_back(index);
 }
 
