@@ -36,11 +36,6 @@ std::string_view path_of(std::string_view target) {
 
 }  // namespace
 
-void api_service::upgrade(net::http_request, net::tcp::socket socket, std::string, net::shard&) {
-  boost::system::error_code ec;
-  socket.close(ec);
-}
-
 void api_service::handle(std::shared_ptr<net::http_exchange> ex) {
   const auto path = path_of(ex->request().target());
   if (api_key_.empty() || !path.starts_with("/api/"))

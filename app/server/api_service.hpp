@@ -14,8 +14,6 @@ class api_service final : public net::http_service {
 
   bool matches(const net::http_request&) const override { return true; }
   void handle(std::shared_ptr<net::http_exchange> ex) override;
-  void upgrade(net::http_request req, net::tcp::socket socket, std::string leftover,
-               net::shard& home) override;
 
  private:
   void send(const std::shared_ptr<net::http_exchange>& ex);

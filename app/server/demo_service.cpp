@@ -45,11 +45,6 @@ bool demo_service::matches(const net::http_request& req) const {
   return path == "/" || path == "/index.html" || path == client_path;
 }
 
-void demo_service::upgrade(net::http_request, net::tcp::socket socket, std::string, net::shard&) {
-  boost::system::error_code ec;
-  socket.close(ec);
-}
-
 void demo_service::handle(std::shared_ptr<net::http_exchange> ex) {
   const auto& req = ex->request();
   if (req.method() != http::verb::get && req.method() != http::verb::head) {

@@ -21,8 +21,6 @@ class demo_service final : public net::http_service {
 
   bool matches(const net::http_request& req) const override;
   void handle(std::shared_ptr<net::http_exchange> ex) override;
-  void upgrade(net::http_request req, net::tcp::socket socket, std::string leftover,
-               net::shard& home) override;
 
  private:
   std::string page_;

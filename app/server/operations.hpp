@@ -2,6 +2,7 @@
 
 // What /health and /metrics report beyond the servers' own counters: authentication outcomes,
 // each event loop's lag, and the Redis link (filled by the Redis adapter when --redis is set).
+#include <ignis/net/connections.hpp>
 #include <ignis/net/runtime.hpp>
 
 #include <boost/asio/steady_timer.hpp>
@@ -69,6 +70,8 @@ struct operations_state {
   redis_report_fn redis_report;
   /// Set once shutdown begins: /health answers 503 "stopping" so that balancers move away.
   std::atomic<bool> stopping{false};
+  /// The listener's connection count (set once it exists).
+  const net::connection_tracker* connections = nullptr;
 
   redis_link_report redis() const { return redis_report ? redis_report() : redis_link_report{}; }
 };

@@ -53,11 +53,6 @@ bool ops_service::matches(const net::http_request& req) const {
   return path == "/health" || path == "/metrics";
 }
 
-void ops_service::upgrade(net::http_request, net::tcp::socket socket, std::string, net::shard&) {
-  boost::system::error_code ec;
-  socket.close(ec);
-}
-
 void ops_service::handle(std::shared_ptr<net::http_exchange> ex) {
   const auto& req = ex->request();
   if (req.method() != http::verb::get && req.method() != http::verb::head) {
@@ -155,6 +150,36 @@ std::string ops_service::metrics_text() const {
            "Connections closed because their output queue overflowed.");
   w.sample("ignis_slow_consumer_disconnects_total",
            engine_sum(engine, shards, &tc::slow_consumers));
+
+  // Labels by engineio::close_reason, in its order.
+  static constexpr std::string_view close_labels[] = {
+      "transport close", "transport error", "ping timeout", "parse error",
+      "forced close",    "slow consumer",   "write stall"};
+  static_assert(std::size(close_labels) == engineio::close_reason_count);
+  w.metric("ignis_closes_total", "counter", "Engine.IO sessions closed, by reason.");
+  for (std::size_t r = 0; r < std::size(close_labels); ++r) {
+    std::int64_t total = 0;
+    for (std::size_t i = 0; i < shards; ++i)
+      total += engine.counters(static_cast<unsigned>(i)).closes[r].get();
+    w.sample("ignis_closes_total", total, "reason=\"" + std::string(close_labels[r]) + '"');
+  }
+  w.metric("ignis_close_timeouts_total", "counter",
+           "WebSocket connections reset because the client did not take the close within "
+           "--close-timeout.");
+  w.sample("ignis_close_timeouts_total", engine_sum(engine, shards, &tc::close_timeouts));
+  if (const auto* c = ops_.connections) {
+    w.metric("ignis_tcp_connections", "gauge",
+             "Descriptors held by client connections (a TLS connection holds three).");
+    w.sample("ignis_tcp_connections", static_cast<std::int64_t>(c->open()));
+    w.metric("ignis_tcp_connections_limit", "gauge", "--max-connections.");
+    w.sample("ignis_tcp_connections_limit", static_cast<std::int64_t>(c->max()));
+    w.metric("ignis_connections_refused_total", "counter",
+             "Connections answered 503 because --max-connections was reached.");
+    w.sample("ignis_connections_refused_total", static_cast<std::int64_t>(c->refused()));
+    w.metric("ignis_http_write_timeouts_total", "counter",
+             "HTTP responses the client did not take within --write-stall-timeout.");
+    w.sample("ignis_http_write_timeouts_total", static_cast<std::int64_t>(c->write_timeouts()));
+  }
 
   const auto redis = ops_.redis();
   w.metric("ignis_redis_up", "gauge", "1 when the Redis link is connected, 0 otherwise.");

@@ -26,6 +26,20 @@ void add_options(CLI::App& app, settings& cfg, bool test_knobs) {
   env(app.add_option("--tls-cert", cfg.tls_cert, "PEM certificate chain: serve HTTPS and WSS"),
       "IGNIS_TLS_CERT");
   env(app.add_option("--tls-key", cfg.tls_key, "PEM private key of --tls-cert"), "IGNIS_TLS_KEY");
+  env(app.add_option("--close-timeout", cfg.close_timeout,
+                     "ms a closing connection is given to take its last bytes; then it is reset")
+          ->check(CLI::Range(100u, 600'000u)),
+      "IGNIS_CLOSE_TIMEOUT");
+  env(app.add_option("--write-stall-timeout", cfg.write_stall_timeout,
+                     "ms a connection may take none of the bytes waiting for it before it is "
+                     "closed as a slow consumer (also the deadline of an HTTP response)")
+          ->check(CLI::Range(1'000u, 3'600'000u)),
+      "IGNIS_WRITE_STALL_TIMEOUT");
+  env(app.add_option("--max-connections", cfg.max_connections,
+                     "connections held at once (TLS ones count three); past it new ones get 503 "
+                     "(0: the descriptor limit less 256)")
+          ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 24)),
+      "IGNIS_MAX_CONNECTIONS");
 
   env(app.add_option("--auth", cfg.auth, "tokens, jwt, webhook or none (required)")
           ->check(CLI::IsMember({"tokens", "jwt", "webhook", "none"})),

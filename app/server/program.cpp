@@ -23,6 +23,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <malloc.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -76,6 +77,8 @@ helpers::server_helper_options helper_options(const settings& cfg, net::runtime&
   helpers::server_helper_options options;
   options.identifier = "ignis-socketio";
   options.server.engine.path = cfg.path;
+  options.server.engine.close_timeout = std::chrono::milliseconds(cfg.close_timeout);
+  options.server.engine.write_stall_timeout = std::chrono::milliseconds(cfg.write_stall_timeout);
   if (!cfg.cors_origin.empty()) {
     options.server.engine.cors.enabled = true;
     options.server.engine.cors.origins = split_list(cfg.cors_origin);
@@ -101,6 +104,29 @@ helpers::server_helper_options helper_options(const settings& cfg, net::runtime&
   options.broadcast_to_unauthenticated = cfg.broadcast_to_unauthenticated;
   options.log = log_line;
   return options;
+}
+
+// Descriptors kept free for everything but client connections: Redis, the webhook's pool, the
+// event loops' own, files.
+constexpr std::size_t reserved_descriptors = 256;
+
+// --max-connections 0: the process's descriptor limit less the reserve, so that accepting never
+// fails for want of a descriptor (a refusal with 503 is clearer than a connection reset).
+std::size_t connection_bound(std::size_t configured) {
+  if (configured != 0) return configured;
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 1 << 20;
+  const auto descriptors = static_cast<std::size_t>(limit.rlim_cur);
+  return descriptors > 2 * reserved_descriptors ? descriptors - reserved_descriptors
+                                                : descriptors / 2;
+}
+
+net::http_limits listener_limits(const settings& cfg) {
+  net::http_limits limits;
+  limits.close_timeout = std::chrono::milliseconds(cfg.close_timeout);
+  limits.write_timeout = std::chrono::milliseconds(cfg.write_stall_timeout);
+  limits.max_connections = connection_bound(cfg.max_connections);
+  return limits;
 }
 
 // Blocks until SIGTERM or SIGINT; meanwhile hands freed memory back to the system every 10 s
@@ -198,7 +224,9 @@ int run(int argc, char** argv, bool test_knobs) {
   }
   // The helper is embedded in the program's own listener, next to the operations endpoints, the
   // demo and the HTTP API (in that order: the API answers every other path).
-  net::http_listener listener(rt);
+  const auto limits = listener_limits(cfg);
+  net::http_listener listener(rt, {}, limits);
+  ops.connections = &listener.connections();
   if (tls) listener.use_tls(tls);
   std::unique_ptr<helpers::server_helper> helper;
   try {
@@ -228,7 +256,8 @@ int run(int argc, char** argv, bool test_knobs) {
   std::fflush(stdout);
   log_line("info", std::string("listening on ") + scheme + "://" + cfg.host + ":" +
                        std::to_string(listener.port()) + " (auth " + cfg.auth + ", " +
-                       std::to_string(rt.size()) + " event loops)");
+                       std::to_string(rt.size()) + " event loops, at most " +
+                       std::to_string(limits.max_connections) + " connections)");
 
   wait_for_signal();
 

@@ -2,6 +2,7 @@
 
 // Everything the program can be told, by flag, IGNIS_* variable or configuration file (see
 // docs/configuration.md). Each member is bound to one option in options.cpp.
+#include <cstddef>
 #include <optional>
 #include <string>
 
@@ -19,6 +20,11 @@ struct settings {
   std::string cors_origin;
   std::string tls_cert;
   std::string tls_key;
+
+  // Connection deadlines and bounds.
+  unsigned close_timeout = 5'000;
+  unsigned write_stall_timeout = 30'000;
+  std::size_t max_connections = 0;  ///< 0: the descriptor limit less a reserve
 
   // Authentication.
   std::string auth;

@@ -7,7 +7,6 @@
 #include <ignis/net/websocket.hpp>
 
 #include <boost/asio/post.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/url/parse.hpp>
 
 #include <sys/random.h>
@@ -100,20 +99,12 @@ bool has_invalid_header_chars(std::string_view v) {
   return false;
 }
 
-void raw_reject(net::tcp::socket socket, std::string_view message) {
+void raw_reject(net::upgraded_connection conn, std::string_view message) {
   // Node's abortUpgrade: a plain-text 400 whatever the cause, then the connection ends.
-  auto state =
-      std::make_shared<std::pair<net::tcp::socket, std::string>>(std::move(socket), std::string());
-  state->second =
-      "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-type: "
-      "text/html\r\nContent-Length: " +
-      std::to_string(message.size()) + "\r\n\r\n" + std::string(message);
-  asio::async_write(state->first, asio::buffer(state->second),
-                    [state](const boost::system::error_code&, std::size_t) {
-                      boost::system::error_code ec;
-                      state->first.shutdown(net::tcp::socket::shutdown_both, ec);
-                      state->first.close(ec);
-                    });
+  net::refuse_connection(std::move(conn),
+                         "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-type: "
+                         "text/html\r\nContent-Length: " +
+                             std::to_string(message.size()) + "\r\n\r\n" + std::string(message));
 }
 
 }  // namespace
@@ -418,61 +409,61 @@ void server::handle_on_owner(std::shared_ptr<net::http_exchange> ex, std::string
   }
 }
 
-void server::upgrade(net::http_request req, net::tcp::socket socket, std::string leftover,
-                     net::shard& home) {
+void server::upgrade(net::http_request req, net::upgraded_connection conn, net::shard& home) {
   const auto q = parse_query(req.target());
   if (!options_.websocket || q.transport != "websocket")
-    return raw_reject(std::move(socket), "Transport unknown");
+    return raw_reject(std::move(conn), "Transport unknown");
   if (has_invalid_header_chars(req[http::field::origin]))
-    return raw_reject(std::move(socket), "Bad request");
+    return raw_reject(std::move(conn), "Bad request");
   const auto key = req[http::field::sec_websocket_key];
   if (req[http::field::sec_websocket_version] != "13" || !net::ws::is_valid_key(key)) {
-    return raw_reject(std::move(socket), "Bad request");
+    return raw_reject(std::move(conn), "Bad request");
   }
   if (q.eio != "4") {
-    return raw_reject(std::move(socket), q.sid ? "Bad request" : "Unsupported protocol version");
+    return raw_reject(std::move(conn), q.sid ? "Bad request" : "Unsupported protocol version");
   }
   if (!q.sid && options_.allow_request) {
     boost::system::error_code rec;
-    if (auto refusal = options_.allow_request(req, socket.remote_endpoint(rec))) {
-      return raw_reject(std::move(socket), *refusal);
+    if (auto refusal = options_.allow_request(req, conn.socket.remote_endpoint(rec))) {
+      return raw_reject(std::move(conn), *refusal);
     }
   }
   if (q.sid && shard_of(*q.sid) >= shards_.size())
-    return raw_reject(std::move(socket), "Session ID unknown");
+    return raw_reject(std::move(conn), "Session ID unknown");
 
   net::shard& owner = q.sid ? runtime_.at(shard_of(*q.sid)) : home;
-  if (&owner == &home)
-    return open_websocket(std::move(req), std::move(socket), std::move(leftover), home);
+  if (&owner == &home) return open_websocket(std::move(req), std::move(conn), home);
 
   // The session lives on another shard: move the connection there.
   // A decrypted TLS connection arrives on a local socket pair, which has no TCP endpoint: the
   // protocol only tells Asio how to wrap the descriptor.
   boost::system::error_code ec;
   auto protocol = net::tcp::v4();
-  if (const auto local = socket.local_endpoint(ec); !ec) protocol = local.protocol();
-  const int fd = socket.release(ec);
+  if (const auto local = conn.socket.local_endpoint(ec); !ec) protocol = local.protocol();
+  const int fd = conn.socket.release(ec);
   if (ec) return;
-  asio::post(owner.executor(), [self = shared_from_this(), req = std::move(req), protocol, fd,
-                                leftover = std::move(leftover), &owner]() mutable {
-    net::tcp::socket moved(owner.context());
-    boost::system::error_code aec;
-    moved.assign(protocol, fd, aec);
-    if (aec) {
-      ::close(fd);
-      return;
-    }
-    self->open_websocket(std::move(req), std::move(moved), std::move(leftover), owner);
-  });
+  asio::post(owner.executor(),
+             [self = shared_from_this(), req = std::move(req), protocol, fd,
+              leftover = std::move(conn.leftover), slot = std::move(conn.slot), &owner]() mutable {
+               net::tcp::socket moved(owner.context());
+               boost::system::error_code aec;
+               moved.assign(protocol, fd, aec);
+               if (aec) {
+                 ::close(fd);
+                 return;
+               }
+               self->open_websocket(
+                   std::move(req), {std::move(moved), std::move(leftover), std::move(slot)}, owner);
+             });
 }
 
-void server::open_websocket(net::http_request req, net::tcp::socket socket, std::string leftover,
+void server::open_websocket(net::http_request req, net::upgraded_connection conn,
                             net::shard& home) {
   const auto q = parse_query(req.target());
   std::shared_ptr<session> existing;
   if (q.sid) {
     existing = find(home.index(), *q.sid);
-    if (!existing) return raw_reject(std::move(socket), "Session ID unknown");
+    if (!existing) return raw_reject(std::move(conn), "Session ID unknown");
   }
   std::string response =
       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: "
@@ -483,8 +474,12 @@ void server::open_websocket(net::http_request req, net::tcp::socket socket, std:
   response += "\r\n";
 
   boost::system::error_code ec;
-  const auto remote = socket.remote_endpoint(ec);
-  auto ws = std::make_shared<websocket_transport>(home, std::move(socket), options_.max_payload);
+  const auto remote = conn.socket.remote_endpoint(ec);
+  auto leftover = std::move(conn.leftover);
+  auto ws = std::make_shared<websocket_transport>(
+      home, std::move(conn),
+      websocket_limits{options_.max_payload, options_.close_timeout, options_.write_stall_timeout},
+      shards_[home.index()]->counters);
   ws->start(std::move(response));
   if (existing) {
     existing->upgrade_to(ws);

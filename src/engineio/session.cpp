@@ -25,10 +25,13 @@ std::string_view to_string(close_reason r) noexcept {
     case close_reason::forced_close:
       return "forced close";
     case close_reason::slow_consumer:
+    case close_reason::write_stall:
       return "transport error";
   }
   return "transport error";
 }
+
+static_assert(std::size(traffic_counters{}.closes) == close_reason_count);
 
 namespace {
 
@@ -49,8 +52,6 @@ const message_ptr& probe_pong_message() {
   return m;
 }
 
-// How long a server-closed polling session waits for a GET to carry the close packet (Node).
-constexpr auto polling_close_timeout = std::chrono::seconds(30);
 // Volatile packets are dropped once this much output is waiting.
 constexpr std::size_t volatile_drop_threshold = 64 * 1024;
 
@@ -402,7 +403,9 @@ void session::close() {
     server_.counters(home_.index()).closing_idle.add();
   }
   ping_due_ = pong_deadline_ = net::clock::time_point::max();
-  close_deadline_ = net::clock::now() + polling_close_timeout;
+  // Node gives the client 30 s to come for the close packet; a live client polls again within a
+  // round trip, so the close timeout bounds this wait as it bounds every other close.
+  close_deadline_ = net::clock::now() + server_.options().close_timeout;
   arm(close_deadline_);
 }
 
@@ -416,7 +419,12 @@ void session::close_with(close_reason reason) {
   }
   if (auto ws = std::move(ws_)) {
     ws->unbind();
-    ws->close();
+    if (reason == close_reason::slow_consumer || reason == close_reason::write_stall) {
+      // What is queued will never be read: the close does not wait behind it. 1008: policy.
+      ws->close(1008, websocket_transport::close_mode::drop_queued);
+    } else {
+      ws->close();
+    }
   }
   if (auto probe = std::move(probe_)) {
     probe->unbind();
@@ -432,6 +440,7 @@ void session::finalize(close_reason reason) {
   auto& counters = server_.counters(home_.index());
   (transport_ == transport_kind::websocket ? counters.open_websocket : counters.open_polling).sub();
   if (closing_idle_) counters.closing_idle.sub();
+  counters.closes[static_cast<std::size_t>(reason)].add();
   ping_due_ = pong_deadline_ = upgrade_deadline_ = close_deadline_ = net::clock::time_point::max();
   polling_queue_.clear();
   polling_queue_bytes_ = 0;

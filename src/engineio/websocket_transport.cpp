@@ -1,10 +1,11 @@
 #include "engineio/websocket_transport.hpp"
 
+#include "net/socket_close.hpp"
+
 #include <ignis/engineio/closing.hpp>
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -13,8 +14,10 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <limits>
 
 namespace ignis::engineio {
 namespace asio = boost::asio;
@@ -31,8 +34,13 @@ message_ptr control_message(net::ws::opcode op, std::string_view payload) {
 // others on its shard.
 constexpr int max_reads_per_turn = 4;
 
-// How long a closed connection waits for the client to close its side.
+// How long a closed connection waits for the client to close its side (within the close timeout).
 constexpr auto linger_timeout = std::chrono::seconds(2);
+
+std::uint32_t to_ms(std::chrono::milliseconds d) {
+  return static_cast<std::uint32_t>(std::clamp<std::chrono::milliseconds::rep>(
+      d.count(), 1, std::numeric_limits<std::uint32_t>::max()));
+}
 
 // The transports of this thread's shard with frames queued during the current loop turn. One
 // posted handler flushes them all: a broadcast to N sockets costs one post, not N (each a handler
@@ -52,12 +60,17 @@ constexpr std::size_t max_gather = 1024;
 
 }  // namespace
 
-websocket_transport::websocket_transport(net::shard& home, net::tcp::socket socket,
-                                         std::size_t max_message_size)
-    : home_(home), decoder_(net::ws::role::server, {.max_message_size = max_message_size}) {
+websocket_transport::websocket_transport(net::shard& home, net::upgraded_connection&& conn,
+                                         const websocket_limits& limits, traffic_counters& counters)
+    : home_(home),
+      decoder_(net::ws::role::server, {.max_message_size = limits.max_message_size}),
+      counters_(&counters),
+      slot_(std::move(conn.slot)),
+      close_timeout_ms_(to_ms(limits.close_timeout)),
+      write_stall_timeout_ms_(to_ms(limits.write_stall_timeout)) {
   boost::system::error_code ec;
   // Asio forgets the descriptor (it is non-blocking already); the shard's poller watches it.
-  fd_ = socket.release(ec);
+  fd_ = conn.socket.release(ec);
   if (ec) {
     fd_ = -1;
   } else {
@@ -73,7 +86,7 @@ std::size_t websocket_connections_open() noexcept {
 
 websocket_transport::~websocket_transport() {
   if (!closed_) open_count_.fetch_sub(1, std::memory_order_relaxed);
-  if (fd_ >= 0) ::close(fd_);
+  net::close_connection(fd_);
 }
 
 void websocket_transport::start(std::string handshake_response) {
@@ -267,7 +280,7 @@ void websocket_transport::flush() {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
         // The kernel's buffer is full; EPOLLOUT says when it has room again.
-        write_blocked_ = true;
+        write_blocked();
         return;
       }
       lost(close_reason::transport_error);
@@ -276,6 +289,7 @@ void websocket_transport::flush() {
     }
     // A short write means a full buffer: the next attempt gets EAGAIN and waits for EPOLLOUT.
     consume(static_cast<std::size_t>(n));
+    stall_deadline_ = net::clock::time_point::max();  // progress
   }
   // Everything is written: an idle connection keeps no queue storage (allocating it again for the
   // next frame costs far less than the write it goes with).
@@ -299,13 +313,82 @@ void websocket_transport::consume(std::size_t written) noexcept {
   }
 }
 
-void websocket_transport::close(std::uint16_t code, std::string_view reason) {
-  if (closing_ || closed_) return;
+void websocket_transport::write_blocked() {
+  write_blocked_ = true;
+  if (stall_deadline_ != net::clock::time_point::max()) return;
+  // Progress is judged at the deadline from the kernel's queue too: a slow reader drains it
+  // without freeing enough for EPOLLOUT to be reported.
+  unacked_at_block_ = net::unacknowledged_bytes(fd_);
+  stall_deadline_ = net::clock::now() + std::chrono::milliseconds(write_stall_timeout_ms_);
+  arm(stall_deadline_);
+}
+
+void websocket_transport::arm(net::clock::time_point deadline) {
+  if (deadline >= armed_) return;  // an earlier entry is pending; it re-arms when it fires
+  armed_ = deadline;
+  home_.timers().schedule(deadline, weak_from_this());
+}
+
+void websocket_transport::on_timer(net::clock::time_point now) {
+  if (now >= armed_) armed_ = net::clock::time_point::max();
+  if (closed_) return;
+  auto self = shared_from_this();
+  if (now >= close_deadline_) {
+    // The client did not take the close in time (or took it and did not close its side while we
+    // lingered): reset, freeing what is queued here and in the kernel.
+    if (!queue_.empty() || net::unacknowledged_bytes(fd_) > 0) counters_->close_timeouts.add();
+    finish();
+    return;
+  }
+  if (now >= stall_deadline_) {
+    const auto unacked = net::unacknowledged_bytes(fd_);
+    if (!write_blocked_) {
+      stall_deadline_ = net::clock::time_point::max();
+    } else if (unacked < unacked_at_block_) {
+      // Slow, but the client is reading.
+      unacked_at_block_ = unacked;
+      stall_deadline_ = now + std::chrono::milliseconds(write_stall_timeout_ms_);
+    } else {
+      // Nothing taken for the whole timeout: a slow consumer, even if nothing new is sent to it.
+      lost(close_reason::write_stall);
+      finish();
+      return;
+    }
+  }
+  arm(std::min(close_deadline_, stall_deadline_));
+}
+
+void websocket_transport::close(std::uint16_t code, close_mode mode) {
+  if (closed_) return;
+  if (mode == close_mode::drop_queued) {
+    // A frame partly written cannot be followed by a close frame, and a full kernel buffer would
+    // not take one: then the connection is reset at once.
+    if (front_written_ > 0 || write_blocked_) {
+      finish();
+      return;
+    }
+    queue_.clear();
+    queued_bytes_ = 0;
+    if (closing_) {
+      // A close frame was queued already, and dropped with the rest: the connection ends now.
+      finish();
+      return;
+    }
+  }
+  if (closing_) return;
   std::string frame;
-  net::ws::encode_close_frame(frame, code, reason);
+  net::ws::encode_close_frame(frame, code, {});
   queued_bytes_ += frame.size();
   queue_.push_back(message::control(std::move(frame)));
   closing_ = true;
+  close_deadline_ = net::clock::now() + std::chrono::milliseconds(close_timeout_ms_);
+  arm(close_deadline_);
+  if (mode == close_mode::drop_queued) {
+    // Written now or never.
+    flush();
+    if (!closed_ && !queue_.empty()) finish();
+    return;
+  }
   schedule_flush();
 }
 
@@ -314,15 +397,11 @@ void websocket_transport::linger() {
   // Everything is written. Closing now, with the client's last frames still unread, would make
   // the kernel answer with a reset, and a reset makes the client's kernel drop what it has not yet
   // read of ours (the DISCONNECT before the close, say). So half-close, discard what the client
-  // still sends until it closes too, and give up after a short while.
+  // still sends until it closes too, and give up after a short while (within the close timeout).
   lingering_ = true;
   ::shutdown(fd_, SHUT_WR);
-  // The poller's registration keeps us alive, not the timer: a client that closes at once frees
-  // us at once.
-  auto deadline = std::make_shared<asio::steady_timer>(home_.executor(), linger_timeout);
-  deadline->async_wait([weak = weak_from_this(), deadline](const boost::system::error_code&) {
-    if (auto self = weak.lock()) self->finish();
-  });
+  close_deadline_ = std::min(close_deadline_, net::clock::now() + linger_timeout);
+  arm(close_deadline_);
   // Input that arrived while the close was being written raised its edge already.
   if (!read_posted_) discard_input();
 }
@@ -338,24 +417,21 @@ void websocket_transport::discard_input() {
   read_later();
 }
 
-void websocket_transport::abort() {
-  finish();
-}
-
 void websocket_transport::finish() {
   if (closed_) return;
   // Leaving the poller may drop the last reference to us.
   auto self = shared_from_this();
   closed_ = true;
   open_count_.fetch_sub(1, std::memory_order_relaxed);
-  if (fd_ >= 0) {
-    ::shutdown(fd_, SHUT_RDWR);
-    ::close(fd_);
-    fd_ = -1;
-  }
-  queue_.clear();
+  // A client that did not take everything is reset: the kernel then drops our bytes instead of
+  // keeping an orphaned socket that retries them for minutes.
+  net::close_connection(fd_);
+  fd_ = -1;
+  slot_.release();
+  std::vector<message_ptr>().swap(queue_);
   queued_bytes_ = 0;
   front_written_ = 0;
+  close_deadline_ = stall_deadline_ = net::clock::time_point::max();
   if (token_ != 0) home_.poller().remove(std::exchange(token_, 0));
 }
 

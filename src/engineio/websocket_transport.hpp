@@ -4,7 +4,9 @@
 // registered once with the shard's readiness poller (not with Asio, whose waits re-arm the
 // descriptor with a system call each time); it reads only when the socket is readable, into the
 // shard's scratch buffer, so an idle connection owns no read buffer; its queued frames go out in
-// one gather write per loop turn.
+// one gather write per loop turn. Every way out of a connection has a deadline: a close is given
+// the close timeout, a write that the client stops taking the write-stall timeout; then the
+// connection is reset and everything queued for it freed.
 #include "net/ready_poller.hpp"
 
 #include <ignis/engineio/server.hpp>
@@ -13,17 +15,28 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
 
 namespace ignis::engineio {
 
+/// What a transport is allowed, from the server's options.
+struct websocket_limits {
+  std::size_t max_message_size;
+  std::chrono::milliseconds close_timeout;
+  std::chrono::milliseconds write_stall_timeout;
+};
+
 class websocket_transport final : public net::ready_handler,
+                                  public net::timer_client,
                                   public std::enable_shared_from_this<websocket_transport> {
  public:
-  /// Takes the descriptor out of `socket` (from the shard's thread).
-  websocket_transport(net::shard& home, net::tcp::socket socket, std::size_t max_message_size);
+  /// Takes the descriptor out of `conn` (from the shard's thread). `counters` (the home shard's)
+  /// must outlive the transport's last event, i.e. the shard's loop.
+  websocket_transport(net::shard& home, net::upgraded_connection&& conn,
+                      const websocket_limits& limits, traffic_counters& counters);
 
   /// Registers with the shard's poller and queues `handshake_response` (the 101) ahead of every
   /// frame.
@@ -35,16 +48,20 @@ class websocket_transport final : public net::ready_handler,
   void unbind() { session_.reset(); }
 
   void send(message_ptr m);
-  /// Sends a close frame after what is queued, then closes the connection.
-  void close(std::uint16_t code = 1000, std::string_view reason = {});
-  /// Closes the TCP connection at once, dropping queued frames.
-  void abort();
+  enum class close_mode : std::uint8_t {
+    after_queued,  ///< the close frame follows what is queued
+    drop_queued,   ///< what is queued is dropped (a slow consumer will not read it); the close
+                   ///< frame is sent only if it can be written at once, else the connection is
+                   ///< reset
+  };
+  /// Sends a close frame, then closes the connection, within the close timeout.
+  void close(std::uint16_t code = 1000, close_mode mode = close_mode::after_queued);
 
   std::size_t buffered_bytes() const noexcept { return queued_bytes_; }
-  bool is_closed() const noexcept { return closed_; }
   ~websocket_transport();
 
   void on_ready(std::uint32_t events) override;
+  void on_timer(net::clock::time_point now) override;
 
   /// WebSocket connections of this process not closed yet (still writing, e.g. at shutdown).
   static std::size_t open_count() noexcept { return open_count_.load(std::memory_order_relaxed); }
@@ -67,12 +84,26 @@ class websocket_transport final : public net::ready_handler,
   void linger();
   void discard_input();
   void lost(close_reason reason);
+  void write_blocked();
+  void arm(net::clock::time_point deadline);
 
   net::shard& home_;
   int fd_ = -1;
   net::ready_poller::token token_ = 0;
   net::ws::frame_decoder decoder_;
   std::weak_ptr<session> session_;
+  traffic_counters* counters_;
+  net::connection_slot slot_;
+  // The limits, in ms (kept small: every connection carries them).
+  std::uint32_t close_timeout_ms_;
+  std::uint32_t write_stall_timeout_ms_;
+
+  // Deadlines on the shard's timer heap: of the close in progress, and of a blocked write that
+  // makes no progress. Both are max while not in use.
+  net::clock::time_point close_deadline_ = net::clock::time_point::max();
+  net::clock::time_point stall_deadline_ = net::clock::time_point::max();
+  net::clock::time_point armed_ = net::clock::time_point::max();
+  std::size_t unacked_at_block_ = 0;  // the kernel's unacknowledged bytes when the write blocked
 
   std::vector<message_ptr> queue_;  // frames not completely written yet, oldest first
   std::size_t front_written_ = 0;   // bytes of queue_.front() already written

@@ -48,11 +48,11 @@ void dispatch_upgrade(runtime& rt, std::shared_ptr<http_service> service, http_r
     ::close(fd);
     return;
   }
-  boost::asio::post(home.executor(),
-                    [service = std::move(service), req = std::move(req), moved = std::move(moved),
-                     leftover = std::move(leftover), &home]() mutable {
-                      service->upgrade(std::move(req), std::move(moved), std::move(leftover), home);
-                    });
+  boost::asio::post(
+      home.executor(), [service = std::move(service), req = std::move(req),
+                        moved = std::move(moved), leftover = std::move(leftover), &home]() mutable {
+        service->upgrade(std::move(req), {std::move(moved), std::move(leftover), {}}, home);
+      });
 }
 
 }  // namespace ignis::net

@@ -1,4 +1,5 @@
 #include "net/http_connection.hpp"
+#include "net/socket_close.hpp"
 
 #include <ignis/net/http.hpp>
 
@@ -7,8 +8,8 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
@@ -27,6 +28,9 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 using asio::awaitable;
 using asio::use_awaitable;
+using detail::close_gracefully;
+using detail::close_now;
+using detail::socket_deadline;
 constexpr auto nothrow_awaitable = asio::as_tuple(use_awaitable);
 
 http_exchange::http_exchange(http_request req, tcp::endpoint remote, shard& home)
@@ -67,31 +71,26 @@ struct pending_state {
 // Responses handed over and not yet written, in the whole process (changes once per response).
 std::atomic<std::size_t> responses_unwritten{0};
 
-awaitable<void> write_and_close(beast::tcp_stream& stream, http_response res) {
-  res.keep_alive(false);
-  res.prepare_payload();
-  co_await http::async_write(stream, res, nothrow_awaitable);
-  boost::system::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  // Closing a socket that still has unread input makes the kernel answer with a reset, and a
-  // client still sending its (refused) body then loses the response it was sent. Read and discard
-  // until the client closes, bounded in bytes and time so that this cannot hold a connection.
-  constexpr std::size_t drain_cap = 8 * 1024 * 1024;
-  constexpr auto drain_timeout = std::chrono::seconds(2);
-  stream.expires_after(drain_timeout);
-  std::array<char, 16 * 1024> sink{};
-  for (std::size_t drained = 0; drained < drain_cap;) {
-    auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), nothrow_awaitable);
-    if (ec) break;
-    drained += n;
-  }
-}
+// Input read and thrown away while a connection closes is capped too, so that a client cannot keep
+// one closing for long by sending.
+constexpr std::size_t drain_cap = 8 * 1024 * 1024;
 
 http_response plain_error(unsigned version, http::status status) {
   http_response res{status, version};
   res.set(http::field::content_type, "text/plain");
   res.body() = std::string(http::obsolete_reason(status));
   return res;
+}
+
+// Writes a refusal and ends the connection, both within the close timeout.
+awaitable<void> write_and_close(tcp::socket& socket, socket_deadline& deadline, http_response res,
+                                const http_limits& limits) {
+  res.keep_alive(false);
+  res.prepare_payload();
+  deadline.expires_after(limits.close_timeout);
+  auto [ec, n] = co_await http::async_write(socket, res, nothrow_awaitable);
+  if (ec) co_return;  // closed by the caller's guard (a reset if our bytes are unread)
+  co_await close_gracefully(socket, deadline, limits.close_timeout);
 }
 
 // Waits until `fd` is readable and reports whether the peer closed (a zero-byte peek). Data that
@@ -109,15 +108,90 @@ void watch_for_close(tcp::socket& socket, std::shared_ptr<pending_state> state) 
   });
 }
 
+// Closes the socket when the connection's coroutine ends, however it ends.
+struct close_on_exit {
+  tcp::socket& socket;
+  ~close_on_exit() { close_now(socket); }
+};
+
 }  // namespace
 
-awaitable<void> detail::run_connection(shard& home, tcp::socket socket, services_ptr services,
-                                       http_limits limits, std::optional<tcp::endpoint> peer) {
+struct detail::socket_deadline::state {
+  explicit state(tcp::socket& s) : socket(&s), timer(s.get_executor()) {}
+  tcp::socket* socket;  // null once the deadline is destroyed
+  asio::steady_timer timer;
+  std::uint32_t generation = 0;  // a wait that fired for an earlier deadline is ignored
+  bool expired = false;
+};
+
+detail::socket_deadline::socket_deadline(tcp::socket& socket)
+    : state_(std::make_shared<state>(socket)) {}
+
+detail::socket_deadline::~socket_deadline() {
+  state_->socket = nullptr;
+  state_->timer.cancel();
+}
+
+void detail::socket_deadline::expires_after(std::chrono::milliseconds d) {
+  auto& st = *state_;
+  st.expired = false;
+  st.timer.expires_after(d);
+  st.timer.async_wait(
+      [st = state_, generation = ++st.generation](const boost::system::error_code& ec) {
+        if (ec || !st->socket || st->generation != generation) return;
+        st->expired = true;
+        boost::system::error_code ignored;
+        st->socket->cancel(ignored);
+      });
+}
+
+void detail::socket_deadline::expires_never() {
+  ++state_->generation;
+  state_->timer.cancel();
+}
+
+bool detail::socket_deadline::expired() const noexcept {
+  return state_->expired;
+}
+
+void detail::close_now(tcp::socket& socket) noexcept {
+  if (!socket.is_open()) return;
+  reset_on_close_if_unacknowledged(socket.native_handle());
+  boost::system::error_code ignored;
+  socket.close(ignored);
+}
+
+awaitable<void> detail::close_gracefully(tcp::socket& socket, socket_deadline& deadline,
+                                         std::chrono::milliseconds timeout) {
+  boost::system::error_code ec;
+  socket.shutdown(tcp::socket::shutdown_send, ec);
+  if (!ec) {
+    deadline.expires_after(timeout);
+    // What is read is thrown away: the shard's scratch buffer serves every closing connection.
+    auto* home = current_shard();
+    std::array<std::uint8_t, 512> small{};
+    const auto sink = home ? home->scratch() : std::span<std::uint8_t>(small);
+    for (std::size_t drained = 0; drained < drain_cap;) {
+      auto [rec, n] = co_await socket.async_read_some(asio::buffer(sink.data(), sink.size()),
+                                                      nothrow_awaitable);
+      if (rec) break;
+      drained += n;
+    }
+    deadline.expires_never();
+  }
+  close_now(socket);
+}
+
+awaitable<void> detail::run_connection(shard& home, tcp::socket socket, listener_config_ptr config,
+                                       connection_slot slot, std::optional<tcp::endpoint> peer) {
+  close_on_exit guard{socket};
+  const auto& limits = config->limits;
+  const auto& services = *config->services;
   boost::system::error_code ec;
   const auto remote = peer ? *peer : socket.remote_endpoint(ec);
   if (ec) co_return;
   if (!peer) socket.set_option(tcp::no_delay(true), ec);
-  beast::tcp_stream stream(std::move(socket));
+  socket_deadline deadline(socket);
   beast::flat_buffer buffer;
 
   for (;;) {
@@ -125,15 +199,15 @@ awaitable<void> detail::run_connection(shard& home, tcp::socket socket, services
     parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
     parser.body_limit(limits.max_body_bytes);
 
-    stream.expires_after(limits.header_timeout);
-    auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, nothrow_awaitable);
+    deadline.expires_after(limits.header_timeout);
+    auto [hec, hn] = co_await http::async_read_header(socket, buffer, parser, nothrow_awaitable);
     auto too_large = [&]() -> http_response {
       // The rest of the body is unread, so the connection cannot be reused.
       const auto& head = parser.get();
       auto res = plain_error(head.version(), http::status::payload_too_large);
       res.body().clear();
       res.erase(http::field::content_type);
-      for (const auto& service : *services) {
+      for (const auto& service : services) {
         if (service->matches(head)) {
           service->decorate(head, res);
           break;
@@ -143,13 +217,15 @@ awaitable<void> detail::run_connection(shard& home, tcp::socket socket, services
     };
     if (hec) {
       if (hec == http::error::body_limit) {
-        co_await write_and_close(stream, too_large());
+        co_await write_and_close(socket, deadline, too_large(), limits);
       } else if (hec == http::error::header_limit) {
-        co_await write_and_close(stream,
-                                 plain_error(11, http::status::request_header_fields_too_large));
+        co_await write_and_close(socket, deadline,
+                                 plain_error(11, http::status::request_header_fields_too_large),
+                                 limits);
       } else if (hec.category() == http::make_error_code(http::error::bad_target).category() &&
                  hec != http::error::end_of_stream && hec != http::error::partial_message) {
-        co_await write_and_close(stream, plain_error(11, http::status::bad_request));
+        co_await write_and_close(socket, deadline, plain_error(11, http::status::bad_request),
+                                 limits);
       }
       co_return;  // timeout, EOF or reset: just drop the connection
     }
@@ -158,36 +234,47 @@ awaitable<void> detail::run_connection(shard& home, tcp::socket socket, services
         !parser.chunked()) {
       // RFC 9112 §6.3: a request whose last transfer coding is not chunked has no knowable body
       // length; reading it as empty would let its body pass as the next request (smuggling).
-      co_await write_and_close(stream,
-                               plain_error(parser.get().version(), http::status::bad_request));
+      co_await write_and_close(
+          socket, deadline, plain_error(parser.get().version(), http::status::bad_request), limits);
       co_return;
     }
 
     if (beast::websocket::is_upgrade(parser.get())) {
-      stream.expires_never();
+      deadline.expires_never();
       auto req = parser.release();
-      for (const auto& service : *services) {
-        if (!service->matches(req)) continue;
-        const auto data = buffer.data();
-        std::string leftover(static_cast<const char*>(data.data()), data.size());
-        service->upgrade(std::move(req), stream.release_socket(), std::move(leftover), home);
-        co_return;
+      const auto data = buffer.data();
+      std::string leftover(static_cast<const char*>(data.data()), data.size());
+      http_service* owner = nullptr;
+      for (const auto& service : services) {
+        if (service->matches(req)) {
+          owner = service.get();
+          break;
+        }
       }
-      co_await write_and_close(stream, plain_error(req.version(), http::status::bad_request));
+      upgraded_connection conn{std::move(socket), std::move(leftover), std::move(slot)};
+      if (owner) {
+        owner->upgrade(std::move(req), std::move(conn), home);
+      } else {
+        refuse_connection(std::move(conn),
+                          "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n"
+                          "Content-Type: text/plain\r\nContent-Length: 11\r\n\r\n"
+                          "Bad Request",
+                          limits.close_timeout);
+      }
       co_return;
     }
 
     if (!parser.is_done()) {
-      stream.expires_after(limits.body_timeout);
-      auto [bec, bn] = co_await http::async_read(stream, buffer, parser, nothrow_awaitable);
+      deadline.expires_after(limits.body_timeout);
+      auto [bec, bn] = co_await http::async_read(socket, buffer, parser, nothrow_awaitable);
       if (bec == http::error::body_limit) {
         // The rest of the body is unread, so the connection cannot be reused.
-        co_await write_and_close(stream, too_large());
+        co_await write_and_close(socket, deadline, too_large(), limits);
         co_return;
       }
       if (bec) co_return;
     }
-    stream.expires_never();
+    deadline.expires_never();
 
     auto ex = std::make_shared<http_exchange>(parser.release(), remote, home);
     auto state = std::make_shared<pending_state>(home.executor());
@@ -207,7 +294,7 @@ awaitable<void> detail::run_connection(shard& home, tcp::socket socket, services
     });
 
     const http_service* owner = nullptr;
-    for (const auto& service : *services) {
+    for (const auto& service : services) {
       if (service->matches(ex->request())) {
         owner = service.get();
         service->handle(ex);
@@ -219,11 +306,11 @@ awaitable<void> detail::run_connection(shard& home, tcp::socket socket, services
     }
 
     if (!state->response) {
-      watch_for_close(stream.socket(), state);
+      watch_for_close(socket, state);
       while (!state->response && !state->peer_closed) {
         co_await state->wake.async_wait(nothrow_awaitable);
       }
-      stream.socket().cancel(ec);
+      socket.cancel(ec);
       if (!state->response) {
         state->abandoned = true;
         ex->notify_aborted();
@@ -233,14 +320,46 @@ awaitable<void> detail::run_connection(shard& home, tcp::socket socket, services
 
     auto res = std::move(*state->response);
     const bool keep_alive = res.keep_alive();
-    auto [wec, wn] = co_await http::async_write(stream, res, nothrow_awaitable);
+    // A client that does not read its response (a pipelining client that never reads, a poll it
+    // never collects) loses the connection at the deadline.
+    deadline.expires_after(limits.write_timeout);
+    auto [wec, wn] = co_await http::async_write(socket, res, nothrow_awaitable);
+    deadline.expires_never();
     responses_unwritten.fetch_sub(1, std::memory_order_relaxed);
     if (auto then = std::move(ex->after_write)) then();
-    if (wec || !keep_alive) {
-      stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (wec) {
+      if (deadline.expired() && config->tracker) config->tracker->count_write_timeout();
+      co_return;
+    }
+    if (!keep_alive) {
+      co_await close_gracefully(socket, deadline, limits.close_timeout);
       co_return;
     }
   }
+}
+
+void refuse_connection(upgraded_connection conn, std::string response,
+                       std::chrono::milliseconds deadline, std::function<void()> done) {
+  auto executor = conn.socket.get_executor();
+  asio::co_spawn(
+      executor,
+      [](upgraded_connection c, std::string bytes,
+         std::chrono::milliseconds timeout) -> awaitable<void> {
+        close_on_exit guard{c.socket};
+        socket_deadline write_deadline(c.socket);
+        write_deadline.expires_after(timeout);
+        auto [ec, n] = co_await asio::async_write(c.socket, asio::buffer(bytes), nothrow_awaitable);
+        if (!ec) co_await close_gracefully(c.socket, write_deadline, timeout);
+      }(std::move(conn), std::move(response), deadline),
+      [done = std::move(done)](std::exception_ptr) {
+        if (done) done();
+      });
+}
+
+void http_service::upgrade(http_request, upgraded_connection conn, shard&) {
+  refuse_connection(std::move(conn),
+                    "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: "
+                    "text/plain\r\nContent-Length: 11\r\n\r\nBad Request");
 }
 
 http_listener::http_listener(runtime& rt, std::vector<std::shared_ptr<http_service>> services,
@@ -248,7 +367,8 @@ http_listener::http_listener(runtime& rt, std::vector<std::shared_ptr<http_servi
     : runtime_(rt),
       services_(
           std::make_shared<const std::vector<std::shared_ptr<http_service>>>(std::move(services))),
-      limits_(limits) {}
+      limits_(limits),
+      connections_(std::make_shared<connection_tracker>(limits.max_connections)) {}
 
 http_listener::~http_listener() {
   close();
@@ -261,6 +381,8 @@ boost::system::error_code http_listener::listen(const tcp::endpoint& endpoint) {
   if (!ec) acceptor_.bind(endpoint, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return ec;
+  config_ = std::make_shared<const detail::listener_config>(
+      detail::listener_config{services_, limits_, connections_});
   accept();
   accept_thread_ = std::thread([this] { accept_context_.run(); });
   return {};
@@ -302,6 +424,35 @@ void http_listener::close() {
   accept_thread_.join();
 }
 
+namespace {
+
+// What a full listener answers, before the request is read; the client reads it once it has sent
+// its request (the connection is half-closed, not reset, so the answer is not lost).
+constexpr std::string_view full_response =
+    "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\n"
+    "Content-Type: text/plain\r\nContent-Length: 37\r\n\r\nThe server is at its connection limit";
+
+// At most this many 503 answers are in progress at once; past it a connection is closed at once
+// (each answer holds a descriptor for up to the close timeout).
+constexpr unsigned max_refusals = 64;
+
+}  // namespace
+
+void http_listener::refuse(shard& target, tcp::socket socket) {
+  connections_->count_refusal();
+  // A TLS client could not read a plain answer.
+  if (tls_ || !connections_->begin_answer(max_refusals)) {
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    return;
+  }
+  asio::post(target.executor(), [socket = std::move(socket), timeout = limits_.close_timeout,
+                                 tracker = connections_]() mutable {
+    refuse_connection({std::move(socket), {}, {}}, std::string(full_response), timeout,
+                      [tracker] { tracker->end_answer(); });
+  });
+}
+
 void http_listener::accept() {
   shard& target = runtime_.next();
   acceptor_.async_accept(
@@ -317,22 +468,28 @@ void http_listener::accept() {
           return;
         }
         if (!ec) {
-          // The connection's coroutine is created on its shard, so its frame comes from the
-          // shard's memory, not from the accepting thread's.
-          asio::post(target.executor(), [&target, socket = std::move(socket), services = services_,
-                                         limits = limits_, tls = tls_]() mutable {
-            if (tls) {
-              asio::co_spawn(target.executor(),
-                             detail::run_tls_connection(target, std::move(socket),
-                                                        std::move(services), limits, tls),
-                             [](std::exception_ptr) {});
-            } else {
-              asio::co_spawn(
-                  target.executor(),
-                  detail::run_connection(target, std::move(socket), std::move(services), limits),
-                  [](std::exception_ptr) {});
-            }
-          });
+          // A TLS connection holds three descriptors: its own and a local pair to the relay.
+          auto slot = connections_->try_admit(tls_ ? 3 : 1);
+          if (!slot) {
+            refuse(target, std::move(socket));
+          } else {
+            // The connection's coroutine is created on its shard, so its frame comes from the
+            // shard's memory, not from the accepting thread's.
+            asio::post(target.executor(), [&target, socket = std::move(socket), config = config_,
+                                           slot = std::move(slot), tls = tls_]() mutable {
+              if (tls) {
+                asio::co_spawn(target.executor(),
+                               detail::run_tls_connection(target, std::move(socket),
+                                                          std::move(config), std::move(slot), tls),
+                               [](std::exception_ptr) {});
+              } else {
+                asio::co_spawn(target.executor(),
+                               detail::run_connection(target, std::move(socket), std::move(config),
+                                                      std::move(slot)),
+                               [](std::exception_ptr) {});
+              }
+            });
+          }
         }
         // EMFILE and the like: keep accepting; the next attempt may succeed once descriptors free
         // up.

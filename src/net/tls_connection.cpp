@@ -1,4 +1,5 @@
 #include "net/http_connection.hpp"
+#include "net/socket_close.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -11,6 +12,7 @@
 #include <boost/asio/write.hpp>
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <array>
 
@@ -25,19 +27,32 @@ namespace {
 
 // The two ends of a relayed connection: the client's TLS stream and our side of the pair.
 struct relay {
-  relay(tcp::socket s, ssl::context& ctx, const asio::any_io_executor& ex)
-      : tls(std::move(s), ctx), inner(ex), linger(ex) {}
+  relay(tcp::socket s, ssl::context& ctx, const asio::any_io_executor& ex, connection_slot sl)
+      : tls(std::move(s), ctx), inner(ex), deadline(ex), slot(std::move(sl)) {}
   ssl::stream<tcp::socket> tls;
   local_socket inner;
-  asio::steady_timer linger;
+  // The deadline of the write to the client in progress, then of the close.
+  asio::steady_timer deadline;
+  connection_slot slot;
   bool client_done = false;  // the client closed its side
   bool server_done = false;  // our side closed (everything it wrote is relayed)
 
   void close() {
     boost::system::error_code ignored;
-    tls.next_layer().close(ignored);
+    auto& socket = tls.next_layer();
+    // A client that did not take our bytes is reset: the kernel then keeps nothing for it.
+    if (socket.is_open()) reset_on_close_if_unacknowledged(socket.native_handle());
+    socket.close(ignored);
     inner.close(ignored);
-    linger.cancel();
+    deadline.cancel();
+    slot.release();
+  }
+  // Until cancelled, closes everything at `timeout` from now.
+  void close_after(std::chrono::milliseconds timeout, std::shared_ptr<relay> self) {
+    deadline.expires_after(timeout);
+    deadline.async_wait([self = std::move(self)](const boost::system::error_code& ec) {
+      if (!ec) self->close();
+    });
   }
 };
 
@@ -60,13 +75,16 @@ awaitable<void> upstream(std::shared_ptr<relay> r) {
 // Server -> client: encrypt and send. When our side is done, half-close towards the client and
 // let upstream() read what the client still sends until it closes too (closing with unread input
 // would reset the connection, and the client would lose our last bytes), for a short while only.
-awaitable<void> downstream(std::shared_ptr<relay> r) {
+// A client that does not read what is relayed to it is closed at the write deadline.
+awaitable<void> downstream(std::shared_ptr<relay> r, http_limits limits) {
   std::array<char, 16 * 1024> buf{};
   for (;;) {
     auto [rec, n] = co_await r->inner.async_read_some(asio::buffer(buf), nothrow_awaitable);
     if (rec) break;
+    r->close_after(limits.write_timeout, r);
     auto [wec, wn] =
         co_await asio::async_write(r->tls, asio::buffer(buf.data(), n), nothrow_awaitable);
+    r->deadline.cancel();
     if (wec) {
       r->close();
       co_return;
@@ -79,28 +97,26 @@ awaitable<void> downstream(std::shared_ptr<relay> r) {
   }
   boost::system::error_code ignored;
   r->tls.next_layer().shutdown(tcp::socket::shutdown_send, ignored);
-  r->linger.expires_after(std::chrono::seconds(2));
-  co_await r->linger.async_wait(nothrow_awaitable);
-  r->close();
+  // upstream() reads until the client closes too, or until then.
+  r->close_after(std::min<std::chrono::milliseconds>(limits.close_timeout, std::chrono::seconds(2)),
+                 r);
 }
 
 }  // namespace
 
-awaitable<void> run_tls_connection(shard& home, tcp::socket socket, services_ptr services,
-                                   http_limits limits, std::shared_ptr<ssl::context> tls) {
+awaitable<void> run_tls_connection(shard& home, tcp::socket socket, listener_config_ptr config,
+                                   connection_slot slot, std::shared_ptr<ssl::context> tls) {
   boost::system::error_code ec;
   const auto remote = socket.remote_endpoint(ec);
   if (ec) co_return;
   socket.set_option(tcp::no_delay(true), ec);
-  auto r = std::make_shared<relay>(std::move(socket), *tls, home.executor());
+  const auto limits = config->limits;
+  auto r = std::make_shared<relay>(std::move(socket), *tls, home.executor(), std::move(slot));
 
   // A client that never finishes its handshake is dropped like a slow request header.
-  asio::steady_timer deadline(home.executor(), limits.header_timeout);
-  deadline.async_wait([r](const boost::system::error_code& wec) {
-    if (!wec) r->close();
-  });
+  r->close_after(limits.header_timeout, r);
   auto [hec] = co_await r->tls.async_handshake(ssl::stream_base::server, nothrow_awaitable);
-  deadline.cancel();
+  r->deadline.cancel();
   if (hec) {
     r->close();
     co_return;
@@ -111,18 +127,22 @@ awaitable<void> run_tls_connection(shard& home, tcp::socket socket, services_ptr
     r->close();
     co_return;
   }
-  r->inner.assign(asio::local::stream_protocol(), fds[0], ec);
   tcp::socket server_end(home.executor());
-  server_end.assign(remote.protocol(), fds[1], ec);
-  if (ec) {
+  r->inner.assign(asio::local::stream_protocol(), fds[0], ec);
+  if (ec) ::close(fds[0]);
+  boost::system::error_code server_ec;
+  server_end.assign(remote.protocol(), fds[1], server_ec);
+  if (server_ec) ::close(fds[1]);
+  if (ec || server_ec) {
     r->close();
     co_return;
   }
+  // The relay holds the connection's slot (for all three descriptors).
   asio::co_spawn(home.executor(),
-                 run_connection(home, std::move(server_end), std::move(services), limits, remote),
+                 run_connection(home, std::move(server_end), std::move(config), {}, remote),
                  asio::detached);
   asio::co_spawn(home.executor(), upstream(r), asio::detached);
-  co_await downstream(r);
+  co_await downstream(r, limits);
 }
 
 }  // namespace ignis::net::detail

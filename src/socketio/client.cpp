@@ -149,6 +149,7 @@ void client::on_engine_close(engineio::close_reason reason) {
       r = disconnect_reason::forced_server_close;
       break;
     case engineio::close_reason::slow_consumer:
+    case engineio::close_reason::write_stall:
       r = disconnect_reason::transport_error;
       break;
   }

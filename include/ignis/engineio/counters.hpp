@@ -33,6 +33,10 @@ struct alignas(64) traffic_counters {
   shard_counter bytes_out;       ///< their payload bytes
   shard_counter dropped;         ///< volatile packets dropped by backpressure
   shard_counter slow_consumers;  ///< sessions closed because their output queue overflowed
+  /// Sessions closed, by engineio::close_reason (in the enum's order).
+  shard_counter closes[7];
+  /// WebSocket connections closed by the deadline of their close (reset, queued bytes dropped).
+  shard_counter close_timeouts;
   /// Polling sessions closed by the server with nothing left to send, waiting only for the
   /// client's next request to carry the close packet (nothing to drain at shutdown).
   shard_counter closing_idle;

@@ -57,6 +57,12 @@ struct server_options {
   /// Per-session output bound: past it, volatile packets are dropped and then the session is
   /// closed as a slow consumer.
   std::size_t max_buffered_bytes = 8 * 1024 * 1024;
+  /// Time a closing WebSocket connection is given to take its last frames and the close; then it
+  /// is reset and everything queued for it is freed.
+  std::chrono::milliseconds close_timeout = 5'000ms;
+  /// A WebSocket connection whose output waits while the client takes none of the bytes already
+  /// sent for this long is closed as a slow consumer (even if nothing new is sent to it).
+  std::chrono::milliseconds write_stall_timeout = 30'000ms;
 };
 
 /// A fresh 20-character id ([A-Za-z0-9_-], 15 random bytes as Node makes them) whose first
@@ -77,7 +83,9 @@ enum class close_reason : std::uint8_t {
   parse_error,      ///< "parse error"
   forced_close,     ///< "forced close": closed by this server
   slow_consumer,    ///< "transport error" on the wire; the output queue overflowed
+  write_stall,      ///< "transport error" on the wire; the client stopped taking our bytes
 };
+inline constexpr std::size_t close_reason_count = 7;
 std::string_view to_string(close_reason r) noexcept;
 
 /// An outgoing Engine.IO packet, encoded once (WebSocket frame included) and shareable between
@@ -225,8 +233,7 @@ class server final : public net::http_service, public std::enable_shared_from_th
 
   bool matches(const net::http_request& req) const override;
   void handle(std::shared_ptr<net::http_exchange> ex) override;
-  void upgrade(net::http_request req, net::tcp::socket socket, std::string leftover,
-               net::shard& home) override;
+  void upgrade(net::http_request req, net::upgraded_connection conn, net::shard& home) override;
   void decorate(const net::http_request& req, net::http_response& res) const override {
     add_cors_headers(req, res);
   }
@@ -262,8 +269,7 @@ class server final : public net::http_service, public std::enable_shared_from_th
   void reject(const std::shared_ptr<net::http_exchange>& ex, int code, std::string_view message,
               unsigned status = 400) const;
   void handle_on_owner(std::shared_ptr<net::http_exchange> ex, std::string sid);
-  void open_websocket(net::http_request req, net::tcp::socket socket, std::string leftover,
-                      net::shard& home);
+  void open_websocket(net::http_request req, net::upgraded_connection conn, net::shard& home);
 };
 
 }  // namespace ignis::engineio

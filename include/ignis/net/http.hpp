@@ -2,6 +2,7 @@
 
 // HTTP/1.1 on Boost.Beast's parser: the listener, keep-alive connections with header/body limits
 // and a header timeout, long-held responses (for polling), and hand-over of upgraded sockets.
+#include <ignis/net/connections.hpp>
 #include <ignis/net/runtime.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -22,6 +23,10 @@ class context;
 
 namespace ignis::net {
 
+namespace detail {
+struct listener_config;
+}
+
 namespace http = boost::beast::http;
 using tcp = boost::asio::ip::tcp;
 using http_request = http::request<http::string_body>;
@@ -34,6 +39,13 @@ struct http_limits {
   /// its next request.
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds body_timeout{30'000};
+  /// Time allowed for writing a whole response: a client that does not read it is disconnected.
+  std::chrono::milliseconds write_timeout{30'000};
+  /// Time a closing connection waits for the client to take its last bytes and close too.
+  std::chrono::milliseconds close_timeout{5'000};
+  /// Descriptors the listener's connections may hold at once (a TLS connection holds three); past
+  /// it new connections are answered 503 and closed. 0: no bound.
+  std::size_t max_connections = 0;
 };
 
 /// One request waiting for its response. A service may answer at once or hold it (long polling)
@@ -78,6 +90,19 @@ class http_exchange : public std::enable_shared_from_this<http_exchange> {
   std::function<void()> after_write;
 };
 
+/// A connection handed over by a WebSocket upgrade request.
+struct upgraded_connection {
+  tcp::socket socket;
+  std::string leftover;  ///< bytes read past the request header
+  connection_slot slot;  ///< the connection's place in its listener's count, kept while it is open
+};
+
+/// Answers `response` (a whole HTTP response, e.g. a refusal of an upgrade) on `conn` and closes
+/// it: the write and the close together are given `deadline`, then the connection is reset.
+void refuse_connection(upgraded_connection conn, std::string response,
+                       std::chrono::milliseconds deadline = std::chrono::seconds(5),
+                       std::function<void()> done = {});
+
 class http_service {
  public:
   virtual ~http_service() = default;
@@ -85,8 +110,9 @@ class http_service {
   virtual bool matches(const http_request& req) const = 0;
   /// Handles a plain request; called on the connection's shard.
   virtual void handle(std::shared_ptr<http_exchange> ex) = 0;
-  /// Takes over a WebSocket upgrade request with its socket and any bytes read past the request.
-  virtual void upgrade(http_request req, tcp::socket socket, std::string leftover, shard& home) = 0;
+  /// Takes over a WebSocket upgrade request with its connection; called on the connection's
+  /// shard. By default the upgrade is refused with 400.
+  virtual void upgrade(http_request req, upgraded_connection conn, shard& home);
   /// Adds the service's headers (e.g. CORS) to a response the HTTP layer makes itself, such as
   /// the 413 for a body over the limit.
   virtual void decorate(const http_request&, http_response&) const {}
@@ -120,6 +146,8 @@ class http_listener final : public http_host {
   /// Responses handed to connections (of any listener) and not yet written: a graceful stop
   /// waits for none before stopping the runtime.
   static std::size_t responses_in_flight() noexcept;
+  /// The count of this listener's connections (open, refused, write timeouts).
+  const connection_tracker& connections() const noexcept { return *connections_; }
   /// Serves HTTPS and WSS with `tls` (call before listen()). Plain connections are untouched
   /// by this: each TLS connection is decrypted into a local socket pair whose other end runs
   /// the same code as a plain connection.
@@ -127,6 +155,7 @@ class http_listener final : public http_host {
 
  private:
   void accept();
+  void refuse(shard& target, tcp::socket socket);
   runtime& runtime_;
   std::shared_ptr<const std::vector<std::shared_ptr<http_service>>> services_;
   http_limits limits_;
@@ -138,6 +167,8 @@ class http_listener final : public http_host {
   tcp::acceptor acceptor_{accept_context_};
   std::thread accept_thread_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
+  std::shared_ptr<connection_tracker> connections_;
+  std::shared_ptr<const detail::listener_config> config_;  // set by listen()
 };
 
 /// Writes a complete response with Node-like defaults (Content-Length, keep-alive as requested).
