@@ -14,6 +14,7 @@ APT_PACKAGES=(
   clang-14 libclang-rt-14-dev clang-format lld
   redis-server nodejs npm
   gnuplot-nox  # bench/compare draws its chart with it
+  iproute2     # ss: the deadline tests check what the kernel keeps of a connection
   chromium
 )
 
