@@ -1,4 +1,5 @@
 #include "engineio/http_responses.hpp"
+#include "engineio/session_machine.hpp"
 #include "engineio/websocket_transport.hpp"
 
 #include <ignis/common/base64.hpp>
@@ -176,7 +177,7 @@ constexpr auto client_close_grace = std::chrono::seconds(1);
 
 void server::remember_client_close(session& s) {
   auto& list = shards_[s.home().index()]->client_closed;
-  const auto now = net::clock::now();
+  const auto now = s.home().now();
   std::erase_if(list, [now](const auto& e) { return e.second <= now; });
   list.emplace_back(std::string(s.id()), now + client_close_grace);
 }
@@ -184,6 +185,9 @@ void server::remember_client_close(session& s) {
 server::server(net::runtime& rt, server_options options, std::shared_ptr<session_handler> handler)
     : runtime_(rt), options_(std::move(options)), handler_(std::move(handler)) {
   if (options_.path.empty() || options_.path.back() != '/') options_.path.push_back('/');
+  session_config_ = std::make_unique<session_config>(
+      session_config{options_.ping_interval, options_.ping_timeout, options_.upgrade_timeout,
+                     options_.close_timeout, options_.max_buffered_bytes, options_.allow_upgrades});
   for (std::size_t i = 0; i < rt.size(); ++i)
     shards_.push_back(std::make_unique<shard_state>());
 }
@@ -382,7 +386,7 @@ void server::handle_on_owner(std::shared_ptr<net::http_exchange> ex, std::string
     auto& closed = shards_[owner]->client_closed;
     const auto it =
         std::find_if(closed.begin(), closed.end(), [&](const auto& e) { return e.first == sid; });
-    if (it != closed.end() && it->second > net::clock::now() &&
+    if (it != closed.end() && it->second > runtime_.at(owner).now() &&
         ex->request().method() == http::verb::get) {
       closed.erase(it);
       auto res = poll_response(ex->request(), "6");

@@ -319,7 +319,7 @@ void websocket_transport::write_blocked() {
   // Progress is judged at the deadline from the kernel's queue too: a slow reader drains it
   // without freeing enough for EPOLLOUT to be reported.
   unacked_at_block_ = net::unacknowledged_bytes(fd_);
-  stall_deadline_ = net::clock::now() + std::chrono::milliseconds(write_stall_timeout_ms_);
+  stall_deadline_ = home_.now() + std::chrono::milliseconds(write_stall_timeout_ms_);
   arm(stall_deadline_);
 }
 
@@ -381,7 +381,7 @@ void websocket_transport::close(std::uint16_t code, close_mode mode) {
   queued_bytes_ += frame.size();
   queue_.push_back(message::control(std::move(frame)));
   closing_ = true;
-  close_deadline_ = net::clock::now() + std::chrono::milliseconds(close_timeout_ms_);
+  close_deadline_ = home_.now() + std::chrono::milliseconds(close_timeout_ms_);
   arm(close_deadline_);
   if (mode == close_mode::drop_queued) {
     // Written now or never.
@@ -400,7 +400,7 @@ void websocket_transport::linger() {
   // still sends until it closes too, and give up after a short while (within the close timeout).
   lingering_ = true;
   ::shutdown(fd_, SHUT_WR);
-  close_deadline_ = std::min(close_deadline_, net::clock::now() + linger_timeout);
+  close_deadline_ = std::min(close_deadline_, home_.now() + linger_timeout);
   arm(close_deadline_);
   // Input that arrived while the close was being written raised its edge already.
   if (!read_posted_) discard_input();

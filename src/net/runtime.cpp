@@ -19,6 +19,7 @@ void timer_heap::schedule(clock::time_point when, std::weak_ptr<timer_client> cl
 
 void timer_heap::arm(clock::time_point when) {
   armed_for_ = when;
+  if (manual_) return;  // run_due() runs them
   timer_.expires_at(when);
   timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;  // re-armed earlier (cancelled) or shutting down
@@ -34,7 +35,7 @@ constexpr std::size_t sweep_min_entries = 1024;
 
 void timer_heap::fire() {
   armed_for_ = clock::time_point::max();
-  const auto now = clock::now();
+  const auto now = this->now();
   while (!entries_.empty() && entries_.front().when <= now) {
     std::pop_heap(entries_.begin(), entries_.end(), later);
     auto client = entries_.back().client.lock();

@@ -114,10 +114,14 @@ using message_ptr = std::shared_ptr<const message>;
 
 class server;
 class websocket_transport;
-struct polling_request;
+
+class session_machine;
+struct session_config;
 
 /// One Engine.IO connection. Lives on one shard; every member function must be called there
-/// (see `home()`), except where noted.
+/// (see `home()`), except where noted. The protocol is decided by a state machine that does no
+/// I/O (src/engineio/session_machine.hpp); the session carries out what it asks on its polling
+/// requests and WebSocket connections.
 class session final : public std::enable_shared_from_this<session>, public net::timer_client {
  public:
   session(server& owner, net::shard& home, std::string sid, const net::http_request& req,
@@ -126,8 +130,8 @@ class session final : public std::enable_shared_from_this<session>, public net::
 
   std::string_view id() const noexcept { return sid_; }
   net::shard& home() const noexcept { return home_; }
-  transport_kind transport() const noexcept { return transport_; }
-  bool is_open() const noexcept { return state_ == state::open; }
+  transport_kind transport() const noexcept;
+  bool is_open() const noexcept;
   const net::tcp::endpoint& remote() const noexcept { return remote_; }
   /// Request details kept from the handshake for the layers above.
   struct handshake_request {
@@ -156,7 +160,12 @@ class session final : public std::enable_shared_from_this<session>, public net::
   /// Where the layer above keeps its per-connection state.
   std::shared_ptr<void> user_data;
 
-  // Called by the transports and the server.
+ private:
+  friend class server;
+  friend class websocket_transport;
+  struct actions;
+
+  // Events from the server and the transports, handed to the machine.
   void on_timer(net::clock::time_point now) override;
   void on_packet(const packet& p);
   void on_websocket_closed(websocket_transport& ws, close_reason reason);
@@ -170,45 +179,26 @@ class session final : public std::enable_shared_from_this<session>, public net::
   /// A WebSocket asking to take over a polling session.
   void upgrade_to(std::shared_ptr<websocket_transport> ws);
 
- private:
-  enum class state : std::uint8_t { open, closing, closed };
-  void close_with(close_reason reason);
-  void flush_polling();
-  void answer_poll(std::vector<message_ptr> extra = {});
-  void finalize(close_reason reason);
-  void schedule_ping();
-  void arm(net::clock::time_point deadline);
-  void abort_upgrade();
-  void finish_upgrade();
-  std::size_t buffered_bytes() const noexcept;
+  // Carries out the machine's actions; `incoming` is a request not held yet (a poll being
+  // answered at once).
+  void run(actions& out, const std::shared_ptr<net::http_exchange>& incoming = nullptr,
+           std::uint32_t incoming_id = 0);
+  void rearm();
+  std::size_t ws_buffered() const noexcept;
 
   server& server_;
   net::shard& home_;
   std::string sid_;
   net::tcp::endpoint remote_;
   std::unique_ptr<handshake_request> request_;  // until taken (at the Socket.IO CONNECT)
-  transport_kind transport_;
-  state state_ = state::open;
-  bool upgrading_ = false;
-  bool probed_ = false;           // "2probe" received on the upgrading WebSocket
-  bool close_requested_ = false;  // forced close waiting for a poll to carry "1"
-  bool closing_idle_ = false;     // ... with nothing else queued (counted in closing_idle)
-
-  // Polling.
-  std::vector<message_ptr> polling_queue_;
-  std::size_t polling_queue_bytes_ = 0;
-  std::shared_ptr<net::http_exchange> pending_poll_;
-  bool post_in_flight_ = false;
-
+  std::unique_ptr<session_machine> machine_;
+  // The GET the machine holds, and the id it knows it by.
+  std::shared_ptr<net::http_exchange> held_poll_;
+  std::uint32_t held_id_ = 0;
+  std::uint32_t next_request_ = 0;
   // WebSocket (the active transport, and the one being probed during an upgrade).
   std::shared_ptr<websocket_transport> ws_;
   std::shared_ptr<websocket_transport> probe_;
-
-  // Heartbeat: either a ping is due at ping_due_, or a pong is awaited until pong_deadline_.
-  net::clock::time_point ping_due_ = net::clock::time_point::max();
-  net::clock::time_point pong_deadline_ = net::clock::time_point::max();
-  net::clock::time_point upgrade_deadline_ = net::clock::time_point::max();
-  net::clock::time_point close_deadline_ = net::clock::time_point::max();
   net::clock::time_point armed_ = net::clock::time_point::max();
 };
 
@@ -249,19 +239,21 @@ class server final : public net::http_service, public std::enable_shared_from_th
   const traffic_counters& counters(unsigned shard_index) const noexcept;
   traffic_counters& counters(unsigned shard_index) noexcept;
 
-  // Internal: used by sessions and transports.
   void add_cors_headers(const net::http_request& req, net::http_response& res) const;
   void add_cors_headers(const net::http_request& req, std::string& raw_headers) const;
+
+ private:
+  friend class session;
+  struct shard_state;
   void forget(session& s);
   void remember_client_close(session& s);
   std::string handshake_json(std::string_view sid, transport_kind t) const;
-
- private:
-  struct shard_state;
+  const session_config& machine_config() const noexcept { return *session_config_; }
   net::runtime& runtime_;
   server_options options_;
   std::shared_ptr<session_handler> handler_;
   std::vector<std::unique_ptr<shard_state>> shards_;
+  std::unique_ptr<session_config> session_config_;
   std::atomic<std::size_t> session_count_{0};
 
   unsigned shard_of(std::string_view sid) const noexcept;

@@ -28,6 +28,17 @@ class timer_client {
   ~timer_client() = default;
 };
 
+/// A clock that moves only when told to: in-process tests run a shard's deadlines with it,
+/// exactly and without waiting (shard::use_manual_clock).
+class manual_clock {
+ public:
+  clock::time_point now() const noexcept { return now_; }
+  void advance(clock::duration d) noexcept { now_ += d; }
+
+ private:
+  clock::time_point now_ = clock::now();
+};
+
 /// One timer per shard instead of one per connection: a min-heap of (deadline, client) with lazy
 /// deletion. Idle connections thus cost one heap entry, not an Asio timer and its handler.
 class timer_heap {
@@ -41,6 +52,14 @@ class timer_heap {
   void schedule(clock::time_point when, std::weak_ptr<timer_client> client);
   std::size_t size() const noexcept { return entries_.size(); }
 
+  /// The time deadlines are measured against: the steady clock, or the manual clock in use.
+  clock::time_point now() const noexcept { return manual_ ? manual_->now() : clock::now(); }
+  /// From now on time is `c`'s (nullptr: the steady clock again), and deadlines run only when
+  /// run_due() is called.
+  void use_manual_clock(const manual_clock* c) noexcept { manual_ = c; }
+  /// Runs the entries due by now().
+  void run_due() { fire(); }
+
  private:
   struct entry {
     clock::time_point when;
@@ -52,6 +71,7 @@ class timer_heap {
   void drop_expired(clock::time_point now);
 
   boost::asio::steady_timer timer_;
+  const manual_clock* manual_ = nullptr;
   clock::time_point armed_for_ = clock::time_point::max();
   std::chrono::milliseconds sweep_interval_;
   clock::time_point swept_at_{};
@@ -71,6 +91,10 @@ class shard {
   boost::asio::io_context& context() noexcept { return ctx_; }
   boost::asio::any_io_executor executor() noexcept { return ctx_.get_executor(); }
   timer_heap& timers() noexcept { return timers_; }
+  /// Now, as the shard's deadlines count it (see timer_heap::now()).
+  clock::time_point now() const noexcept { return timers_.now(); }
+  /// Runs the shard's deadlines on `c` (for in-process tests; before any connection).
+  void use_manual_clock(const manual_clock* c) noexcept { timers_.use_manual_clock(c); }
   /// A read buffer shared by every connection of the shard: idle connections own none.
   std::span<std::uint8_t> scratch() noexcept { return scratch_; }
   /// True when called from this shard's thread.
