@@ -136,7 +136,7 @@ bool websocket_transport::on_bytes(byte_span bytes) {
     if (!dispatch(ev)) return false;
   }
   if (ec) {
-    queue_close(net::ws::close_code_for(ec));
+    queue_close(control_.on_error(ec).code);
     fail("websocket error", ec, ec.message());
     return false;
   }
@@ -144,24 +144,23 @@ bool websocket_transport::on_bytes(byte_span bytes) {
 }
 
 bool websocket_transport::dispatch(net::ws::event& ev) {
-  using net::ws::event_kind;
-  if (state_ == state::closing) {
-    // Waiting for our close frame to go out: only the server's close matters now.
-    if (ev.kind == event_kind::close) abort();
-    return state_ == state::closing;
-  }
-  switch (ev.kind) {
-    case event_kind::ping:
+  using kind = net::ws::control::action::kind;
+  const auto action = control_.on_event(ev);
+  switch (action.what) {
+    case kind::none:
+      return state_ == state::open || state_ == state::closing;
+    case kind::ended:
+      // The server answered our close: the connection ends.
+      abort();
+      return false;
+    case kind::pong:
       queue_frame(net::ws::opcode::pong, ev.payload);
       return true;
-    case event_kind::pong:
-      return true;
-    case event_kind::close:
-      queue_close(ev.close_code == 0 ? 0 : 1000);
+    case kind::close:
+      queue_close(action.code);
       lost();
       return false;
-    case event_kind::text:
-    case event_kind::binary:
+    case kind::deliver:
       break;
   }
   auto l = listener();
@@ -169,13 +168,13 @@ bool websocket_transport::dispatch(net::ws::event& ev) {
     abort();
     return false;
   }
-  if (ev.kind == event_kind::binary) {
+  if (ev.kind == net::ws::event_kind::binary) {
     auto p = engineio::packet::bytes(std::move(ev.payload));
     l->on_transport_packet(*this, p);
   } else {
     auto p = engineio::decode_packet(ev.payload);
     if (!p) {
-      queue_close(1000);
+      if (control_.close()) queue_close(1000);
       fail("parse error", p.error(), p.error().message());
       return false;
     }
@@ -248,7 +247,7 @@ void websocket_transport::close(std::vector<engineio::packet> last) {
   if (state_ == state::closed || state_ == state::closing) return;
   if (state_ != state::open) return abort();
   send(std::move(last));
-  queue_close(1000);
+  if (control_.close()) queue_close(1000);
   linger();
 }
 

@@ -8,6 +8,7 @@
 #include "client/transport.hpp"
 
 #include <ignis/net/websocket.hpp>
+#include <ignis/net/websocket_control.hpp>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -66,6 +67,7 @@ class websocket_transport final : public transport,
 
   // Reading.
   net::ws::frame_decoder decoder_;
+  net::ws::control control_;
   std::array<std::uint8_t, 16 * 1024> read_buffer_{};
   std::vector<net::ws::event> events_;
 

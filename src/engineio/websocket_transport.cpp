@@ -133,7 +133,7 @@ void websocket_transport::read_now() {
   if (closed_) return;
   if (lingering_) {
     discard_input();
-  } else if (!closing_) {
+  } else if (!closing()) {
     // Once a close is queued nothing more is read until it is written (then linger() discards).
     on_readable();
   }
@@ -143,12 +143,12 @@ bool websocket_transport::decode(byte_span in) {
   std::vector<net::ws::event> events;
   const auto ec = decoder_.feed(in, events);
   for (auto& ev : events) {
-    if (closed_ || closing_) return false;
+    if (closed_ || closing()) return false;
     dispatch(ev);
   }
-  if (closed_ || closing_) return false;
+  if (closed_ || closing()) return false;
   if (ec) {
-    close(net::ws::close_code_for(ec));
+    send_close(control_.on_error(ec).code, close_mode::after_queued);
     lost(close_reason::transport_error);
     return false;
   }
@@ -188,25 +188,25 @@ void websocket_transport::read_later() {
 }
 
 void websocket_transport::dispatch(net::ws::event& ev) {
-  using net::ws::event_kind;
-  switch (ev.kind) {
-    case event_kind::ping:
-      if (!closing_) send(control_message(net::ws::opcode::pong, ev.payload));
+  using kind = net::ws::control::action::kind;
+  const auto action = control_.on_event(ev);
+  switch (action.what) {
+    case kind::none:
+    case kind::ended:  // not read while closing: the linger discards input
       return;
-    case event_kind::pong:
+    case kind::pong:
+      send(control_message(net::ws::opcode::pong, ev.payload));
       return;
-    case event_kind::close:
-      // Echo the peer's code, as RFC 6455 §5.5.1 asks, and end the connection.
-      close(ev.close_code == 0 ? 1000 : ev.close_code);
+    case kind::close:
+      send_close(action.code, close_mode::after_queued);
       lost(close_reason::transport_close);
       return;
-    case event_kind::text:
-    case event_kind::binary:
+    case kind::deliver:
       break;
   }
   auto s = session_.lock();
   if (!s) return;
-  if (ev.kind == event_kind::binary) {
+  if (ev.kind == net::ws::event_kind::binary) {
     const auto p = packet::bytes(std::move(ev.payload));
     probing_ ? s->on_probe_packet(*this, p) : s->on_packet(p);
     return;
@@ -222,7 +222,7 @@ void websocket_transport::dispatch(net::ws::event& ev) {
 }
 
 void websocket_transport::send(message_ptr m) {
-  if (closing_ || closed_) return;
+  if (closing() || closed_) return;
   queued_bytes_ += m->ws_frame().size();
   queue_.push_back(std::move(m));
   schedule_flush();
@@ -294,7 +294,7 @@ void websocket_transport::flush() {
   // Everything is written: an idle connection keeps no queue storage (allocating it again for the
   // next frame costs far less than the write it goes with).
   std::vector<message_ptr>().swap(queue_);
-  if (closing_) linger();
+  if (closing()) linger();
 }
 
 void websocket_transport::consume(std::size_t written) noexcept {
@@ -369,18 +369,21 @@ void websocket_transport::close(std::uint16_t code, close_mode mode) {
     }
     queue_.clear();
     queued_bytes_ = 0;
-    if (closing_) {
+    if (closing()) {
       // A close frame was queued already, and dropped with the rest: the connection ends now.
       finish();
       return;
     }
   }
-  if (closing_) return;
+  if (!control_.close()) return;
+  send_close(code, mode);
+}
+
+void websocket_transport::send_close(std::uint16_t code, close_mode mode) {
   std::string frame;
   net::ws::encode_close_frame(frame, code, {});
   queued_bytes_ += frame.size();
   queue_.push_back(message::control(std::move(frame)));
-  closing_ = true;
   close_deadline_ = home_.now() + std::chrono::milliseconds(close_timeout_ms_);
   arm(close_deadline_);
   if (mode == close_mode::drop_queued) {
@@ -441,6 +444,6 @@ void websocket_transport::lost(close_reason reason) {
     session_.reset();
     s->on_websocket_closed(*this, reason);
   }
-  if (!closing_) finish();
+  if (!closing()) finish();
 }
 }  // namespace ignis::engineio

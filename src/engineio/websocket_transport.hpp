@@ -11,6 +11,7 @@
 
 #include <ignis/engineio/server.hpp>
 #include <ignis/net/websocket.hpp>
+#include <ignis/net/websocket_control.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
 
@@ -85,12 +86,16 @@ class websocket_transport final : public net::ready_handler,
   void discard_input();
   void lost(close_reason reason);
   void write_blocked();
+  // Our close frame is queued (or the handshake is over): no more frames, close after the write.
+  bool closing() const noexcept { return control_.current() != net::ws::control::state::open; }
+  void send_close(std::uint16_t code, close_mode mode);
   void arm(net::clock::time_point deadline);
 
   net::shard& home_;
   int fd_ = -1;
   net::ready_poller::token token_ = 0;
   net::ws::frame_decoder decoder_;
+  net::ws::control control_;
   std::weak_ptr<session> session_;
   traffic_counters* counters_;
   net::connection_slot slot_;
@@ -111,7 +116,6 @@ class websocket_transport final : public net::ready_handler,
   bool probing_ = false;
   bool flush_scheduled_ = false;
   bool write_blocked_ = false;  // the kernel's buffer was full: writing resumes on EPOLLOUT
-  bool closing_ = false;        // close frame queued: no more frames, close after the write
   bool closed_ = false;
   bool reading_ = false;       // begin_reading() was called
   bool read_pending_ = false;  // readable before begin_reading()
