@@ -54,6 +54,10 @@ void add_options(CLI::App& app, settings& cfg, bool test_knobs) {
       "IGNIS_ROOMS_ALLOW");
   env(app.add_option("--default-rooms", cfg.default_rooms, "rooms joined at authentication"),
       "IGNIS_DEFAULT_ROOMS");
+  env(app.add_option("--max-rooms-per-socket", cfg.max_rooms_per_socket,
+                     "rooms a client may be in through its own join requests (0: no limit)")
+          ->check(CLI::Range(0u, 100'000u)),
+      "IGNIS_MAX_ROOMS_PER_SOCKET");
   env(app.add_option("--authenticate-timeout", cfg.authenticate_timeout, "ms to authenticate"),
       "IGNIS_AUTHENTICATE_TIMEOUT");
   env(app.add_option("--ping-interval", cfg.ping_interval, "ms between application pings"),

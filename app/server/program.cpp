@@ -96,6 +96,7 @@ helpers::server_helper_options helper_options(const settings& cfg, net::runtime&
   if (!cfg.no_demo) options.client_connected = demo_chat();
   if (test_knobs) options.client_connected = client_connected_knob(cfg.client_connected);
   options.default_rooms = split_list(cfg.default_rooms);
+  options.max_rooms_per_socket = cfg.max_rooms_per_socket;
   options.authenticate_timeout = std::chrono::milliseconds(cfg.authenticate_timeout);
   options.ping_interval = std::chrono::milliseconds(cfg.ping_interval);
   options.broadcast_to_unauthenticated = cfg.broadcast_to_unauthenticated;

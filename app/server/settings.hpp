@@ -33,6 +33,7 @@ struct settings {
   // The helper.
   std::optional<std::string> rooms_allow;
   std::string default_rooms = "io-default,io-notification";
+  unsigned max_rooms_per_socket = 100;
   unsigned authenticate_timeout = 10'000;
   unsigned ping_interval = 30'000;
   bool broadcast_to_unauthenticated = false;

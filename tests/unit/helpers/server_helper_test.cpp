@@ -137,6 +137,17 @@ TEST(ServerHelper, GlobMatching) {
   EXPECT_FALSE(glob_match("Team-*", "team-a"));
 }
 
+TEST(ServerHelper, SocketIdFormIsReserved) {
+  EXPECT_TRUE(helpers::is_socket_id_form("AbCdEfGhIjKlMnOpQr_-"));
+  EXPECT_TRUE(helpers::is_socket_id_form("abcdefghijklmnopqrst"));  // ordinary words too
+  EXPECT_TRUE(helpers::is_socket_id_form("01234567890123456789"));
+  EXPECT_FALSE(helpers::is_socket_id_form("AbCdEfGhIjKlMnOpQr_"));        // 19
+  EXPECT_FALSE(helpers::is_socket_id_form("AbCdEfGhIjKlMnOpQr_-x"));      // 21
+  EXPECT_FALSE(helpers::is_socket_id_form("AbCdEfGhIjKlMnOpQr_."));       // '.'
+  EXPECT_FALSE(helpers::is_socket_id_form("AbCdEfGhIjKlMnOpQ\xC3\xA9"));  // 20 bytes, not ids
+  EXPECT_FALSE(helpers::is_socket_id_form(""));
+}
+
 TEST(ServerHelper, RoomNameLimits) {
   EXPECT_FALSE(helpers::is_acceptable_room_name(""));
   EXPECT_TRUE(helpers::is_acceptable_room_name(std::string(256, 'r')));
