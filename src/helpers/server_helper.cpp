@@ -1,4 +1,5 @@
 #include <ignis/common/iso_time.hpp>
+#include <ignis/common/utf8.hpp>
 #include <ignis/helpers/server_helper.hpp>
 
 #include <boost/asio/post.hpp>
@@ -26,13 +27,24 @@ std::string_view to_string(client_state s) noexcept {
 
 namespace {
 
+// The bytes of the code point that starts at s[i]: as many as its lead byte announces when the
+// continuation bytes follow, else 1 (a stray byte counts as one character); never past the end.
+std::size_t code_point_size(std::string_view s, std::size_t i) noexcept {
+  const auto lead = static_cast<unsigned char>(s[i]);
+  const std::size_t announced = lead < 0xC0 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+  std::size_t n = 1;
+  while (n < announced && i + n < s.size() && (static_cast<unsigned char>(s[i + n]) & 0xC0) == 0x80)
+    ++n;
+  return n;
+}
+
 // Requests listing more rooms than this are ignored whole.
 constexpr std::size_t max_rooms_per_request = 100;
 
 }  // namespace
 
 bool is_acceptable_room_name(std::string_view room) noexcept {
-  return !room.empty() && room.size() <= 256;
+  return !room.empty() && room.size() <= 256 && utf8::is_valid(room);
 }
 
 bool is_socket_id_form(std::string_view room) noexcept {
@@ -47,20 +59,33 @@ bool is_socket_id_form(std::string_view room) noexcept {
 
 bool glob_match(std::string_view pattern, std::string_view name) noexcept {
   // Iterative match with one backtrack point for the last '*': linear for typical patterns.
+  // Positions are byte offsets at the start of a code point; '?' and the backtrack step move by
+  // one code point, literals compare whole code points.
   std::size_t p = 0, n = 0, star = std::string_view::npos, mark = 0;
   while (n < name.size()) {
-    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == name[n])) {
-      ++p;
-      ++n;
-    } else if (p < pattern.size() && pattern[p] == '*') {
+    if (p < pattern.size() && pattern[p] == '*') {
       star = p++;
       mark = n;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      n = ++mark;
-    } else {
-      return false;
+      continue;
     }
+    if (p < pattern.size()) {
+      const auto here = code_point_size(name, n);
+      if (pattern[p] == '?') {
+        ++p;
+        n += here;
+        continue;
+      }
+      const auto literal = code_point_size(pattern, p);
+      if (literal == here && pattern.substr(p, literal) == name.substr(n, here)) {
+        p += literal;
+        n += here;
+        continue;
+      }
+    }
+    if (star == std::string_view::npos) return false;
+    p = star + 1;
+    mark += code_point_size(name, mark);
+    n = mark;
   }
   while (p < pattern.size() && pattern[p] == '*')
     ++p;

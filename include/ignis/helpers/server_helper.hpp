@@ -177,13 +177,16 @@ class server_helper {
   std::atomic<std::size_t> authenticated_{0};
 };
 
-/// Room names the helper accepts in join/leave requests: non-empty, at most 256 bytes.
+/// Room names the helper accepts in join/leave requests: non-empty, at most 256 bytes, valid
+/// UTF-8.
 bool is_acceptable_room_name(std::string_view room) noexcept;
 /// True for names of a socket id's form: exactly 20 characters of [A-Za-z0-9_-] (Node's ids and
 /// ours). A client's join request never joins such a room, whoever owns the id and whatever the
 /// rules allow: it would receive that socket's direct messages, on any server of a cluster.
 bool is_socket_id_form(std::string_view room) noexcept;
-/// Glob match with '*' (any run, also empty) and '?' (one character), whole name, case-sensitive.
+/// Glob match with '*' (any run of code points, also empty) and '?' (one code point), whole
+/// name, case-sensitive. Names are UTF-8; a byte that starts no valid sequence counts as one
+/// character.
 bool glob_match(std::string_view pattern, std::string_view name) noexcept;
 
 }  // namespace ignis::helpers

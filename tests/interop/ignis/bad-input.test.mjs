@@ -4,8 +4,8 @@
 //
 // Contract (ignis-behaviour.md, "join/leave validation", amended in
 // docs/operations.md "Rooms"): `rooms` must be an array; entries that are not
-// strings are dropped, strings that are not room names (empty, over 256
-// bytes) are refused, and the rest is processed; a request with more than
+// strings are dropped, strings that are not room names (empty, over 256 bytes,
+// not UTF-8) are refused, and the rest is processed; a request with more than
 // 100 entries, or whose `rooms` is not an array, is ignored whole (join ack
 // {rooms: [], refused: [its strings]}, leave ack {rooms: []}).
 import { describe, it } from 'node:test';

@@ -3,8 +3,9 @@
 // cannot be left (B8), join/leave answer an ack when the client passes one (join
 // {rooms: [joined], refused: [the rest of the request]}, leave {rooms: [left]};
 // requests before authentication answer nothing). Amended in docs/operations.md
-// ("Rooms"): names of a socket id's form are never joined, and a client may be
-// in at most --max-rooms-per-socket rooms through its own joins. The program's validateRoomFn is --rooms-allow (globs).
+// ("Rooms"): names of a socket id's form are never joined, a client may be in at
+// most --max-rooms-per-socket rooms through its own joins, and patterns match
+// UTF-8 code points. The program's validateRoomFn is --rooms-allow (globs).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { usingProgramBinary, useProgram } from '../lib/ignis-server.mjs';
@@ -180,6 +181,17 @@ describe('join / leave (items 35–45)', () => {
     // A direct message to such an id reaches nobody here (no client is in that room).
     await server.api.send({ destination: unknown[0], topic: 'secret', data: 1 });
     await assertNothing(server, [s], 'secret');
+  });
+
+  it('--rooms-allow matches characters, not bytes: ? is one UTF-8 code point; names that are not UTF-8 never match', async (t) => {
+    const server = await useProgram(t, [...BASE, '--rooms-allow', 'g-?,x-??,café-*']);
+    const s = await authedClient(server, { token: 'good' });
+    const requested = ['g-é', 'g-中', 'g-😀', 'g-ab', 'x-é', 'x-中', 'x-😀', 'x-éé', 'x-中😀', 'café-1', 'cafe-1'];
+    assert.deepEqual(await request(s, 'join', { rooms: requested }), {
+      rooms: ['g-é', 'g-中', 'g-😀', 'x-éé', 'x-中😀', 'café-1'],
+      refused: ['g-ab', 'x-é', 'x-中', 'x-😀', 'cafe-1'],
+    });
+    await assertMembership(server, s, { inRooms: ['g-é', 'g-中', 'x-中😀', 'café-1'], notIn: ['x-é', 'x-中'] });
   });
 
   it('--max-rooms-per-socket: joins past the limit are refused; leaving frees a place; default and server-side rooms do not count', async (t) => {

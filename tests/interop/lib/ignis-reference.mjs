@@ -231,9 +231,9 @@ export class IgnisServerHelper {
     return { names, ignored: rooms.length > MAX_ROOMS_PER_REQUEST };
   }
 
-  /** Non-empty, at most 256 UTF-8 bytes. */
+  /** Non-empty, at most 256 UTF-8 bytes, well-formed (no lone surrogate). */
   static isRoomName(r) {
-    return r.length > 0 && Buffer.byteLength(r, 'utf8') <= MAX_ROOM_BYTES;
+    return r.length > 0 && Buffer.byteLength(r, 'utf8') <= MAX_ROOM_BYTES && r.isWellFormed();
   }
 
   /** join/leave requests of one client are handled one after the other, in order. */
