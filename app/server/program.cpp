@@ -104,12 +104,10 @@ helpers::server_helper_options helper_options(const settings& cfg, net::runtime&
   return options;
 }
 
-// Blocks until SIGTERM or SIGINT; meanwhile hands freed memory back to the system every 10 s
-// (glibc keeps it in its arenas, so after a wave of connections closes the resident size would
-// not follow the load down).
-void wait_for_signal() {
-  boost::asio::io_context signals_ctx;
-  boost::asio::signal_set signals(signals_ctx, SIGINT, SIGTERM);
+// Blocks until SIGTERM or SIGINT reaches `signals` (a signal that came before is delivered at
+// once); meanwhile hands freed memory back to the system every 10 s (glibc keeps it in its arenas,
+// so after a wave of connections closes the resident size would not follow the load down).
+void wait_for_signal(boost::asio::io_context& signals_ctx, boost::asio::signal_set& signals) {
   signals.async_wait([&](const boost::system::error_code&, int) { signals_ctx.stop(); });
   boost::asio::steady_timer trim(signals_ctx);
   std::function<void()> schedule_trim = [&] {
@@ -221,6 +219,10 @@ int run(int argc, char** argv, bool test_knobs) {
               << "\n";
     return 1;
   }
+  // Handled from here on: a SIGTERM sent as soon as the listening line is out stops the program
+  // gracefully instead of killing it.
+  boost::asio::io_context signals_ctx;
+  boost::asio::signal_set signals(signals_ctx, SIGINT, SIGTERM);
   rt.start();
   ops.lag.start();
   const char* scheme = tls ? "https" : "http";
@@ -231,7 +233,7 @@ int run(int argc, char** argv, bool test_knobs) {
                        std::to_string(listener.port()) + " (auth " + cfg.auth + ", " +
                        std::to_string(rt.size()) + " event loops)");
 
-  wait_for_signal();
+  wait_for_signal(signals_ctx, signals);
 
   // Refuse new sessions, tell every client (a server disconnect), let their queued packets leave
   // until every connection is closed or --shutdown-timeout runs out, then stop accepting.
