@@ -3,6 +3,13 @@
 #include "text_list.hpp"
 
 namespace ignis::program {
+namespace {
+
+bool is_origin_list(const std::string& cors_origin) {
+  return !cors_origin.empty() && cors_origin != "*";
+}
+
+}  // namespace
 
 void add_options(CLI::App& app, settings& cfg, bool test_knobs) {
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
@@ -23,6 +30,11 @@ void add_options(CLI::App& app, settings& cfg, bool test_knobs) {
       "IGNIS_THREADS");
   env(app.add_option("--cors-origin", cfg.cors_origin, "'*' or a comma-separated list of origins"),
       "IGNIS_CORS_ORIGIN");
+  env(app.add_option("--check-origin", cfg.check_origin,
+                     "refuse browsers' requests from origins not in --cors-origin: on, off, or "
+                     "auto (on when --cors-origin is a list)")
+          ->check(CLI::IsMember({"auto", "on", "off"})),
+      "IGNIS_CHECK_ORIGIN");
   env(app.add_option("--tls-cert", cfg.tls_cert, "PEM certificate chain: serve HTTPS and WSS"),
       "IGNIS_TLS_CERT");
   env(app.add_option("--tls-key", cfg.tls_key, "PEM private key of --tls-cert"), "IGNIS_TLS_KEY");
@@ -98,7 +110,14 @@ std::optional<std::string> check_settings(const settings& cfg) {
   if (cfg.auth == "webhook" && !cfg.auth_url.starts_with("http://"))
     return "--auth webhook needs --auth-url http://host[:port]/path";
   if (cfg.tls_cert.empty() != cfg.tls_key.empty()) return "--tls-cert and --tls-key go together";
+  if (cfg.check_origin == "on" && !is_origin_list(cfg.cors_origin))
+    return "--check-origin on needs --cors-origin with the allowed origins (not '*')";
   return std::nullopt;
+}
+
+bool origins_checked(const settings& cfg) {
+  if (cfg.check_origin == "off") return false;
+  return is_origin_list(cfg.cors_origin);
 }
 
 }  // namespace ignis::program

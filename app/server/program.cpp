@@ -23,6 +23,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <malloc.h>
+#include <strings.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -82,6 +83,7 @@ helpers::server_helper_options helper_options(const settings& cfg, net::runtime&
     options.server.engine.cors.credentials = cfg.cors_origin != "*";
     options.server.engine.cors.methods = "GET,POST";
   }
+  options.server.engine.check_origin = origins_checked(cfg);
   // Once a shutdown begins, existing clients may still poll for their last packets, but no new
   // session starts.
   options.server.engine.allow_request =
@@ -157,6 +159,14 @@ int run(int argc, char** argv, bool test_knobs) {
   configure_logging(cfg.log_format, cfg.log_level);
   if (cfg.auth == "none") {
     log_line("warn", "--auth none accepts every client; use it for development only");
+  }
+  if (cfg.auth == "webhook" && !origins_checked(cfg)) {
+    for (const auto& h : split_list(cfg.auth_headers)) {
+      if (h.size() != 6 || strncasecmp(h.c_str(), "cookie", 6) != 0) continue;
+      log_line("warn",
+               "--auth webhook forwards cookies, but origins are not checked: a page of any "
+               "origin can open a socket as its visitor; set --cors-origin to your pages' origins");
+    }
   }
   boost::system::error_code ec;
   const auto address = boost::asio::ip::make_address(cfg.host, ec);

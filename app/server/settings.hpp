@@ -17,6 +17,7 @@ struct settings {
   std::string path = "/socket.io";
   unsigned threads = 0;
   std::string cors_origin;
+  std::string check_origin = "auto";  // auto: on when cors_origin is a list of origins
   std::string tls_cert;
   std::string tls_key;
 
