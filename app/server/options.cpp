@@ -80,6 +80,9 @@ void add_options(CLI::App& app, settings& cfg, bool test_knobs) {
   env(app.add_option("--api-key", cfg.api_key, "enables the HTTP API (header X-API-Key)"),
       "IGNIS_API_KEY");
   env(app.add_flag("--no-demo", cfg.no_demo, "do not serve the demo page at /"), "IGNIS_NO_DEMO");
+  env(app.add_flag("--demo-chat", cfg.demo_chat,
+                   "let authenticated clients use the demo page's chat (development)"),
+      "IGNIS_DEMO_CHAT");
   env(app.add_option("--demo-client", cfg.demo_client,
                      "socket.io.min.js served to the demo page (default: the one installed with "
                      "the project)"),
@@ -112,6 +115,7 @@ std::optional<std::string> check_settings(const settings& cfg) {
   if (cfg.tls_cert.empty() != cfg.tls_key.empty()) return "--tls-cert and --tls-key go together";
   if (cfg.check_origin == "on" && !is_origin_list(cfg.cors_origin))
     return "--check-origin on needs --cors-origin with the allowed origins (not '*')";
+  if (cfg.demo_chat && cfg.no_demo) return "--demo-chat needs the demo: drop --no-demo";
   return std::nullopt;
 }
 

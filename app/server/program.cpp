@@ -95,7 +95,7 @@ helpers::server_helper_options helper_options(const settings& cfg, net::runtime&
   if (test_knobs) options.authenticate = with_behaviour(options.authenticate, cfg.auth_behaviour);
   options.authenticate = counting(std::move(options.authenticate), ops.auth);
   options.validate_room = room_rules(cfg);
-  if (!cfg.no_demo) options.client_connected = demo_chat();
+  if (cfg.demo_chat) options.client_connected = demo_chat();
   if (test_knobs) options.client_connected = client_connected_knob(cfg.client_connected);
   options.default_rooms = split_list(cfg.default_rooms);
   options.max_rooms_per_socket = cfg.max_rooms_per_socket;
@@ -167,6 +167,10 @@ int run(int argc, char** argv, bool test_knobs) {
                "--auth webhook forwards cookies, but origins are not checked: a page of any "
                "origin can open a socket as its visitor; set --cors-origin to your pages' origins");
     }
+  }
+  if (cfg.demo_chat) {
+    log_line("info",
+             "--demo-chat: authenticated clients may send chat messages to rooms they are in");
   }
   boost::system::error_code ec;
   const auto address = boost::asio::ip::make_address(cfg.host, ec);

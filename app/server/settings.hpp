@@ -42,6 +42,7 @@ struct settings {
   // HTTP endpoints.
   std::string api_key;
   bool no_demo = false;
+  bool demo_chat = false;
   std::string demo_client;
 
   // Operations.
