@@ -43,8 +43,15 @@ void add_options(CLI::App& app, settings& cfg, bool test_knobs) {
           ->check(CLI::IsMember({"tokens", "jwt", "webhook", "none"})),
       "IGNIS_AUTH");
   env(app.add_option("--tokens", cfg.tokens, "accepted tokens (--auth tokens)"), "IGNIS_TOKENS");
+  env(app.add_option("--tokens-file", cfg.tokens_file,
+                     "file with the accepted tokens, comma- or newline-separated (instead of "
+                     "--tokens, which other users can see in the process list)"),
+      "IGNIS_TOKENS_FILE");
   env(app.add_option("--jwt-secret", cfg.jwt_secret, "HS256 secret (--auth jwt)"),
       "IGNIS_JWT_SECRET");
+  env(app.add_option("--jwt-secret-file", cfg.jwt_secret_file,
+                     "file holding the HS256 secret (instead of --jwt-secret)"),
+      "IGNIS_JWT_SECRET_FILE");
   env(app.add_option("--jwt-public-key", cfg.jwt_public_key,
                      "RS256 public key PEM file (--auth jwt)"),
       "IGNIS_JWT_PUBLIC_KEY");
@@ -79,6 +86,9 @@ void add_options(CLI::App& app, settings& cfg, bool test_knobs) {
 
   env(app.add_option("--api-key", cfg.api_key, "enables the HTTP API (header X-API-Key)"),
       "IGNIS_API_KEY");
+  env(app.add_option("--api-key-file", cfg.api_key_file,
+                     "file holding the API key (instead of --api-key)"),
+      "IGNIS_API_KEY_FILE");
   env(app.add_flag("--no-demo", cfg.no_demo, "do not serve the demo page at /"), "IGNIS_NO_DEMO");
   env(app.add_flag("--demo-chat", cfg.demo_chat,
                    "let authenticated clients use the demo page's chat (development)"),
@@ -107,9 +117,19 @@ void add_options(CLI::App& app, settings& cfg, bool test_knobs) {
 
 std::optional<std::string> check_settings(const settings& cfg) {
   if (cfg.auth.empty()) return "auth is required (--auth, IGNIS_AUTH or auth in the config file)";
-  if (cfg.auth == "tokens" && split_list(cfg.tokens).empty()) return "--auth tokens needs --tokens";
-  if (cfg.auth == "jwt" && cfg.jwt_secret.empty() && cfg.jwt_public_key.empty())
-    return "--auth jwt needs --jwt-secret or --jwt-public-key";
+  const auto both = [](const std::string& value, const std::string& file,
+                       std::string_view name) -> std::optional<std::string> {
+    if (value.empty() || file.empty()) return std::nullopt;
+    return "give --" + std::string(name) + " or --" + std::string(name) + "-file, not both";
+  };
+  if (auto e = both(cfg.tokens, cfg.tokens_file, "tokens")) return e;
+  if (auto e = both(cfg.jwt_secret, cfg.jwt_secret_file, "jwt-secret")) return e;
+  if (auto e = both(cfg.api_key, cfg.api_key_file, "api-key")) return e;
+  if (cfg.auth == "tokens" && split_list(cfg.tokens).empty() && cfg.tokens_file.empty())
+    return "--auth tokens needs --tokens or --tokens-file";
+  if (cfg.auth == "jwt" && cfg.jwt_secret.empty() && cfg.jwt_secret_file.empty() &&
+      cfg.jwt_public_key.empty())
+    return "--auth jwt needs --jwt-secret (or --jwt-secret-file) or --jwt-public-key";
   if (cfg.auth == "webhook" && !cfg.auth_url.starts_with("http://"))
     return "--auth webhook needs --auth-url http://host[:port]/path";
   if (cfg.tls_cert.empty() != cfg.tls_key.empty()) return "--tls-cert and --tls-key go together";

@@ -10,6 +10,7 @@
 #include "ops_service.hpp"
 #include "options.hpp"
 #include "redis_setup.hpp"
+#include "secrets.hpp"
 #include "text_list.hpp"
 #include "tls_setup.hpp"
 
@@ -153,6 +154,10 @@ int run(int argc, char** argv, bool test_knobs) {
     return 0;
   }
   if (auto error = check_settings(cfg)) {
+    std::cerr << "error: " << *error << "\n";
+    return 2;
+  }
+  if (auto error = load_secrets(cfg)) {
     std::cerr << "error: " << *error << "\n";
     return 2;
   }

@@ -24,7 +24,9 @@ struct settings {
   // Authentication.
   std::string auth;
   std::string tokens;
+  std::string tokens_file;
   std::string jwt_secret;
+  std::string jwt_secret_file;
   std::string jwt_public_key;
   std::string auth_url;
   unsigned auth_timeout = 5'000;
@@ -41,6 +43,7 @@ struct settings {
 
   // HTTP endpoints.
   std::string api_key;
+  std::string api_key_file;
   bool no_demo = false;
   bool demo_chat = false;
   std::string demo_client;
