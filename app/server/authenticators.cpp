@@ -5,9 +5,6 @@
 #include "text_list.hpp"
 #include "webhook_auth.hpp"
 
-#include <fstream>
-#include <sstream>
-
 namespace ignis::program {
 
 std::string handshake_token(const socketio::handshake_info& h) {
@@ -28,16 +25,16 @@ std::string handshake_token(const socketio::handshake_info& h) {
 namespace {
 
 helpers::authenticate_fn jwt_authenticator(const settings& cfg) {
+  // The key file was read (and checked) at start: load_secrets().
   program::jwt_key key;
   key.hs256_secret = cfg.jwt_secret;
-  if (!cfg.jwt_public_key.empty()) {
-    std::ifstream in(cfg.jwt_public_key);
-    std::stringstream pem;
-    pem << in.rdbuf();
-    key.rs256_pem = pem.str();
-  }
-  return [key](const socketio::handshake_info& h, std::function<void(helpers::auth_result)> done) {
-    const auto claims = verify_jwt(handshake_token(h), key);
+  key.rs256_pem = cfg.jwt_public_key_pem;
+  program::jwt_rules rules;
+  rules.require_exp = cfg.jwt_require_exp;
+  rules.max_age = cfg.jwt_max_age;
+  return [key, rules](const socketio::handshake_info& h,
+                      std::function<void(helpers::auth_result)> done) {
+    const auto claims = verify_jwt(handshake_token(h), key, rules);
     if (!claims) return done(helpers::auth_result::reject());
     auto result = helpers::auth_result::accept();
     if (const auto* rooms = claims->if_contains("rooms")) {

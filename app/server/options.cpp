@@ -5,6 +5,9 @@
 namespace ignis::program {
 namespace {
 
+// Duration and count bounds (docs/configuration.md lists them).
+constexpr unsigned max_jwt_age_s = 315'360'000;  // 10 years
+
 bool is_origin_list(const std::string& cors_origin) {
   return !cors_origin.empty() && cors_origin != "*";
 }
@@ -55,6 +58,13 @@ void add_options(CLI::App& app, settings& cfg, bool test_knobs) {
   env(app.add_option("--jwt-public-key", cfg.jwt_public_key,
                      "RS256 public key PEM file (--auth jwt)"),
       "IGNIS_JWT_PUBLIC_KEY");
+  env(app.add_flag("--jwt-require-exp", cfg.jwt_require_exp, "reject tokens without an exp claim"),
+      "IGNIS_JWT_REQUIRE_EXP");
+  env(app.add_option("--jwt-max-age", cfg.jwt_max_age,
+                     "reject tokens issued (iat) more than this many seconds ago, and tokens "
+                     "without iat (0: no limit)")
+          ->check(CLI::Range(0u, max_jwt_age_s)),
+      "IGNIS_JWT_MAX_AGE");
   env(app.add_option("--auth-url", cfg.auth_url,
                      "http:// URL the handshake is POSTed to (--auth webhook)"),
       "IGNIS_AUTH_URL");
@@ -127,9 +137,12 @@ std::optional<std::string> check_settings(const settings& cfg) {
   if (auto e = both(cfg.api_key, cfg.api_key_file, "api-key")) return e;
   if (cfg.auth == "tokens" && split_list(cfg.tokens).empty() && cfg.tokens_file.empty())
     return "--auth tokens needs --tokens or --tokens-file";
-  if (cfg.auth == "jwt" && cfg.jwt_secret.empty() && cfg.jwt_secret_file.empty() &&
-      cfg.jwt_public_key.empty())
+  const bool hs256 = !cfg.jwt_secret.empty() || !cfg.jwt_secret_file.empty();
+  if (cfg.auth == "jwt" && !hs256 && cfg.jwt_public_key.empty())
     return "--auth jwt needs --jwt-secret (or --jwt-secret-file) or --jwt-public-key";
+  if (hs256 && !cfg.jwt_public_key.empty())
+    return "--jwt-secret and --jwt-public-key exclude each other: a server verifies one "
+           "algorithm, HS256 or RS256";
   if (cfg.auth == "webhook" && !cfg.auth_url.starts_with("http://"))
     return "--auth webhook needs --auth-url http://host[:port]/path";
   if (cfg.tls_cert.empty() != cfg.tls_key.empty()) return "--tls-cert and --tls-key go together";

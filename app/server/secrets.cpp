@@ -1,5 +1,6 @@
 #include "secrets.hpp"
 
+#include "jwt.hpp"
 #include "text_list.hpp"
 
 #include <openssl/crypto.h>
@@ -53,6 +54,13 @@ std::optional<std::string> load_secrets(settings& cfg) {
   }
   if (auto e = load_one("jwt-secret-file", cfg.jwt_secret_file, cfg.jwt_secret)) return e;
   if (auto e = load_one("api-key-file", cfg.api_key_file, cfg.api_key)) return e;
+  if (!cfg.jwt_public_key.empty()) {
+    auto pem = read_file(cfg.jwt_public_key);
+    if (!pem) return "--jwt-public-key: cannot read " + cfg.jwt_public_key;
+    if (!is_rs256_public_key(*pem))
+      return "--jwt-public-key: " + cfg.jwt_public_key + " holds no RSA public key (PEM)";
+    cfg.jwt_public_key_pem = std::move(*pem);
+  }
   return std::nullopt;
 }
 

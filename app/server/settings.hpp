@@ -28,6 +28,8 @@ struct settings {
   std::string jwt_secret;
   std::string jwt_secret_file;
   std::string jwt_public_key;
+  bool jwt_require_exp = false;
+  unsigned jwt_max_age = 0;  // seconds; 0: no limit
   std::string auth_url;
   unsigned auth_timeout = 5'000;
   std::string auth_headers = "authorization,cookie,user-agent,origin,x-forwarded-for";
@@ -52,6 +54,9 @@ struct settings {
   std::string log_format = "text";
   std::string log_level = "info";
   unsigned shutdown_timeout = 10'000;
+
+  // Read at start from the file --jwt-public-key names (not an option).
+  std::string jwt_public_key_pem;
 
   // Test knobs (ignis-fixture only).
   std::string mode;

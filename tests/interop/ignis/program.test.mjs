@@ -174,6 +174,23 @@ describe('program: JWT authentication', () => {
     await expectAuth(server, { token: jwt({ nbf: now() - 60, exp: now() + 60 }, { secret: SECRET }) }, true);
   });
 
+  it('--jwt-require-exp: tokens without exp are rejected (Invalid token…); with exp they pass', async (t) => {
+    const server = await useProgram(t, [...HS, '--jwt-require-exp']);
+    await expectAuth(server, { token: jwt({ sub: 'no-exp' }, { secret: SECRET }) }, false);
+    await expectAuth(server, { token: jwt({ sub: 'u', iat: now() - 3600 }, { secret: SECRET }) }, false);
+    await expectAuth(server, { token: jwt({ sub: 'u', exp: now() + 600 }, { secret: SECRET }) }, true);
+    await expectAuth(server, { token: jwt({ sub: 'u', exp: now() - 1 }, { secret: SECRET }) }, false);
+  });
+
+  it('--jwt-max-age: tokens issued longer ago, or without iat, are rejected', async (t) => {
+    const server = await useProgram(t, [...HS, '--jwt-max-age', '60']);
+    await expectAuth(server, { token: jwt({ sub: 'u', iat: now() - 10 }, { secret: SECRET }) }, true);
+    await expectAuth(server, { token: jwt({ sub: 'u', iat: now() - 10, exp: now() + 600 }, { secret: SECRET }) }, true);
+    await expectAuth(server, { token: jwt({ sub: 'u', iat: now() - 120, exp: now() + 600 }, { secret: SECRET }) }, false);
+    await expectAuth(server, { token: jwt({ sub: 'no-iat', exp: now() + 600 }, { secret: SECRET }) }, false);
+    await expectAuth(server, { token: jwt({ sub: 'u', iat: 'recently' }, { secret: SECRET }) }, false);
+  });
+
   it('RS256 with --jwt-public-key: valid tokens authenticate; other keys and HS256 with the public key do not', async (t) => {
     const server = await useProgram(t, ['--auth', 'jwt', '--jwt-public-key', pubFile, '--authenticate-timeout', '5000']);
     await expectAuth(server, { token: jwt({ sub: 'u', exp: now() + 600 }, { alg: 'RS256', privateKey: keys.privateKey }) }, true);

@@ -21,6 +21,8 @@
 //   --tokens a,b                 with --auth tokens
 //   --jwt-secret S               with --auth jwt: HS256
 //   --jwt-public-key FILE        with --auth jwt: RS256 (PEM public key)
+//   --jwt-require-exp            tokens without exp are rejected
+//   --jwt-max-age S              tokens without iat, or issued more than S s ago, are rejected
 //   --rooms-allow 'p1,p2'        glob patterns (* and ?) for client joins;
 //                                absent: no validateRoomFn (every join rejected)
 //   --default-rooms a,b          default io-default,io-notification; '' = none
@@ -376,7 +378,7 @@ const b64urlDecode = (s) => Buffer.from(s.replace(/-/g, '+').replace(/_/g, '/'),
  * malformed, has the wrong algorithm or signature, is expired (now >= exp) or not
  * yet valid (now < nbf). keys: { secret?: string, publicKey?: KeyObject }.
  */
-export function verifyJwt(token, keys, nowSeconds = Date.now() / 1000) {
+export function verifyJwt(token, keys, nowSeconds = Date.now() / 1000, { requireExp = false, maxAge = 0 } = {}) {
   const parts = token.split('.');
   if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]*$/.test(p))) return null;
   let header;
@@ -403,6 +405,8 @@ export function verifyJwt(token, keys, nowSeconds = Date.now() / 1000) {
   }
   if (!ok) return null;
   if (claims.exp !== undefined && (typeof claims.exp !== 'number' || nowSeconds >= claims.exp)) return null;
+  if (requireExp && claims.exp === undefined) return null;
+  if (maxAge && (typeof claims.iat !== 'number' || !(nowSeconds - claims.iat <= maxAge))) return null;
   if (claims.nbf !== undefined && (typeof claims.nbf !== 'number' || nowSeconds < claims.nbf)) return null;
   if (claims.rooms !== undefined && (!Array.isArray(claims.rooms) || claims.rooms.some((r) => typeof r !== 'string'))) return null;
   return claims;
@@ -428,6 +432,8 @@ const FLAGS = {
   'rooms-allow': { value: true },
   'default-rooms': { value: true },
   'max-rooms-per-socket': { value: true },
+  'jwt-require-exp': { value: false },
+  'jwt-max-age': { value: true },
   'authenticate-timeout': { value: true },
   'ping-interval': { value: true },
   'broadcast-to-unauthenticated': { value: false },
@@ -505,6 +511,8 @@ export function parseConfig(argv, env = {}) {
     defaultRooms: raw['default-rooms'] !== undefined ? splitList(raw['default-rooms']) : [...DEFAULT_ROOMS],
     maxRoomsPerSocket: raw['max-rooms-per-socket'] !== undefined
       ? parseUint(raw['max-rooms-per-socket'], '--max-rooms-per-socket', { max: 100_000 }) : DEFAULT_MAX_ROOMS_PER_SOCKET,
+    jwtRequireExp: Boolean(raw['jwt-require-exp']),
+    jwtMaxAge: raw['jwt-max-age'] !== undefined ? parseUint(raw['jwt-max-age'], '--jwt-max-age', { max: 315_360_000 }) : 0,
     authenticateTimeout: raw['authenticate-timeout'] !== undefined
       ? parseUint(raw['authenticate-timeout'], '--authenticate-timeout') : 10_000,
     pingInterval: raw['ping-interval'] !== undefined ? parseUint(raw['ping-interval'], '--ping-interval') : 30_000,
@@ -520,6 +528,9 @@ export function parseConfig(argv, env = {}) {
   if (cfg.auth === 'tokens' && !(cfg.tokens && cfg.tokens.length)) throw new UsageError('--auth tokens needs --tokens');
   if (cfg.auth === 'jwt' && cfg.jwtSecret == null && cfg.jwtPublicKeyFile == null) {
     throw new UsageError('--auth jwt needs --jwt-secret or --jwt-public-key');
+  }
+  if (cfg.jwtSecret != null && cfg.jwtPublicKeyFile != null) {
+    throw new UsageError('--jwt-secret and --jwt-public-key exclude each other');
   }
   if (cfg.corsOrigin && cfg.corsOrigin.length === 0) cfg.corsOrigin = null;
   if (!/^(ok|false|throw|reject|never|slow:\d+)$/.test(cfg.authBehaviour)) {
@@ -557,7 +568,8 @@ function buildAuth(cfg, log) {
     }
     check = (handshake) => {
       const t = extractToken(handshake);
-      const claims = t === null ? null : verifyJwt(t, keys);
+      const rules = { requireExp: cfg.jwtRequireExp, maxAge: cfg.jwtMaxAge };
+      const claims = t === null ? null : verifyJwt(t, keys, Date.now() / 1000, rules);
       return claims ? { ok: true, rooms: claims.rooms } : { ok: false };
     };
   }

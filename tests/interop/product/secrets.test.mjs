@@ -1,6 +1,7 @@
-// Secrets (docs/operations.md, "Secrets"): --tokens-file, --jwt-secret-file and --api-key-file
-// (and their IGNIS_*_FILE variables and config keys); refusal at start of an unreadable or
-// doubly given secret; --print-config masking every secret and the password of every URL.
+// Secrets (docs/operations.md, "Secrets" and "JWT"): --tokens-file, --jwt-secret-file and
+// --api-key-file (and their IGNIS_*_FILE variables and config keys); refusal at start of an
+// unreadable or doubly given secret, of a bad --jwt-public-key and of a key with a secret;
+// --print-config masking every secret and the password of every URL.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -90,5 +91,29 @@ describe('secrets', { skip: !PROGRAM && 'needs IGNIS_PROGRAM' }, () => {
       assert.equal(cfg['api-key'], '"***"');
       assert.equal(cfg['tokens-file'], '"/run/secrets/tokens"', 'a file name is not a secret');
     }
+  });
+});
+
+describe('JWT keys and rules at start', { skip: !PROGRAM && 'needs IGNIS_PROGRAM' }, () => {
+  it('a missing, unreadable or wrong --jwt-public-key is refused, naming the file; so is a secret with a key', async (t) => {
+    const { publicKey, privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pub = tempFile(t, 'public.pem', publicKey.export({ type: 'spki', format: 'pem' }));
+    const priv = tempFile(t, 'private.pem', privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const text = tempFile(t, 'notes.txt', 'not a key\n');
+    const ec = tempFile(t, 'ec.pem', crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }));
+    for (const [args, message] of [
+      [['--jwt-public-key', '/nonexistent/key.pem'], /--jwt-public-key: cannot read \/nonexistent\/key\.pem/],
+      [['--jwt-public-key', text], new RegExp(`--jwt-public-key: ${text} holds no RSA public key`)],
+      [['--jwt-public-key', priv], new RegExp(`--jwt-public-key: ${priv} holds no RSA public key`)],
+      [['--jwt-public-key', ec], new RegExp(`--jwt-public-key: ${ec} holds no RSA public key`)],
+      [['--jwt-public-key', pub, '--jwt-secret', 'shh'], /--jwt-secret and --jwt-public-key exclude each other/],
+      [['--jwt-public-key', pub, '--jwt-secret-file', text], /--jwt-secret and --jwt-public-key exclude each other/],
+    ]) {
+      const r = await runProgram(['--auth', 'jwt', ...args]);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+    }
+    // The good key starts.
+    await spawned(t, ['--auth', 'jwt', '--jwt-public-key', pub]);
   });
 });

@@ -70,4 +70,17 @@ TEST_F(SecretFiles, UnreadableOrEmptyFilesAreNamed) {
   EXPECT_EQ(load_secrets(no_token), "--tokens-file: " + no_token.tokens_file + " holds no token");
 }
 
+TEST_F(SecretFiles, PublicKeyMustBeAnRsaPublicKey) {
+  settings missing;
+  missing.jwt_public_key = (dir_ / "absent.pem").string();
+  EXPECT_EQ(load_secrets(missing), "--jwt-public-key: cannot read " + missing.jwt_public_key);
+  settings garbage;
+  garbage.jwt_public_key = write("garbage.pem", "-----BEGIN PUBLIC KEY-----\nnot base64\n");
+  EXPECT_EQ(load_secrets(garbage),
+            "--jwt-public-key: " + garbage.jwt_public_key + " holds no RSA public key (PEM)");
+  settings directory;
+  directory.jwt_public_key = dir_.string();
+  EXPECT_TRUE(load_secrets(directory).has_value());
+}
+
 }  // namespace
