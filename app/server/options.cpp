@@ -6,7 +6,9 @@ namespace ignis::program {
 namespace {
 
 // Duration and count bounds (docs/configuration.md lists them).
-constexpr unsigned max_jwt_age_s = 315'360'000;  // 10 years
+constexpr unsigned max_timeout_ms = 3'600'000;         // 1 h
+constexpr unsigned max_ping_interval_ms = 86'400'000;  // 24 h
+constexpr unsigned max_jwt_age_s = 315'360'000;        // 10 years
 
 bool is_origin_list(const std::string& cors_origin) {
   return !cors_origin.empty() && cors_origin != "*";
@@ -87,9 +89,11 @@ void add_options(CLI::App& app, settings& cfg, bool test_knobs) {
                      "rooms a client may be in through its own join requests (0: no limit)")
           ->check(CLI::Range(0u, 100'000u)),
       "IGNIS_MAX_ROOMS_PER_SOCKET");
-  env(app.add_option("--authenticate-timeout", cfg.authenticate_timeout, "ms to authenticate"),
+  env(app.add_option("--authenticate-timeout", cfg.authenticate_timeout, "ms to authenticate")
+          ->check(CLI::Range(100u, max_timeout_ms)),
       "IGNIS_AUTHENTICATE_TIMEOUT");
-  env(app.add_option("--ping-interval", cfg.ping_interval, "ms between application pings"),
+  env(app.add_option("--ping-interval", cfg.ping_interval, "ms between application pings")
+          ->check(CLI::Range(100u, max_ping_interval_ms)),
       "IGNIS_PING_INTERVAL");
   env(app.add_flag("--broadcast-to-unauthenticated", cfg.broadcast_to_unauthenticated),
       "IGNIS_BROADCAST_TO_UNAUTHENTICATED");
@@ -115,7 +119,8 @@ void add_options(CLI::App& app, settings& cfg, bool test_knobs) {
           ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"})),
       "IGNIS_LOG_LEVEL");
   env(app.add_option("--shutdown-timeout", cfg.shutdown_timeout,
-                     "ms given to clients' queued packets on SIGTERM/SIGINT"),
+                     "ms given to clients' queued packets on SIGTERM/SIGINT")
+          ->check(CLI::Range(0u, max_timeout_ms)),
       "IGNIS_SHUTDOWN_TIMEOUT");
 
   if (test_knobs) {

@@ -208,6 +208,11 @@ server_helper::server_helper(net::runtime& rt, server_helper_options options)
   }
   if (!options_.authenticate)
     throw std::invalid_argument("[SocketIOServerHelper] Invalid authenticate function!");
+  // A zero interval would re-arm the ping at once, forever: a flood of pings to every client.
+  if (options_.ping_interval <= std::chrono::milliseconds::zero())
+    throw std::invalid_argument("[SocketIOServerHelper] Invalid ping interval!");
+  if (options_.authenticate_timeout <= std::chrono::milliseconds::zero())
+    throw std::invalid_argument("[SocketIOServerHelper] Invalid authenticate timeout!");
 }
 
 server_helper::~server_helper() = default;

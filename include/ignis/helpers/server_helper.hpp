@@ -120,7 +120,8 @@ struct client_summary {
 
 class server_helper {
  public:
-  /// Throws std::invalid_argument for a missing authenticate function.
+  /// Throws std::invalid_argument for a missing authenticate function, or a ping interval or
+  /// authenticate timeout that is not positive.
   server_helper(net::runtime& rt, server_helper_options options);
   ~server_helper();
   server_helper(const server_helper&) = delete;

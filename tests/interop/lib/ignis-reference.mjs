@@ -522,7 +522,8 @@ export function parseConfig(argv, env = {}) {
     clientConnected: raw['client-connected'] ?? 'none',
   };
   if (!cfg.path.startsWith('/')) throw new UsageError('--path must start with /');
-  if (cfg.pingInterval === 0) throw new UsageError('--ping-interval must be positive');
+  if (cfg.pingInterval < 100) throw new UsageError('--ping-interval: at least 100 ms');
+  if (cfg.authenticateTimeout < 100) throw new UsageError('--authenticate-timeout: at least 100 ms');
   if (cfg.auth === undefined) throw new UsageError('--auth is required (tokens, jwt or none)');
   if (!['tokens', 'jwt', 'none'].includes(cfg.auth)) throw new UsageError(`--auth: unknown method ${cfg.auth}`);
   if (cfg.auth === 'tokens' && !(cfg.tokens && cfg.tokens.length)) throw new UsageError('--auth tokens needs --tokens');

@@ -84,6 +84,18 @@ TEST(ServerHelper, RequiresAnAuthenticateFunction) {
             "[SocketIOServerHelper] Invalid authenticate function!");
 }
 
+TEST(ServerHelper, RequiresPositiveIntervals) {
+  net::runtime rt(1);
+  auto o = valid_options();
+  o.ping_interval = std::chrono::milliseconds(0);
+  EXPECT_EQ(error_of<std::invalid_argument>([&] { helpers::server_helper h(rt, o); }),
+            "[SocketIOServerHelper] Invalid ping interval!");
+  o = valid_options();
+  o.authenticate_timeout = std::chrono::milliseconds(-1);
+  EXPECT_EQ(error_of<std::invalid_argument>([&] { helpers::server_helper h(rt, o); }),
+            "[SocketIOServerHelper] Invalid authenticate timeout!");
+}
+
 TEST(ServerHelper, OnValidatesLikeUpstream) {
   net::runtime rt(1);
   helpers::server_helper h(rt, valid_options());
