@@ -1,5 +1,7 @@
 #include "api_service.hpp"
 
+#include "secrets.hpp"
+
 #include <ignis/engineio/server.hpp>
 
 #include <boost/asio/post.hpp>
@@ -40,7 +42,7 @@ void api_service::handle(std::shared_ptr<net::http_exchange> ex) {
   const auto path = path_of(ex->request().target());
   if (api_key_.empty() || !path.starts_with("/api/"))
     return error(ex, http::status::not_found, "Not found");
-  if (ex->request()["X-API-Key"] != api_key_)
+  if (!constant_time_equal(ex->request()["X-API-Key"], api_key_))
     return error(ex, http::status::unauthorized, "Unauthorized");
   const auto method = ex->request().method();
   if (path == "/api/send" && method == http::verb::post) return send(ex);

@@ -1,12 +1,9 @@
 #include "authenticators.hpp"
 
 #include "jwt.hpp"
+#include "secrets.hpp"
 #include "text_list.hpp"
 #include "webhook_auth.hpp"
-
-#include <algorithm>
-#include <fstream>
-#include <sstream>
 
 namespace ignis::program {
 
@@ -28,16 +25,16 @@ std::string handshake_token(const socketio::handshake_info& h) {
 namespace {
 
 helpers::authenticate_fn jwt_authenticator(const settings& cfg) {
+  // The key file was read (and checked) at start: load_secrets().
   program::jwt_key key;
   key.hs256_secret = cfg.jwt_secret;
-  if (!cfg.jwt_public_key.empty()) {
-    std::ifstream in(cfg.jwt_public_key);
-    std::stringstream pem;
-    pem << in.rdbuf();
-    key.rs256_pem = pem.str();
-  }
-  return [key](const socketio::handshake_info& h, std::function<void(helpers::auth_result)> done) {
-    const auto claims = verify_jwt(handshake_token(h), key);
+  key.rs256_pem = cfg.jwt_public_key_pem;
+  program::jwt_rules rules;
+  rules.require_exp = cfg.jwt_require_exp;
+  rules.max_age = cfg.jwt_max_age;
+  return [key, rules](const socketio::handshake_info& h,
+                      std::function<void(helpers::auth_result)> done) {
+    const auto claims = verify_jwt(handshake_token(h), key, rules);
     if (!claims) return done(helpers::auth_result::reject());
     auto result = helpers::auth_result::accept();
     if (const auto* rooms = claims->if_contains("rooms")) {
@@ -66,9 +63,12 @@ helpers::authenticate_fn make_authenticator(const settings& cfg, net::runtime& r
     return [tokens](const socketio::handshake_info& h,
                     std::function<void(helpers::auth_result)> done) {
       const auto token = handshake_token(h);
-      const bool ok =
-          !token.empty() && std::find(tokens.begin(), tokens.end(), token) != tokens.end();
-      done(ok ? helpers::auth_result::accept() : helpers::auth_result::reject());
+      // Every token is compared, each in constant time: the time taken tells nothing of which
+      // token, or which part of one, a guess came close to.
+      bool ok = false;
+      for (const auto& t : tokens)
+        ok = constant_time_equal(t, token) || ok;
+      done(ok && !token.empty() ? helpers::auth_result::accept() : helpers::auth_result::reject());
     };
   }
   if (cfg.auth == "webhook") {

@@ -13,21 +13,27 @@ namespace {
 // Options that configure the file itself, or that only make sense on a command line.
 const std::set<std::string, std::less<>> not_in_file = {"config", "print-config", "help"};
 
-// Values never printed in clear: they grant access.
+// Values never printed in clear: they grant access. The -file options name files, which are not
+// secret.
 bool is_secret(std::string_view key) {
+  if (key.ends_with("-file")) return false;
   return key == "tokens" || key == "api-key" || key.find("secret") != std::string_view::npos ||
          key.find("password") != std::string_view::npos;
 }
 
-// "redis://user:pass@host" -> "redis://user:***@host": the rest of a URL is worth seeing.
+// Any value holding a URL with credentials, whatever its key: "redis://user:pass@host" ->
+// "redis://user:***@host", and "redis://pass@host" (a lone userinfo is the password, as
+// redis-cli reads it) -> "redis://***@host". The last '@' ends the userinfo, as the Redis URL
+// parser takes it. The rest of a URL is worth seeing.
 std::string mask_url_password(std::string value) {
   const auto scheme = value.find("://");
   if (scheme == std::string::npos) return value;
-  const auto at = value.find('@', scheme + 3);
-  if (at == std::string::npos) return value;
-  const auto colon = value.find(':', scheme + 3);
-  if (colon == std::string::npos || colon > at) return value;
-  return value.substr(0, colon + 1) + "***" + value.substr(at);
+  const auto start = scheme + 3;
+  const auto at = value.rfind('@');
+  if (at == std::string::npos || at < start) return value;
+  const auto colon = value.find(':', start);
+  const auto from = colon != std::string::npos && colon < at ? colon + 1 : start;
+  return value.substr(0, from) + "***" + value.substr(at);
 }
 
 std::string key_of(const CLI::Option& opt) {
@@ -137,7 +143,7 @@ std::string effective_config(const CLI::App& app) {
       value = on ? "true" : "false";
     }
     if (is_secret(key) && !value.empty()) value = "***";
-    if (key.ends_with("url")) value = mask_url_password(value);
+    value = mask_url_password(value);
     const bool is_bool = value == "true" || value == "false";
     const bool is_number =
         !value.empty() && value.find_first_not_of("0123456789") == std::string::npos;

@@ -28,8 +28,9 @@ class demo_service final : public net::http_service {
 };
 
 /// The demo's chat: an authenticated client emits "chat" {room, text} for a room it is in, and
-/// everyone in that room (itself included) gets "chat" {room, from, text, time}. Part of the
-/// demo, so --no-demo leaves it out.
+/// everyone in that room (itself included) gets "chat" {room, from, text, time}. Off unless
+/// --demo-chat: it lets any authenticated client broadcast to the rooms it is in (io-default
+/// holds every authenticated client).
 helpers::client_connected_fn demo_chat();
 
 }  // namespace ignis::program

@@ -50,14 +50,23 @@ bool verify_hs256(std::string_view signed_part, std::string_view signature,
   return signature.size() == mac_len && CRYPTO_memcmp(signature.data(), mac, mac_len) == 0;
 }
 
-bool verify_rs256(std::string_view signed_part, std::string_view signature,
-                  const std::string& pem) {
+using pkey_ptr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
+
+// The RSA public key in `pem`, or null.
+pkey_ptr rsa_public_key(std::string_view pem) {
+  pkey_ptr none(nullptr, EVP_PKEY_free);
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(
       BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
-  if (!bio) return false;
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
-      PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr), EVP_PKEY_free);
-  if (!key || EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_RSA) return false;
+  if (!bio) return none;
+  pkey_ptr key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr), EVP_PKEY_free);
+  if (!key || EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_RSA) return none;
+  return key;
+}
+
+bool verify_rs256(std::string_view signed_part, std::string_view signature,
+                  const std::string& pem) {
+  const auto key = rsa_public_key(pem);
+  if (!key) return false;
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()) != 1)
     return false;
@@ -75,7 +84,12 @@ std::optional<double> numeric_claim(const boost::json::object& claims, std::stri
 
 }  // namespace
 
-std::optional<boost::json::object> verify_jwt(std::string_view token, const jwt_key& key) {
+bool is_rs256_public_key(std::string_view pem) {
+  return rsa_public_key(pem) != nullptr;
+}
+
+std::optional<boost::json::object> verify_jwt(std::string_view token, const jwt_key& key,
+                                              const jwt_rules& rules) {
   const auto first = token.find('.');
   const auto second = first == std::string_view::npos ? first : token.find('.', first + 1);
   if (second == std::string_view::npos || token.find('.', second + 1) != std::string_view::npos)
@@ -104,6 +118,12 @@ std::optional<boost::json::object> verify_jwt(std::string_view token, const jwt_
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   if (auto exp = numeric_claim(*claims, "exp")) {
     if (!(now < *exp)) return std::nullopt;
+  } else if (rules.require_exp) {
+    return std::nullopt;
+  }
+  if (rules.max_age != 0) {
+    const auto iat = numeric_claim(*claims, "iat");
+    if (!iat || !(now - *iat <= rules.max_age)) return std::nullopt;
   }
   if (auto nbf = numeric_claim(*claims, "nbf")) {
     if (!(now >= *nbf)) return std::nullopt;

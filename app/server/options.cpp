@@ -3,6 +3,18 @@
 #include "text_list.hpp"
 
 namespace ignis::program {
+namespace {
+
+// Duration and count bounds (docs/configuration.md lists them).
+constexpr unsigned max_timeout_ms = 3'600'000;         // 1 h
+constexpr unsigned max_ping_interval_ms = 86'400'000;  // 24 h
+constexpr unsigned max_jwt_age_s = 315'360'000;        // 10 years
+
+bool is_origin_list(const std::string& cors_origin) {
+  return !cors_origin.empty() && cors_origin != "*";
+}
+
+}  // namespace
 
 void add_options(CLI::App& app, settings& cfg, bool test_knobs) {
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
@@ -23,6 +35,11 @@ void add_options(CLI::App& app, settings& cfg, bool test_knobs) {
       "IGNIS_THREADS");
   env(app.add_option("--cors-origin", cfg.cors_origin, "'*' or a comma-separated list of origins"),
       "IGNIS_CORS_ORIGIN");
+  env(app.add_option("--check-origin", cfg.check_origin,
+                     "refuse browsers' requests from origins not in --cors-origin: on, off, or "
+                     "auto (on when --cors-origin is a list)")
+          ->check(CLI::IsMember({"auto", "on", "off"})),
+      "IGNIS_CHECK_ORIGIN");
   env(app.add_option("--tls-cert", cfg.tls_cert, "PEM certificate chain: serve HTTPS and WSS"),
       "IGNIS_TLS_CERT");
   env(app.add_option("--tls-key", cfg.tls_key, "PEM private key of --tls-cert"), "IGNIS_TLS_KEY");
@@ -45,11 +62,25 @@ void add_options(CLI::App& app, settings& cfg, bool test_knobs) {
           ->check(CLI::IsMember({"tokens", "jwt", "webhook", "none"})),
       "IGNIS_AUTH");
   env(app.add_option("--tokens", cfg.tokens, "accepted tokens (--auth tokens)"), "IGNIS_TOKENS");
+  env(app.add_option("--tokens-file", cfg.tokens_file,
+                     "file with the accepted tokens, comma- or newline-separated (instead of "
+                     "--tokens, which other users can see in the process list)"),
+      "IGNIS_TOKENS_FILE");
   env(app.add_option("--jwt-secret", cfg.jwt_secret, "HS256 secret (--auth jwt)"),
       "IGNIS_JWT_SECRET");
+  env(app.add_option("--jwt-secret-file", cfg.jwt_secret_file,
+                     "file holding the HS256 secret (instead of --jwt-secret)"),
+      "IGNIS_JWT_SECRET_FILE");
   env(app.add_option("--jwt-public-key", cfg.jwt_public_key,
                      "RS256 public key PEM file (--auth jwt)"),
       "IGNIS_JWT_PUBLIC_KEY");
+  env(app.add_flag("--jwt-require-exp", cfg.jwt_require_exp, "reject tokens without an exp claim"),
+      "IGNIS_JWT_REQUIRE_EXP");
+  env(app.add_option("--jwt-max-age", cfg.jwt_max_age,
+                     "reject tokens issued (iat) more than this many seconds ago, and tokens "
+                     "without iat (0: no limit)")
+          ->check(CLI::Range(0u, max_jwt_age_s)),
+      "IGNIS_JWT_MAX_AGE");
   env(app.add_option("--auth-url", cfg.auth_url,
                      "http:// URL the handshake is POSTed to (--auth webhook)"),
       "IGNIS_AUTH_URL");
@@ -68,16 +99,28 @@ void add_options(CLI::App& app, settings& cfg, bool test_knobs) {
       "IGNIS_ROOMS_ALLOW");
   env(app.add_option("--default-rooms", cfg.default_rooms, "rooms joined at authentication"),
       "IGNIS_DEFAULT_ROOMS");
-  env(app.add_option("--authenticate-timeout", cfg.authenticate_timeout, "ms to authenticate"),
+  env(app.add_option("--max-rooms-per-socket", cfg.max_rooms_per_socket,
+                     "rooms a client may be in through its own join requests (0: no limit)")
+          ->check(CLI::Range(0u, 100'000u)),
+      "IGNIS_MAX_ROOMS_PER_SOCKET");
+  env(app.add_option("--authenticate-timeout", cfg.authenticate_timeout, "ms to authenticate")
+          ->check(CLI::Range(100u, max_timeout_ms)),
       "IGNIS_AUTHENTICATE_TIMEOUT");
-  env(app.add_option("--ping-interval", cfg.ping_interval, "ms between application pings"),
+  env(app.add_option("--ping-interval", cfg.ping_interval, "ms between application pings")
+          ->check(CLI::Range(100u, max_ping_interval_ms)),
       "IGNIS_PING_INTERVAL");
   env(app.add_flag("--broadcast-to-unauthenticated", cfg.broadcast_to_unauthenticated),
       "IGNIS_BROADCAST_TO_UNAUTHENTICATED");
 
   env(app.add_option("--api-key", cfg.api_key, "enables the HTTP API (header X-API-Key)"),
       "IGNIS_API_KEY");
+  env(app.add_option("--api-key-file", cfg.api_key_file,
+                     "file holding the API key (instead of --api-key)"),
+      "IGNIS_API_KEY_FILE");
   env(app.add_flag("--no-demo", cfg.no_demo, "do not serve the demo page at /"), "IGNIS_NO_DEMO");
+  env(app.add_flag("--demo-chat", cfg.demo_chat,
+                   "let authenticated clients use the demo page's chat (development)"),
+      "IGNIS_DEMO_CHAT");
   env(app.add_option("--demo-client", cfg.demo_client,
                      "socket.io.min.js served to the demo page (default: the one installed with "
                      "the project)"),
@@ -90,7 +133,8 @@ void add_options(CLI::App& app, settings& cfg, bool test_knobs) {
           ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"})),
       "IGNIS_LOG_LEVEL");
   env(app.add_option("--shutdown-timeout", cfg.shutdown_timeout,
-                     "ms given to clients' queued packets on SIGTERM/SIGINT"),
+                     "ms given to clients' queued packets on SIGTERM/SIGINT")
+          ->check(CLI::Range(0u, max_timeout_ms)),
       "IGNIS_SHUTDOWN_TIMEOUT");
 
   if (test_knobs) {
@@ -102,13 +146,34 @@ void add_options(CLI::App& app, settings& cfg, bool test_knobs) {
 
 std::optional<std::string> check_settings(const settings& cfg) {
   if (cfg.auth.empty()) return "auth is required (--auth, IGNIS_AUTH or auth in the config file)";
-  if (cfg.auth == "tokens" && split_list(cfg.tokens).empty()) return "--auth tokens needs --tokens";
-  if (cfg.auth == "jwt" && cfg.jwt_secret.empty() && cfg.jwt_public_key.empty())
-    return "--auth jwt needs --jwt-secret or --jwt-public-key";
+  const auto both = [](const std::string& value, const std::string& file,
+                       std::string_view name) -> std::optional<std::string> {
+    if (value.empty() || file.empty()) return std::nullopt;
+    return "give --" + std::string(name) + " or --" + std::string(name) + "-file, not both";
+  };
+  if (auto e = both(cfg.tokens, cfg.tokens_file, "tokens")) return e;
+  if (auto e = both(cfg.jwt_secret, cfg.jwt_secret_file, "jwt-secret")) return e;
+  if (auto e = both(cfg.api_key, cfg.api_key_file, "api-key")) return e;
+  if (cfg.auth == "tokens" && split_list(cfg.tokens).empty() && cfg.tokens_file.empty())
+    return "--auth tokens needs --tokens or --tokens-file";
+  const bool hs256 = !cfg.jwt_secret.empty() || !cfg.jwt_secret_file.empty();
+  if (cfg.auth == "jwt" && !hs256 && cfg.jwt_public_key.empty())
+    return "--auth jwt needs --jwt-secret (or --jwt-secret-file) or --jwt-public-key";
+  if (hs256 && !cfg.jwt_public_key.empty())
+    return "--jwt-secret and --jwt-public-key exclude each other: a server verifies one "
+           "algorithm, HS256 or RS256";
   if (cfg.auth == "webhook" && !cfg.auth_url.starts_with("http://"))
     return "--auth webhook needs --auth-url http://host[:port]/path";
   if (cfg.tls_cert.empty() != cfg.tls_key.empty()) return "--tls-cert and --tls-key go together";
+  if (cfg.check_origin == "on" && !is_origin_list(cfg.cors_origin))
+    return "--check-origin on needs --cors-origin with the allowed origins (not '*')";
+  if (cfg.demo_chat && cfg.no_demo) return "--demo-chat needs the demo: drop --no-demo";
   return std::nullopt;
+}
+
+bool origins_checked(const settings& cfg) {
+  if (cfg.check_origin == "off") return false;
+  return is_origin_list(cfg.cors_origin);
 }
 
 }  // namespace ignis::program

@@ -12,7 +12,12 @@ namespace ignis::program {
 /// --auth-behaviour and --client-connected.
 void add_options(CLI::App& app, settings& cfg, bool test_knobs);
 
-/// Checks what single options cannot (an option needing another); returns an error message.
+/// Checks what single options cannot (an option needing another, options excluding each other);
+/// returns an error message.
 std::optional<std::string> check_settings(const settings& cfg);
+
+/// Whether browsers' Origin headers are checked against --cors-origin (--check-origin, whose
+/// "auto" means: when --cors-origin is a list of origins).
+bool origins_checked(const settings& cfg);
 
 }  // namespace ignis::program

@@ -10,6 +10,7 @@
 #include "ops_service.hpp"
 #include "options.hpp"
 #include "redis_setup.hpp"
+#include "secrets.hpp"
 #include "text_list.hpp"
 #include "tls_setup.hpp"
 
@@ -23,6 +24,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <malloc.h>
+#include <strings.h>
 #include <sys/resource.h>
 
 #include <cstdio>
@@ -85,6 +87,7 @@ helpers::server_helper_options helper_options(const settings& cfg, net::runtime&
     options.server.engine.cors.credentials = cfg.cors_origin != "*";
     options.server.engine.cors.methods = "GET,POST";
   }
+  options.server.engine.check_origin = origins_checked(cfg);
   // Once a shutdown begins, existing clients may still poll for their last packets, but no new
   // session starts.
   options.server.engine.allow_request =
@@ -96,9 +99,10 @@ helpers::server_helper_options helper_options(const settings& cfg, net::runtime&
   if (test_knobs) options.authenticate = with_behaviour(options.authenticate, cfg.auth_behaviour);
   options.authenticate = counting(std::move(options.authenticate), ops.auth);
   options.validate_room = room_rules(cfg);
-  if (!cfg.no_demo) options.client_connected = demo_chat();
+  if (cfg.demo_chat) options.client_connected = demo_chat();
   if (test_knobs) options.client_connected = client_connected_knob(cfg.client_connected);
   options.default_rooms = split_list(cfg.default_rooms);
+  options.max_rooms_per_socket = cfg.max_rooms_per_socket;
   options.authenticate_timeout = std::chrono::milliseconds(cfg.authenticate_timeout);
   options.ping_interval = std::chrono::milliseconds(cfg.ping_interval);
   options.broadcast_to_unauthenticated = cfg.broadcast_to_unauthenticated;
@@ -129,12 +133,10 @@ net::http_limits listener_limits(const settings& cfg) {
   return limits;
 }
 
-// Blocks until SIGTERM or SIGINT; meanwhile hands freed memory back to the system every 10 s
-// (glibc keeps it in its arenas, so after a wave of connections closes the resident size would
-// not follow the load down).
-void wait_for_signal() {
-  boost::asio::io_context signals_ctx;
-  boost::asio::signal_set signals(signals_ctx, SIGINT, SIGTERM);
+// Blocks until SIGTERM or SIGINT reaches `signals` (a signal that came before is delivered at
+// once); meanwhile hands freed memory back to the system every 10 s (glibc keeps it in its arenas,
+// so after a wave of connections closes the resident size would not follow the load down).
+void wait_for_signal(boost::asio::io_context& signals_ctx, boost::asio::signal_set& signals) {
   signals.async_wait([&](const boost::system::error_code&, int) { signals_ctx.stop(); });
   boost::asio::steady_timer trim(signals_ctx);
   std::function<void()> schedule_trim = [&] {
@@ -181,9 +183,25 @@ int run(int argc, char** argv, bool test_knobs) {
     std::cerr << "error: " << *error << "\n";
     return 2;
   }
+  if (auto error = load_secrets(cfg)) {
+    std::cerr << "error: " << *error << "\n";
+    return 2;
+  }
   configure_logging(cfg.log_format, cfg.log_level);
   if (cfg.auth == "none") {
     log_line("warn", "--auth none accepts every client; use it for development only");
+  }
+  if (cfg.auth == "webhook" && !origins_checked(cfg)) {
+    for (const auto& h : split_list(cfg.auth_headers)) {
+      if (h.size() != 6 || strncasecmp(h.c_str(), "cookie", 6) != 0) continue;
+      log_line("warn",
+               "--auth webhook forwards cookies, but origins are not checked: a page of any "
+               "origin can open a socket as its visitor; set --cors-origin to your pages' origins");
+    }
+  }
+  if (cfg.demo_chat) {
+    log_line("info",
+             "--demo-chat: authenticated clients may send chat messages to rooms they are in");
   }
   boost::system::error_code ec;
   const auto address = boost::asio::ip::make_address(cfg.host, ec);
@@ -248,6 +266,10 @@ int run(int argc, char** argv, bool test_knobs) {
               << "\n";
     return 1;
   }
+  // Handled from here on: a SIGTERM sent as soon as the listening line is out stops the program
+  // gracefully instead of killing it.
+  boost::asio::io_context signals_ctx;
+  boost::asio::signal_set signals(signals_ctx, SIGINT, SIGTERM);
   rt.start();
   ops.lag.start();
   const char* scheme = tls ? "https" : "http";
@@ -259,7 +281,7 @@ int run(int argc, char** argv, bool test_knobs) {
                        std::to_string(rt.size()) + " event loops, at most " +
                        std::to_string(limits.max_connections) + " connections)");
 
-  wait_for_signal();
+  wait_for_signal(signals_ctx, signals);
 
   // Refuse new sessions, tell every client (a server disconnect), let their queued packets leave
   // until every connection is closed or --shutdown-timeout runs out, then stop accepting.

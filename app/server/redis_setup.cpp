@@ -14,6 +14,7 @@ void add_redis_options(CLI::App& app, redis_settings& s) {
       ->envname("IGNIS_REDIS_KEY_PREFIX");
   app.add_option("--redis-requests-timeout", s.requests_timeout,
                  "ms to wait for other servers (fetchSockets, serverSideEmit)")
+      ->check(CLI::Range(100u, 600'000u))
       ->envname("IGNIS_REDIS_REQUESTS_TIMEOUT");
 }
 

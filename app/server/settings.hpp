@@ -18,6 +18,7 @@ struct settings {
   std::string path = "/socket.io";
   unsigned threads = 0;
   std::string cors_origin;
+  std::string check_origin = "auto";  // auto: on when cors_origin is a list of origins
   std::string tls_cert;
   std::string tls_key;
 
@@ -29,8 +30,12 @@ struct settings {
   // Authentication.
   std::string auth;
   std::string tokens;
+  std::string tokens_file;
   std::string jwt_secret;
+  std::string jwt_secret_file;
   std::string jwt_public_key;
+  bool jwt_require_exp = false;
+  unsigned jwt_max_age = 0;  // seconds; 0: no limit
   std::string auth_url;
   unsigned auth_timeout = 5'000;
   std::string auth_headers = "authorization,cookie,user-agent,origin,x-forwarded-for";
@@ -39,19 +44,25 @@ struct settings {
   // The helper.
   std::optional<std::string> rooms_allow;
   std::string default_rooms = "io-default,io-notification";
+  unsigned max_rooms_per_socket = 100;
   unsigned authenticate_timeout = 10'000;
   unsigned ping_interval = 30'000;
   bool broadcast_to_unauthenticated = false;
 
   // HTTP endpoints.
   std::string api_key;
+  std::string api_key_file;
   bool no_demo = false;
+  bool demo_chat = false;
   std::string demo_client;
 
   // Operations.
   std::string log_format = "text";
   std::string log_level = "info";
   unsigned shutdown_timeout = 10'000;
+
+  // Read at start from the file --jwt-public-key names (not an option).
+  std::string jwt_public_key_pem;
 
   // Test knobs (ignis-fixture only).
   std::string mode;

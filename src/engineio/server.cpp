@@ -100,6 +100,19 @@ bool has_invalid_header_chars(std::string_view v) {
   return false;
 }
 
+// check_origin: a request without Origin passes; one with an Origin the CORS rules do not allow
+// does not.
+bool origin_allowed(const server_options& o, const net::http_request& req) {
+  if (!o.check_origin) return true;
+  const auto origin = req[http::field::origin];
+  if (origin.empty()) return true;
+  if (o.cors.origin_fn) return o.cors.origin_fn(origin);
+  for (const auto& allowed : o.cors.origins) {
+    if (allowed == "*" || allowed == origin) return true;
+  }
+  return false;
+}
+
 void raw_reject(net::upgraded_connection conn, std::string_view message) {
   // Node's abortUpgrade: a plain-text 400 whatever the cause, then the connection ends.
   net::refuse_connection(std::move(conn),
@@ -334,6 +347,7 @@ void server::handle(std::shared_ptr<net::http_exchange> ex) {
                                             (*q.transport == "websocket" && options_.websocket));
   if (!transport_ok) return reject(ex, 0, "Transport unknown");
   if (has_invalid_header_chars(req[http::field::origin])) return reject(ex, 3, "Bad request");
+  if (!origin_allowed(options_, req)) return reject(ex, 4, "Forbidden", 403);
 
   if (q.sid) {
     const unsigned owner = shard_of(*q.sid);
@@ -419,6 +433,7 @@ void server::upgrade(net::http_request req, net::upgraded_connection conn, net::
     return raw_reject(std::move(conn), "Transport unknown");
   if (has_invalid_header_chars(req[http::field::origin]))
     return raw_reject(std::move(conn), "Bad request");
+  if (!origin_allowed(options_, req)) return raw_reject(std::move(conn), "Forbidden");
   const auto key = req[http::field::sec_websocket_key];
   if (req[http::field::sec_websocket_version] != "13" || !net::ws::is_valid_key(key)) {
     return raw_reject(std::move(conn), "Bad request");

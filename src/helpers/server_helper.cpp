@@ -1,11 +1,14 @@
 #include <ignis/common/iso_time.hpp>
+#include <ignis/common/utf8.hpp>
 #include <ignis/helpers/server_helper.hpp>
 
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
 #include <mutex>
 #include <stdexcept>
 #include <system_error>
+#include <unordered_set>
 
 namespace ignis::helpers {
 namespace json = boost::json;
@@ -22,37 +25,29 @@ std::string_view to_string(client_state s) noexcept {
   return "unauthorized";
 }
 
-bool is_acceptable_room_name(std::string_view room) noexcept {
-  return !room.empty() && room.size() <= 256;
-}
-
-bool glob_match(std::string_view pattern, std::string_view name) noexcept {
-  // Iterative match with one backtrack point for the last '*': linear for typical patterns.
-  std::size_t p = 0, n = 0, star = std::string_view::npos, mark = 0;
-  while (n < name.size()) {
-    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == name[n])) {
-      ++p;
-      ++n;
-    } else if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = n;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      n = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*')
-    ++p;
-  return p == pattern.size();
-}
-
 namespace {
 
-// Node's socket ids: 20 characters of [A-Za-z0-9_-]. Joining the room of another live socket
-// would let a client read that client's direct messages, so such names are checked.
-bool looks_like_socket_id(std::string_view room) noexcept {
+// The bytes of the code point that starts at s[i]: as many as its lead byte announces when the
+// continuation bytes follow, else 1 (a stray byte counts as one character); never past the end.
+std::size_t code_point_size(std::string_view s, std::size_t i) noexcept {
+  const auto lead = static_cast<unsigned char>(s[i]);
+  const std::size_t announced = lead < 0xC0 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+  std::size_t n = 1;
+  while (n < announced && i + n < s.size() && (static_cast<unsigned char>(s[i + n]) & 0xC0) == 0x80)
+    ++n;
+  return n;
+}
+
+// Requests listing more rooms than this are ignored whole.
+constexpr std::size_t max_rooms_per_request = 100;
+
+}  // namespace
+
+bool is_acceptable_room_name(std::string_view room) noexcept {
+  return !room.empty() && room.size() <= 256 && utf8::is_valid(room);
+}
+
+bool is_socket_id_form(std::string_view room) noexcept {
   if (room.size() != 20) return false;
   for (const char c : room) {
     const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
@@ -62,26 +57,92 @@ bool looks_like_socket_id(std::string_view room) noexcept {
   return true;
 }
 
-// The rooms of a join/leave request: {rooms:[...]} with at most 100 entries; entries that are not
-// acceptable names are dropped. nullopt: the request is ignored whole.
-std::optional<std::vector<std::string>> requested_rooms(const socketio::payload& args) {
-  if (args.args.empty() || !args.args[0].is_object()) return std::nullopt;
-  const auto* rooms = args.args[0].get_object().if_contains("rooms");
-  if (!rooms || !rooms->is_array() || rooms->get_array().size() > 100) return std::nullopt;
-  std::vector<std::string> out;
-  for (const auto& r : rooms->get_array()) {
-    if (!r.is_string() || !is_acceptable_room_name(r.get_string())) continue;
-    std::string name(r.get_string());
-    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(std::move(name));
+bool glob_match(std::string_view pattern, std::string_view name) noexcept {
+  // Iterative match with one backtrack point for the last '*': linear for typical patterns.
+  // Positions are byte offsets at the start of a code point; '?' and the backtrack step move by
+  // one code point, literals compare whole code points.
+  std::size_t p = 0, n = 0, star = std::string_view::npos, mark = 0;
+  while (n < name.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = n;
+      continue;
+    }
+    if (p < pattern.size()) {
+      const auto here = code_point_size(name, n);
+      if (pattern[p] == '?') {
+        ++p;
+        n += here;
+        continue;
+      }
+      const auto literal = code_point_size(pattern, p);
+      if (literal == here && pattern.substr(p, literal) == name.substr(n, here)) {
+        p += literal;
+        n += here;
+        continue;
+      }
+    }
+    if (star == std::string_view::npos) return false;
+    p = star + 1;
+    mark += code_point_size(name, mark);
+    n = mark;
+  }
+  while (p < pattern.size() && pattern[p] == '*')
+    ++p;
+  return p == pattern.size();
+}
+
+namespace {
+
+// A join/leave request {rooms:[...]}: the names it lists (its string entries, first occurrence
+// kept, in order), and whether it is ignored whole (`rooms` missing or not an array, or more
+// than max_rooms_per_request entries).
+struct room_request {
+  std::vector<std::string> names;
+  bool ignored = false;
+};
+
+room_request parse_room_request(const socketio::payload& args) {
+  room_request out;
+  const json::value* rooms = nullptr;
+  if (!args.args.empty() && args.args[0].is_object())
+    rooms = args.args[0].get_object().if_contains("rooms");
+  if (!rooms || !rooms->is_array()) {
+    out.ignored = true;
+    return out;
+  }
+  const auto& list = rooms->get_array();
+  out.ignored = list.size() > max_rooms_per_request;
+  std::unordered_set<std::string_view> seen;
+  for (const auto& r : list) {
+    if (!r.is_string()) continue;
+    const std::string_view name = r.get_string();
+    if (seen.insert(name).second) out.names.emplace_back(name);
   }
   return out;
 }
 
-socketio::payload rooms_answer(const std::vector<std::string>& rooms) {
+json::array string_array(const std::vector<std::string>& items) {
   json::array list;
-  for (const auto& r : rooms)
+  list.reserve(items.size());
+  for (const auto& r : items)
     list.emplace_back(r);
-  return socketio::make_args(json::object{{"rooms", std::move(list)}});
+  return list;
+}
+
+socketio::payload rooms_answer(const std::vector<std::string>& rooms) {
+  return socketio::make_args(json::object{{"rooms", string_array(rooms)}});
+}
+
+// {rooms: the rooms joined, refused: the rest of what was requested, in the request's order}.
+socketio::payload join_answer(const std::vector<std::string>& joined,
+                              const std::vector<std::string>& requested) {
+  std::vector<std::string> refused;
+  for (const auto& r : requested) {
+    if (std::find(joined.begin(), joined.end(), r) == joined.end()) refused.push_back(r);
+  }
+  return socketio::make_args(
+      json::object{{"rooms", string_array(joined)}, {"refused", string_array(refused)}});
 }
 
 }  // namespace
@@ -94,6 +155,9 @@ struct server_helper::client_record final : net::timer_client,
   net::shard* home = nullptr;
   client_state state = client_state::unauthorized;
   std::optional<std::vector<std::string>> room_patterns;
+  // The rooms joined through join requests, while a per-socket limit is set (pruned of rooms the
+  // socket has left some other way before each count).
+  std::vector<std::string> requested_rooms;
   net::clock::time_point auth_deadline = net::clock::time_point::max();
   net::clock::time_point next_ping = net::clock::time_point::max();
 
@@ -144,6 +208,11 @@ server_helper::server_helper(net::runtime& rt, server_helper_options options)
   }
   if (!options_.authenticate)
     throw std::invalid_argument("[SocketIOServerHelper] Invalid authenticate function!");
+  // A zero interval would re-arm the ping at once, forever: a flood of pings to every client.
+  if (options_.ping_interval <= std::chrono::milliseconds::zero())
+    throw std::invalid_argument("[SocketIOServerHelper] Invalid ping interval!");
+  if (options_.authenticate_timeout <= std::chrono::milliseconds::zero())
+    throw std::invalid_argument("[SocketIOServerHelper] Invalid authenticate timeout!");
 }
 
 server_helper::~server_helper() = default;
@@ -303,88 +372,57 @@ void server_helper::on_join(socketio::socket& s, socketio::payload& args,
                             socketio::ack_responder ack) {
   auto rec = std::static_pointer_cast<client_record>(s.context);
   if (!rec || rec->state != client_state::authenticated) return;  // before authentication: nothing
-  auto requested = requested_rooms(args);
-  if (!requested) {
-    if (ack) ack(rooms_answer({}));
+  auto request = parse_room_request(args);
+  if (request.ignored) {
+    if (ack) ack(join_answer({}, request.names));
     return;
   }
-  std::erase_if(*requested, [&](const std::string& r) { return r == s.id(); });
-  std::vector<std::string> id_like;
-  for (const auto& r : *requested) {
-    if (looks_like_socket_id(r)) id_like.push_back(r);
+  // A name of a socket id's form is never joined, whoever owns the id (this server or another one
+  // of the cluster): it is not even shown to the validator. Nor are invalid names.
+  std::vector<std::string> candidates;
+  for (const auto& r : request.names) {
+    if (is_acceptable_room_name(r) && !is_socket_id_form(r)) candidates.push_back(r);
   }
-  if (!id_like.empty()) {
-    // Names of live sockets are refused; finding them means asking every shard.
-    auto target = s.shared_from_this();
-    live_sockets(std::move(id_like), [this, target, requested = std::move(*requested),
-                                      ack](std::vector<std::string> live) mutable {
-      std::erase_if(requested, [&](const std::string& r) {
-        return std::find(live.begin(), live.end(), r) != live.end();
-      });
-      auto resume = [this, target, requested = std::move(requested), ack]() mutable {
-        if (target->connected()) validate_and_join(*target, std::move(requested), ack);
-      };
-      boost::asio::post(target->home().executor(), std::move(resume));
-    });
-    return;
-  }
-  validate_and_join(s, std::move(*requested), std::move(ack));
-}
-
-void server_helper::live_sockets(std::vector<std::string> names,
-                                 std::function<void(std::vector<std::string>)> done) {
-  struct gather {
-    std::mutex mutex;
-    std::size_t remaining;
-    std::vector<std::string> live;
-    std::function<void(std::vector<std::string>)> done;
-  };
-  auto g = std::make_shared<gather>();
-  g->remaining = runtime_.size();
-  g->done = std::move(done);
-  auto shared_names = std::make_shared<const std::vector<std::string>>(std::move(names));
-  auto* nsp = &io_->of("/");
-  for (std::size_t i = 0; i < runtime_.size(); ++i) {
-    boost::asio::post(runtime_.at(i).executor(), [g, nsp, i, shared_names] {
-      std::vector<std::string> found;
-      const auto& sockets = nsp->local(static_cast<unsigned>(i)).sockets;
-      for (const auto& n : *shared_names) {
-        if (sockets.find(n) != sockets.end()) found.push_back(n);
-      }
-      std::unique_lock lock(g->mutex);
-      for (auto& f : found)
-        g->live.push_back(std::move(f));
-      if (--g->remaining != 0) return;
-      auto live = std::move(g->live);
-      lock.unlock();
-      g->done(std::move(live));
-    });
-  }
+  validate_and_join(s, std::move(request.names), std::move(candidates), std::move(ack));
 }
 
 void server_helper::validate_and_join(socketio::socket& s, std::vector<std::string> requested,
+                                      std::vector<std::string> candidates,
                                       socketio::ack_responder ack) {
   auto rec = std::static_pointer_cast<client_record>(s.context);
   if (!rec) return;
-  if (!options_.validate_room || requested.empty()) {
+  if (!options_.validate_room || candidates.empty()) {
     if (!options_.validate_room)
-      log("warn",
+      log("debug",
           "Join rejected | id: " + std::string(s.id()) + " | reason: no validateRoomFn configured");
-    if (ack) ack(rooms_answer({}));
+    if (ack) ack(join_answer({}, requested));
     return;
   }
   auto target = s.shared_from_this();
-  auto wanted = requested;
-  auto done = [target, wanted = std::move(wanted), ack](std::vector<std::string> allowed) {
-    auto apply = [target, wanted, allowed = std::move(allowed), ack] {
+  auto shared_requested = std::make_shared<const std::vector<std::string>>(std::move(requested));
+  auto done = [target, shared_requested, wanted = candidates, ack,
+               limit = options_.max_rooms_per_socket](std::vector<std::string> allowed) {
+    auto apply = [target, shared_requested, wanted, allowed = std::move(allowed), ack, limit] {
+      auto record = std::static_pointer_cast<client_record>(target->context);
+      if (!record || !target->connected()) return;
+      auto& counted = record->requested_rooms;
+      if (limit != 0) {
+        std::erase_if(counted, [&](const std::string& r) { return !target->in_room(r); });
+      }
       std::vector<std::string> joined;
       for (const auto& r : wanted) {
         if (std::find(allowed.begin(), allowed.end(), r) == allowed.end())
           continue;  // the intersection
-        target->join(r);
+        if (!target->in_room(r)) {
+          if (limit != 0) {
+            if (counted.size() >= limit) continue;  // no place left
+            counted.push_back(r);
+          }
+          target->join(r);
+        }
         joined.push_back(r);
       }
-      if (ack) ack(rooms_answer(joined));
+      if (ack) ack(join_answer(joined, *shared_requested));
     };
     if (target->home().is_current()) {
       apply();
@@ -393,10 +431,10 @@ void server_helper::validate_and_join(socketio::socket& s, std::vector<std::stri
     }
   };
   try {
-    options_.validate_room(s, rec->room_patterns, std::move(requested), std::move(done));
+    options_.validate_room(s, rec->room_patterns, std::move(candidates), std::move(done));
   } catch (...) {
     log("error", "validateRoomFn failed | id: " + std::string(s.id()));
-    if (ack) ack(rooms_answer({}));
+    if (ack) ack(join_answer({}, *shared_requested));
   }
 }
 
@@ -404,13 +442,14 @@ void server_helper::on_leave(socketio::socket& s, socketio::payload& args,
                              socketio::ack_responder ack) {
   auto rec = std::static_pointer_cast<client_record>(s.context);
   if (!rec || rec->state != client_state::authenticated) return;
-  auto requested = requested_rooms(args);
+  const auto request = parse_room_request(args);
   std::vector<std::string> left;
-  if (requested) {
-    for (const auto& r : *requested) {
-      if (r == s.id() || !s.in_room(r))
+  if (!request.ignored) {
+    for (const auto& r : request.names) {
+      if (!is_acceptable_room_name(r) || r == s.id() || !s.in_room(r))
         continue;  // the socket-id room stays (send to id must work)
       s.leave(r);
+      std::erase(rec->requested_rooms, r);
       left.push_back(r);
     }
   }

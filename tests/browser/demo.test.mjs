@@ -56,7 +56,7 @@ describe('demo page in headless Chromium', { skip: !PROGRAM && 'needs IGNIS_PROG
   let browser;
 
   before(async () => {
-    server = await spawnProgram(['--auth', 'tokens', '--tokens', TOKEN, '--rooms-allow', '*']);
+    server = await spawnProgram(['--auth', 'tokens', '--tokens', TOKEN, '--rooms-allow', '*', '--demo-chat']);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'], headless: true });
     mkdirSync(ARTIFACTS, { recursive: true });
   });

@@ -50,6 +50,13 @@ struct server_options {
   bool websocket = true;
   bool allow_upgrades = true;
   cors_options cors;
+  /// Refuse requests whose Origin header names an origin that `cors` does not allow (its
+  /// origin_fn, else its origins, where "*" allows any; `cors.enabled` plays no part): polling
+  /// requests get HTTP 403 {"code":4,"message":"Forbidden"}, WebSocket upgrades Node's plain 400
+  /// "Forbidden". Requests without Origin (clients that are not browsers) pass. Browsers send
+  /// Origin with WebSocket handshakes and cross-origin requests, so this keeps pages of other
+  /// origins from opening sessions with their visitors' cookies.
+  bool check_origin = false;
   /// Decides whether a handshake or upgrade may proceed: return an error message to refuse (HTTP
   /// 403, code 4) or nullopt to accept.
   std::function<std::optional<std::string>(const net::http_request&, const net::tcp::endpoint&)>

@@ -90,11 +90,15 @@ struct server_helper_options {
   /// The namespaces' adapter (empty: in-memory; the Redis adapter for a cluster). send() and
   /// every broadcast go through it.
   socketio::adapter_factory adapters;
-  authenticate_fn authenticate;          ///< required
+  authenticate_fn authenticate;  ///< required
+  /// Never asked about names of a socket id's form (is_socket_id_form), which are refused.
   validate_room_fn validate_room;        ///< absent: every join is rejected (upstream)
   client_connected_fn client_connected;  ///< optional
   std::vector<std::string> default_rooms = {std::string(room_default),
                                             std::string(room_notification)};
+  /// Rooms a client may be in through its own join requests at once (default rooms, its own id
+  /// room and server-side joins not counted; leaving frees a place); 0: no limit.
+  std::size_t max_rooms_per_socket = 100;
   std::chrono::milliseconds authenticate_timeout = 10'000ms;
   std::chrono::milliseconds ping_interval = 30'000ms;
   bool broadcast_to_unauthenticated = false;
@@ -116,7 +120,8 @@ struct client_summary {
 
 class server_helper {
  public:
-  /// Throws std::invalid_argument for a missing authenticate function.
+  /// Throws std::invalid_argument for a missing authenticate function, or a ping interval or
+  /// authenticate timeout that is not positive.
   server_helper(net::runtime& rt, server_helper_options options);
   ~server_helper();
   server_helper(const server_helper&) = delete;
@@ -162,11 +167,7 @@ class server_helper {
   void on_join(socketio::socket& s, socketio::payload& args, socketio::ack_responder ack);
   void on_leave(socketio::socket& s, socketio::payload& args, socketio::ack_responder ack);
   void validate_and_join(socketio::socket& s, std::vector<std::string> requested,
-                         socketio::ack_responder ack);
-  /// Which of `names` are ids of sockets connected to this server (all shards); `done` on any
-  /// thread.
-  void live_sockets(std::vector<std::string> names,
-                    std::function<void(std::vector<std::string>)> done);
+                         std::vector<std::string> candidates, socketio::ack_responder ack);
   void log(std::string_view level, std::string_view message) const;
 
   net::runtime& runtime_;
@@ -177,9 +178,16 @@ class server_helper {
   std::atomic<std::size_t> authenticated_{0};
 };
 
-/// Room names the helper accepts in join/leave requests: non-empty, at most 256 bytes.
+/// Room names the helper accepts in join/leave requests: non-empty, at most 256 bytes, valid
+/// UTF-8.
 bool is_acceptable_room_name(std::string_view room) noexcept;
-/// Glob match with '*' (any run, also empty) and '?' (one character), whole name, case-sensitive.
+/// True for names of a socket id's form: exactly 20 characters of [A-Za-z0-9_-] (Node's ids and
+/// ours). A client's join request never joins such a room, whoever owns the id and whatever the
+/// rules allow: it would receive that socket's direct messages, on any server of a cluster.
+bool is_socket_id_form(std::string_view room) noexcept;
+/// Glob match with '*' (any run of code points, also empty) and '?' (one code point), whole
+/// name, case-sensitive. Names are UTF-8; a byte that starts no valid sequence counts as one
+/// character.
 bool glob_match(std::string_view pattern, std::string_view name) noexcept;
 
 }  // namespace ignis::helpers

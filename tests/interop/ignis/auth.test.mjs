@@ -235,7 +235,7 @@ describe('connection and authentication (items 1–18)', () => {
     assert.equal(s.log.count('authenticated'), 1);
     assert.equal(s.connected, true);
     // Still authenticated: joins are accepted, pings keep coming, the timeout does not hit.
-    assert.deepEqual(await request(s, 'join', { rooms: ['public-1'] }), { rooms: ['public-1'] });
+    assert.deepEqual(await request(s, 'join', { rooms: ['public-1'] }), { rooms: ['public-1'], refused: [] });
     await s.log.waitCount('ping', 3, { timeout: 3000 });
     assert.deepEqual(s.disconnects, []);
     assert.equal((await server.api.clients()).authenticated, 1);

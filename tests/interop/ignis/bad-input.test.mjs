@@ -2,10 +2,12 @@
 // bytes, more than 100 rooms in one request, odd authenticate payloads, and an
 // authenticateFn that throws or never completes (fixture knobs).
 //
-// Contract (ignis-behaviour.md, "join/leave validation"): `rooms` must be an
-// array; entries that are not non-empty strings of at most 256 bytes are
-// dropped and the rest is processed; a request with more than 100 entries, or
-// whose `rooms` is not an array, is ignored whole (ack {rooms: []}).
+// Contract (ignis-behaviour.md, "join/leave validation", amended in
+// docs/operations.md "Rooms"): `rooms` must be an array; entries that are not
+// strings are dropped, strings that are not room names (empty, over 256 bytes,
+// not UTF-8) are refused, and the rest is processed; a request with more than
+// 100 entries, or whose `rooms` is not an array, is ignored whole (join ack
+// {rooms: [], refused: [its strings]}, leave ack {rooms: []}).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { useFixture, useProgram } from '../lib/ignis-server.mjs';
@@ -39,7 +41,7 @@ const WRONG_SHAPES = [
   ['{rooms: 7}', { rooms: 7 }],
   ["{rooms: {0: 'r1', length: 1}} (array-like)", { rooms: { 0: 'r1', length: 1 } }],
   ["{room: ['r1']} (wrong key)", { room: ['r1'] }],
-  ["{rooms: [1, null, '', {}, [], true]} (no valid entry)", { rooms: [1, null, '', {}, [], true] }],
+  ["{rooms: [1, null, '', {}, [], true]} (no valid entry)", { rooms: [1, null, '', {}, [], true] }, ['']],
   ["{rooms: [['r1']]} (nested)", { rooms: [['r1']] }],
   ['binary payload', Buffer.from('{"rooms":["r1"]}')],
   ['{rooms: [<binary>]}', { rooms: [Buffer.from('r1')] }],
@@ -50,9 +52,10 @@ describe('bad input', () => {
     it(`${kind} payloads of every wrong shape are ignored ({rooms: []}) and the client stays connected`, async (t) => {
       const server = await useProgram(t, BASE);
       const s = await authedClient(server, { token: 'good' });
-      if (kind === 'leave') assert.deepEqual(await request(s, 'join', { rooms: ['r1'] }), { rooms: ['r1'] });
-      for (const [label, payload] of WRONG_SHAPES) {
-        assert.deepEqual(await request(s, kind, payload), { rooms: [] }, label);
+      if (kind === 'leave') assert.deepEqual(await request(s, 'join', { rooms: ['r1'] }), { rooms: ['r1'], refused: [] });
+      for (const [label, payload, refused = []] of WRONG_SHAPES) {
+        const expected = kind === 'join' ? { rooms: [], refused } : { rooms: [] };
+        assert.deepEqual(await request(s, kind, payload), expected, label);
       }
       await assertMembership(server, s, kind === 'join'
         ? { inRooms: ['io-default'], notIn: ['r1'] }
@@ -61,18 +64,18 @@ describe('bad input', () => {
     });
   }
 
-  it('invalid entries are dropped and the rest is processed', async (t) => {
+  it('entries that are not strings are dropped, invalid names refused, and the rest is processed', async (t) => {
     const server = await useProgram(t, BASE);
     const s = await authedClient(server, { token: 'good' });
     const rooms = [1, 'r-ok', null, '', { r: 1 }, ['r-x'], true, Buffer.from('r-bin'), 'r-ok2', 'r-ok'];
-    assert.deepEqual(await request(s, 'join', { rooms }), { rooms: ['r-ok', 'r-ok2'] });
+    assert.deepEqual(await request(s, 'join', { rooms }), { rooms: ['r-ok', 'r-ok2'], refused: [''] });
     assert.deepEqual(await request(s, 'leave', { rooms: [false, 'r-ok2', 3, ''] }), { rooms: ['r-ok2'] });
     // Extra arguments after the payload do not matter.
-    assert.deepEqual(await s.timeout(3000).emitWithAck('join', { rooms: ['r-extra'] }, 'extra', 5), { rooms: ['r-extra'] });
+    assert.deepEqual(await s.timeout(3000).emitWithAck('join', { rooms: ['r-extra'] }, 'extra', 5), { rooms: ['r-extra'], refused: [] });
     await assertMembership(server, s, { inRooms: ['r-ok', 'r-extra'], notIn: ['r-ok2', 'r-bin', 'r-x'] });
   });
 
-  it('room names: 256 bytes are allowed, 257 bytes are dropped (bytes, not characters)', async (t) => {
+  it('room names: 256 bytes are allowed, 257 bytes are refused (bytes, not characters)', async (t) => {
     const server = await useProgram(t, BASE);
     const s = await authedClient(server, { token: 'good' });
     const ascii256 = `r-${'x'.repeat(254)}`;
@@ -84,7 +87,7 @@ describe('bad input', () => {
     assert.equal(Buffer.byteLength(ascii256), 256);
     assert.equal(Buffer.byteLength(utf8x258), 258);
     const ack = await request(s, 'join', { rooms: [ascii256, ascii257, utf8x256, utf8x258, emoji, emojiOver, 'z'.repeat(5000)] });
-    assert.deepEqual(ack, { rooms: [ascii256, utf8x256, emoji] });
+    assert.deepEqual(ack, { rooms: [ascii256, utf8x256, emoji], refused: [ascii257, utf8x258, emojiOver, 'z'.repeat(5000)] });
     await assertMembership(server, s, { inRooms: [ascii256, utf8x256, emoji], notIn: [ascii257, utf8x258, emojiOver] });
     assert.deepEqual(await request(s, 'leave', { rooms: [ascii257, ascii256] }), { rooms: [ascii256] });
   });
@@ -93,11 +96,11 @@ describe('bad input', () => {
     const server = await useProgram(t, BASE);
     const s = await authedClient(server, { token: 'good' });
     const hundred = Array.from({ length: 100 }, (_, i) => `bulk-${i}`);
-    assert.deepEqual(await request(s, 'join', { rooms: hundred }), { rooms: hundred });
+    assert.deepEqual(await request(s, 'join', { rooms: hundred }), { rooms: hundred, refused: [] });
     const more = Array.from({ length: 101 }, (_, i) => `more-${i}`);
-    assert.deepEqual(await request(s, 'join', { rooms: more }), { rooms: [] });
+    assert.deepEqual(await request(s, 'join', { rooms: more }), { rooms: [], refused: more });
     // 100 valid entries plus one invalid one are still 101 entries.
-    assert.deepEqual(await request(s, 'join', { rooms: [...more.slice(0, 100), 5] }), { rooms: [] });
+    assert.deepEqual(await request(s, 'join', { rooms: [...more.slice(0, 100), 5] }), { rooms: [], refused: more.slice(0, 100) });
     // Leave: 101 entries, the first being a joined room -> ignored whole.
     assert.deepEqual(await request(s, 'leave', { rooms: ['bulk-0', ...more.slice(0, 100)] }), { rooms: [] });
     await assertMembership(server, s, { inRooms: ['bulk-0', 'bulk-99'], notIn: ['more-0', 'more-99', 'more-100'] });
@@ -109,8 +112,8 @@ describe('bad input', () => {
     const server = await useProgram(t, BASE);
     const s = await authedClient(server, { token: 'good' });
     const big = Array.from({ length: 100 }, (_, i) => `${i}-${'w'.repeat(3000)}`);
-    assert.deepEqual(await request(s, 'join', { rooms: big }), { rooms: [] });
-    assert.deepEqual(await request(s, 'join', { rooms: ['fine'] }), { rooms: ['fine'] });
+    assert.deepEqual(await request(s, 'join', { rooms: big }), { rooms: [], refused: big });
+    assert.deepEqual(await request(s, 'join', { rooms: ['fine'] }), { rooms: ['fine'], refused: [] });
     await marker(server, [s]);
   });
 

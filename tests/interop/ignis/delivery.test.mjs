@@ -170,7 +170,7 @@ describe('rooms and delivery (items 24–34)', () => {
     const server = await useProgram(t, [...BASE, '--threads', '4', '--rooms-allow', 'team-*']);
     const clients = await Promise.all(Array.from({ length: 8 }, () => authedClient(server, { token: 'good' })));
     await Promise.all(clients.map(async (c) => {
-      assert.deepEqual(await c.timeout(3000).emitWithAck('join', { rooms: ['team-x'] }), { rooms: ['team-x'] });
+      assert.deepEqual(await c.timeout(3000).emitWithAck('join', { rooms: ['team-x'] }), { rooms: ['team-x'], refused: [] });
     }));
     for (const c of clients) await server.api.send({ destination: c.id, topic: 'direct', data: c.id });
     await server.api.send({ destination: 'team-x', topic: 'team', data: 'hello' });

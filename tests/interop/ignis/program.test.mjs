@@ -107,7 +107,7 @@ describe('program: environment variables and process', () => {
     const s = await authedClient(server, { token: 'good' });
     const u = await connectClient(server, { token: 'good' });
     await s.log.waitCount('ping', 3, { timeout: 2000 }); // 200 ms, not the 30 s default
-    assert.deepEqual(await request(s, 'join', { rooms: ['public-x', 'other'] }), { rooms: ['public-x'] });
+    assert.deepEqual(await request(s, 'join', { rooms: ['public-x', 'other'] }), { rooms: ['public-x'], refused: ['other'] });
     await server.api.send({ destination: 'lobby', topic: 'news', data: 'lobby' });
     assert.deepEqual(await next(s, 'news'), ['lobby']);
     await server.api.send({ topic: 'all', data: 'all' });
@@ -174,6 +174,23 @@ describe('program: JWT authentication', () => {
     await expectAuth(server, { token: jwt({ nbf: now() - 60, exp: now() + 60 }, { secret: SECRET }) }, true);
   });
 
+  it('--jwt-require-exp: tokens without exp are rejected (Invalid token…); with exp they pass', async (t) => {
+    const server = await useProgram(t, [...HS, '--jwt-require-exp']);
+    await expectAuth(server, { token: jwt({ sub: 'no-exp' }, { secret: SECRET }) }, false);
+    await expectAuth(server, { token: jwt({ sub: 'u', iat: now() - 3600 }, { secret: SECRET }) }, false);
+    await expectAuth(server, { token: jwt({ sub: 'u', exp: now() + 600 }, { secret: SECRET }) }, true);
+    await expectAuth(server, { token: jwt({ sub: 'u', exp: now() - 1 }, { secret: SECRET }) }, false);
+  });
+
+  it('--jwt-max-age: tokens issued longer ago, or without iat, are rejected', async (t) => {
+    const server = await useProgram(t, [...HS, '--jwt-max-age', '60']);
+    await expectAuth(server, { token: jwt({ sub: 'u', iat: now() - 10 }, { secret: SECRET }) }, true);
+    await expectAuth(server, { token: jwt({ sub: 'u', iat: now() - 10, exp: now() + 600 }, { secret: SECRET }) }, true);
+    await expectAuth(server, { token: jwt({ sub: 'u', iat: now() - 120, exp: now() + 600 }, { secret: SECRET }) }, false);
+    await expectAuth(server, { token: jwt({ sub: 'no-iat', exp: now() + 600 }, { secret: SECRET }) }, false);
+    await expectAuth(server, { token: jwt({ sub: 'u', iat: 'recently' }, { secret: SECRET }) }, false);
+  });
+
   it('RS256 with --jwt-public-key: valid tokens authenticate; other keys and HS256 with the public key do not', async (t) => {
     const server = await useProgram(t, ['--auth', 'jwt', '--jwt-public-key', pubFile, '--authenticate-timeout', '5000']);
     await expectAuth(server, { token: jwt({ sub: 'u', exp: now() + 600 }, { alg: 'RS256', privateKey: keys.privateKey }) }, true);
@@ -188,18 +205,18 @@ describe('program: JWT authentication', () => {
     const withClaim = await expectAuth(server, { token: jwt({ sub: 'a', rooms: ['team-*', 'exact'] }, { secret: SECRET }) }, true);
     const without = await expectAuth(server, { token: jwt({ sub: 'b' }, { secret: SECRET }) }, true);
     const requested = ['team-1', 'public-1', 'exact', 'exactly'];
-    assert.deepEqual(await request(withClaim, 'join', { rooms: requested }), { rooms: ['team-1', 'exact'] });
-    assert.deepEqual(await request(without, 'join', { rooms: requested }), { rooms: ['public-1'] });
+    assert.deepEqual(await request(withClaim, 'join', { rooms: requested }), { rooms: ['team-1', 'exact'], refused: ['public-1', 'exactly'] });
+    assert.deepEqual(await request(without, 'join', { rooms: requested }), { rooms: ['public-1'], refused: ['team-1', 'exact', 'exactly'] });
     const empty = await expectAuth(server, { token: jwt({ sub: 'c', rooms: [] }, { secret: SECRET }) }, true);
-    assert.deepEqual(await request(empty, 'join', { rooms: requested }), { rooms: [] });
+    assert.deepEqual(await request(empty, 'join', { rooms: requested }), { rooms: [], refused: requested });
   });
 
   it('without --rooms-allow and without a claim every join is rejected; a claim still works', async (t) => {
     const server = await useProgram(t, HS);
     const plain = await expectAuth(server, { token: jwt({ sub: 'a' }, { secret: SECRET }) }, true);
     const claim = await expectAuth(server, { token: jwt({ sub: 'b', rooms: ['t-?'] }, { secret: SECRET }) }, true);
-    assert.deepEqual(await request(plain, 'join', { rooms: ['t-1'] }), { rooms: [] });
-    assert.deepEqual(await request(claim, 'join', { rooms: ['t-1', 't-12'] }), { rooms: ['t-1'] });
+    assert.deepEqual(await request(plain, 'join', { rooms: ['t-1'] }), { rooms: [], refused: ['t-1'] });
+    assert.deepEqual(await request(claim, 'join', { rooms: ['t-1', 't-12'] }), { rooms: ['t-1'], refused: ['t-12'] });
   });
 });
 

@@ -21,9 +21,12 @@
 //   --tokens a,b                 with --auth tokens
 //   --jwt-secret S               with --auth jwt: HS256
 //   --jwt-public-key FILE        with --auth jwt: RS256 (PEM public key)
+//   --jwt-require-exp            tokens without exp are rejected
+//   --jwt-max-age S              tokens without iat, or issued more than S s ago, are rejected
 //   --rooms-allow 'p1,p2'        glob patterns (* and ?) for client joins;
 //                                absent: no validateRoomFn (every join rejected)
 //   --default-rooms a,b          default io-default,io-notification; '' = none
+//   --max-rooms-per-socket N     rooms a client may be in through its own joins (default 100; 0: no limit)
 //   --authenticate-timeout MS    default 10000
 //   --ping-interval MS           default 30000 (application-level `ping` event)
 //   --broadcast-to-unauthenticated   (flag; env value true/1/yes/on or false/0/no/off)
@@ -68,6 +71,9 @@ export const RESERVED_EVENTS = Object.freeze(new Set([
 ]));
 export const MAX_ROOMS_PER_REQUEST = 100;
 export const MAX_ROOM_BYTES = 256;
+export const DEFAULT_MAX_ROOMS_PER_SOCKET = 100;
+/** Names of a socket id's form (Node's ids and ours) are never joined through a join request. */
+export const SOCKET_ID_FORM = /^[A-Za-z0-9_-]{20}$/;
 
 const iso = () => new Date().toISOString();
 
@@ -80,7 +86,7 @@ export class IgnisServerHelper {
    *         validateRoomFn?({socket, rooms}) -> string[] | Promise<string[]>,
    *         clientConnectedFn?({socket}), authenticateTimeout = 10000,
    *         pingInterval = 30000, defaultRooms = DEFAULT_ROOMS,
-   *         broadcastToUnauthenticated = false, log(level, msg) }
+   *         broadcastToUnauthenticated = false, maxRoomsPerSocket = 100, log(level, msg) }
    */
   constructor(opts) {
     this.io = opts.io;
@@ -91,6 +97,7 @@ export class IgnisServerHelper {
     this.pingInterval = opts.pingInterval ?? 30_000;
     this.defaultRooms = [...(opts.defaultRooms ?? DEFAULT_ROOMS)];
     this.broadcastToUnauthenticated = Boolean(opts.broadcastToUnauthenticated);
+    this.maxRoomsPerSocket = opts.maxRoomsPerSocket ?? DEFAULT_MAX_ROOMS_PER_SOCKET;
     this.log = opts.log ?? (() => {});
     this.clients = new Map(); // id -> { id, socket, state, authTimer, pingTimer }
   }
@@ -105,7 +112,9 @@ export class IgnisServerHelper {
 
   onClientConnect(socket) {
     if (this.clients.has(socket.id)) return;
-    const client = { id: socket.id, socket, state: STATES.UNAUTHORIZED, authTimer: null, pingTimer: null };
+    const client = {
+      id: socket.id, socket, state: STATES.UNAUTHORIZED, authTimer: null, pingTimer: null, requestedRooms: new Set(),
+    };
     client.authTimer = setTimeout(() => this.onAuthenticateTimeout(client), this.authenticateTimeout);
     this.clients.set(socket.id, client);
     socket.on('disconnect', (reason) => {
@@ -212,21 +221,21 @@ export class IgnisServerHelper {
   }
 
   /**
-   * The rooms of a join/leave payload, or null when the request is ignored whole:
-   * the payload must be an object whose `rooms` is an array of at most 100
-   * entries; entries that are not non-empty strings of at most 256 UTF-8 bytes
-   * are dropped; duplicates are removed (first occurrence kept).
+   * A join/leave payload: { names, ignored }. names: its string entries, first
+   * occurrence kept; ignored: the request is ignored whole (the payload is not an
+   * object whose `rooms` is an array of at most 100 entries).
    */
   static parseRooms(payload) {
-    if (!payload || typeof payload !== 'object' || Array.isArray(payload)) return null;
+    if (!payload || typeof payload !== 'object' || Array.isArray(payload)) return { names: [], ignored: true };
     const { rooms } = payload;
-    if (!Array.isArray(rooms) || rooms.length > MAX_ROOMS_PER_REQUEST) return null;
-    const out = [];
-    for (const r of rooms) {
-      if (typeof r !== 'string' || r.length === 0 || Buffer.byteLength(r, 'utf8') > MAX_ROOM_BYTES) continue;
-      if (!out.includes(r)) out.push(r);
-    }
-    return out;
+    if (!Array.isArray(rooms)) return { names: [], ignored: true };
+    const names = [...new Set(rooms.filter((r) => typeof r === 'string'))];
+    return { names, ignored: rooms.length > MAX_ROOMS_PER_REQUEST };
+  }
+
+  /** Non-empty, at most 256 UTF-8 bytes, well-formed (no lone surrogate). */
+  static isRoomName(r) {
+    return r.length > 0 && Buffer.byteLength(r, 'utf8') <= MAX_ROOM_BYTES && r.isWellFormed();
   }
 
   /** join/leave requests of one client are handled one after the other, in order. */
@@ -239,40 +248,59 @@ export class IgnisServerHelper {
   async handleRoomRequest(client, kind, args) {
     const ack = typeof args[args.length - 1] === 'function' ? args.pop() : null;
     if (!this.live(client) || client.state !== STATES.AUTHENTICATED) return; // no answer at all
+    const { names, ignored } = IgnisServerHelper.parseRooms(args[0]);
+    const { socket } = client;
+    // join: {rooms: joined, refused: the rest of the request}; leave: {rooms: left}.
     const answer = (rooms) => {
-      if (ack && this.live(client)) ack({ rooms });
+      if (!ack || !this.live(client)) return;
+      if (kind === 'leave') ack({ rooms });
+      else ack({ rooms, refused: names.filter((r) => !rooms.includes(r)) });
     };
-    const rooms = IgnisServerHelper.parseRooms(args[0]);
-    if (!rooms || rooms.length === 0) {
+    if (ignored) {
       this.log('warn', `${kind} ignored | id: ${client.id} | reason: invalid payload`);
       answer([]);
       return;
     }
-    const { socket } = client;
     if (kind === 'leave') {
-      const left = rooms.filter((r) => r !== socket.id && socket.rooms.has(r));
-      for (const r of left) socket.leave(r);
+      const left = names.filter((r) => IgnisServerHelper.isRoomName(r) && r !== socket.id && socket.rooms.has(r));
+      for (const r of left) {
+        socket.leave(r);
+        client.requestedRooms.delete(r);
+      }
       answer(left);
       return;
     }
-    if (!this.validateRoomFn) {
-      this.log('warn', `Join rejected | id: ${client.id} | reason: no validateRoomFn configured`);
+    // Names of a socket id's form are never joined, whoever owns the id (on any server).
+    const candidates = names.filter((r) => IgnisServerHelper.isRoomName(r) && !SOCKET_ID_FORM.test(r));
+    if (!this.validateRoomFn || candidates.length === 0) {
+      if (!this.validateRoomFn) this.log('debug', `Join rejected | id: ${client.id} | reason: no validateRoomFn configured`);
       answer([]);
       return;
     }
     let allowed;
     try {
-      allowed = await this.validateRoomFn({ socket, rooms });
+      allowed = await this.validateRoomFn({ socket, rooms: candidates });
     } catch (err) {
       this.log('error', `validateRoomFn failed | id: ${client.id} | error: ${err && err.message}`);
       allowed = [];
     }
     if (!this.live(client)) return;
     const allowedSet = new Set(Array.isArray(allowed) ? allowed : []);
-    // Never a room named after a live socket (another client's direct channel, or its own).
-    const joined = rooms.filter((r) => allowedSet.has(r) && !this.nsp.sockets.has(r));
-    if (joined.length) socket.join(joined);
-    else this.log('warn', `Join rejected | id: ${client.id} | reason: no rooms allowed`);
+    const limit = this.maxRoomsPerSocket;
+    const counted = client.requestedRooms;
+    for (const r of counted) if (!socket.rooms.has(r)) counted.delete(r); // left some other way
+    const joined = [];
+    for (const r of candidates) {
+      if (!allowedSet.has(r)) continue;
+      if (!socket.rooms.has(r)) {
+        if (limit !== 0) {
+          if (counted.size >= limit) continue;
+          counted.add(r);
+        }
+        socket.join(r);
+      }
+      joined.push(r);
+    }
     answer(joined);
   }
 
@@ -350,7 +378,7 @@ const b64urlDecode = (s) => Buffer.from(s.replace(/-/g, '+').replace(/_/g, '/'),
  * malformed, has the wrong algorithm or signature, is expired (now >= exp) or not
  * yet valid (now < nbf). keys: { secret?: string, publicKey?: KeyObject }.
  */
-export function verifyJwt(token, keys, nowSeconds = Date.now() / 1000) {
+export function verifyJwt(token, keys, nowSeconds = Date.now() / 1000, { requireExp = false, maxAge = 0 } = {}) {
   const parts = token.split('.');
   if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]*$/.test(p))) return null;
   let header;
@@ -377,6 +405,8 @@ export function verifyJwt(token, keys, nowSeconds = Date.now() / 1000) {
   }
   if (!ok) return null;
   if (claims.exp !== undefined && (typeof claims.exp !== 'number' || nowSeconds >= claims.exp)) return null;
+  if (requireExp && claims.exp === undefined) return null;
+  if (maxAge && (typeof claims.iat !== 'number' || !(nowSeconds - claims.iat <= maxAge))) return null;
   if (claims.nbf !== undefined && (typeof claims.nbf !== 'number' || nowSeconds < claims.nbf)) return null;
   if (claims.rooms !== undefined && (!Array.isArray(claims.rooms) || claims.rooms.some((r) => typeof r !== 'string'))) return null;
   return claims;
@@ -401,6 +431,9 @@ const FLAGS = {
   'jwt-public-key': { value: true },
   'rooms-allow': { value: true },
   'default-rooms': { value: true },
+  'max-rooms-per-socket': { value: true },
+  'jwt-require-exp': { value: false },
+  'jwt-max-age': { value: true },
   'authenticate-timeout': { value: true },
   'ping-interval': { value: true },
   'broadcast-to-unauthenticated': { value: false },
@@ -476,6 +509,10 @@ export function parseConfig(argv, env = {}) {
     jwtPublicKeyFile: raw['jwt-public-key'] ?? null,
     roomsAllow: raw['rooms-allow'] !== undefined ? splitList(raw['rooms-allow']) : null,
     defaultRooms: raw['default-rooms'] !== undefined ? splitList(raw['default-rooms']) : [...DEFAULT_ROOMS],
+    maxRoomsPerSocket: raw['max-rooms-per-socket'] !== undefined
+      ? parseUint(raw['max-rooms-per-socket'], '--max-rooms-per-socket', { max: 100_000 }) : DEFAULT_MAX_ROOMS_PER_SOCKET,
+    jwtRequireExp: Boolean(raw['jwt-require-exp']),
+    jwtMaxAge: raw['jwt-max-age'] !== undefined ? parseUint(raw['jwt-max-age'], '--jwt-max-age', { max: 315_360_000 }) : 0,
     authenticateTimeout: raw['authenticate-timeout'] !== undefined
       ? parseUint(raw['authenticate-timeout'], '--authenticate-timeout') : 10_000,
     pingInterval: raw['ping-interval'] !== undefined ? parseUint(raw['ping-interval'], '--ping-interval') : 30_000,
@@ -485,12 +522,16 @@ export function parseConfig(argv, env = {}) {
     clientConnected: raw['client-connected'] ?? 'none',
   };
   if (!cfg.path.startsWith('/')) throw new UsageError('--path must start with /');
-  if (cfg.pingInterval === 0) throw new UsageError('--ping-interval must be positive');
+  if (cfg.pingInterval < 100) throw new UsageError('--ping-interval: at least 100 ms');
+  if (cfg.authenticateTimeout < 100) throw new UsageError('--authenticate-timeout: at least 100 ms');
   if (cfg.auth === undefined) throw new UsageError('--auth is required (tokens, jwt or none)');
   if (!['tokens', 'jwt', 'none'].includes(cfg.auth)) throw new UsageError(`--auth: unknown method ${cfg.auth}`);
   if (cfg.auth === 'tokens' && !(cfg.tokens && cfg.tokens.length)) throw new UsageError('--auth tokens needs --tokens');
   if (cfg.auth === 'jwt' && cfg.jwtSecret == null && cfg.jwtPublicKeyFile == null) {
     throw new UsageError('--auth jwt needs --jwt-secret or --jwt-public-key');
+  }
+  if (cfg.jwtSecret != null && cfg.jwtPublicKeyFile != null) {
+    throw new UsageError('--jwt-secret and --jwt-public-key exclude each other');
   }
   if (cfg.corsOrigin && cfg.corsOrigin.length === 0) cfg.corsOrigin = null;
   if (!/^(ok|false|throw|reject|never|slow:\d+)$/.test(cfg.authBehaviour)) {
@@ -528,7 +569,8 @@ function buildAuth(cfg, log) {
     }
     check = (handshake) => {
       const t = extractToken(handshake);
-      const claims = t === null ? null : verifyJwt(t, keys);
+      const rules = { requireExp: cfg.jwtRequireExp, maxAge: cfg.jwtMaxAge };
+      const claims = t === null ? null : verifyJwt(t, keys, Date.now() / 1000, rules);
       return claims ? { ok: true, rooms: claims.rooms } : { ok: false };
     };
   }
@@ -687,6 +729,7 @@ export async function startIgnis(cfg, { log = () => {} } = {}) {
     pingInterval: cfg.pingInterval,
     defaultRooms: cfg.defaultRooms,
     broadcastToUnauthenticated: cfg.broadcastToUnauthenticated,
+    maxRoomsPerSocket: cfg.maxRoomsPerSocket,
     log,
   });
   helper.configure();

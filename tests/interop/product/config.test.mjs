@@ -3,43 +3,13 @@
 // at start of unknown keys and bad values, naming the key.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { spawnProgram } from '../lib/ignis-server.mjs';
 import { authedClient, closeAllClients, connectClient, disconnected, next, MSG_INVALID } from '../lib/ignis-client.mjs';
+import { parsePrinted, runProgram, tempFile } from '../lib/program-run.mjs';
 
 const PROGRAM = process.env.IGNIS_PROGRAM;
 
-/** Runs the program to completion: {code, stdout, stderr}. Only IGNIS_* from `env` are passed. */
-function runProgram(args, env = {}) {
-  const clean = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('IGNIS_')) clean[k] = v;
-  return new Promise((resolve) => {
-    execFile(PROGRAM, args, { env: { ...clean, ...env }, timeout: 10_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? error.code : 0, stdout, stderr });
-    });
-  });
-}
-
-/** Parses --print-config output (`key = value` lines) into an object of raw value texts. */
-function parsePrinted(text) {
-  const out = {};
-  for (const line of text.split('\n')) {
-    const m = /^([a-z0-9-]+) = (.*)$/.exec(line);
-    if (m) out[m[1]] = m[2];
-  }
-  return out;
-}
-
-function tempConfig(t, content) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'ignis-config-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, 'ignis.toml');
-  writeFileSync(file, content);
-  return file;
-}
+const tempConfig = (t, content) => tempFile(t, 'ignis.toml', content);
 
 describe('configuration file and precedence', { skip: !PROGRAM && 'needs IGNIS_PROGRAM' }, () => {
   it('defaults apply when nothing is given', async () => {
@@ -144,7 +114,7 @@ describe('configuration file and precedence', { skip: !PROGRAM && 'needs IGNIS_P
     });
     const good = await authedClient(server, { token: 'from-file' });
     const [answer] = await new Promise((resolve) => good.emit('join', { rooms: ['chat-1', 'other'] }, (...a) => resolve(a)));
-    assert.deepEqual(answer, { rooms: ['chat-1'] });
+    assert.deepEqual(answer, { rooms: ['chat-1'], refused: ['other'] });
     const bad = await connectClient(server, { token: 'other' });
     bad.emit('authenticate');
     const [payload] = await next(bad, 'unauthenticated');

@@ -50,7 +50,7 @@ describe('operations endpoints', { skip: !PROGRAM && 'needs IGNIS_PROGRAM' }, ()
     bad.emit('authenticate');
     assert.equal((await next(bad, 'unauthenticated'))[0].message, MSG_INVALID);
     assert.equal(await disconnected(bad), 'io server disconnect');
-    assert.deepEqual(await request(ws, 'join', { rooms: ['room-x', 'not-allowed'] }), { rooms: ['room-x'] });
+    assert.deepEqual(await request(ws, 'join', { rooms: ['room-x', 'not-allowed'] }), { rooms: ['room-x'], refused: ['not-allowed'] });
     const news = next(ws, 'news');
     await server.api.send({ destination: 'room-x', topic: 'news', data: { text: 'hello' } });
     assert.deepEqual((await news)[0], { text: 'hello' });

@@ -13,6 +13,13 @@ const MESSAGES = 60;
 const FILLER = { websocket: 'x'.repeat(32 * 1024), polling: 'x'.repeat(1024) };
 
 describe('graceful shutdown', { skip: !PROGRAM && 'needs IGNIS_PROGRAM' }, () => {
+  it('SIGTERM as soon as the listening line is out: a graceful stop, exit 0', async () => {
+    for (let i = 0; i < 5; i++) {
+      const server = await spawnProgram(['--auth', 'none']);
+      assert.deepEqual(await server.signal('SIGTERM'), { code: 0, signal: null }, server.stderr());
+    }
+  });
+
   it('SIGTERM: queued messages arrive, then "io server disconnect"; exit 0', async (t) => {
     const server = await spawnProgram(withApi(['--auth', 'tokens', '--tokens', 'good', '--shutdown-timeout', '4000']));
     t.after(async () => {

@@ -84,7 +84,7 @@ describe('authentication by webhook', { skip: !PROGRAM && 'needs IGNIS_PROGRAM' 
     assert.match(body.address, /127\.0\.0\.1/);
     // The backend's rooms replace --rooms-allow for this client.
     const joined = await request(s, 'join', { rooms: ['team-red', 'public', 'other'] });
-    assert.deepEqual(joined, { rooms: ['team-red'] });
+    assert.deepEqual(joined, { rooms: ['team-red'], refused: ['public', 'other'] });
   });
 
   it('rejects with the invalid-token message on ok:false, a non-2xx answer or a non-JSON body', async (t) => {

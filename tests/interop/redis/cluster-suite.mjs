@@ -89,6 +89,34 @@ export function clusterSuite(mode) {
       for (const s of [n2, f1, f2, f3, p1]) assert.equal(got(s, 'to-id'), 0);
     });
 
+    it("a program client cannot join the id room of a client on another server (--rooms-allow '*')", async () => {
+      const spy = await programClient(c.program);
+      // The ids of a Node client and a fixture client: neither lives on the program's server.
+      const answer = await command(spy, 'join', { rooms: [n1.id, f1.id, 'open-room'] });
+      assert.deepEqual(answer, { rooms: ['open-room'], refused: [n1.id, f1.id] });
+
+      // Direct messages, from Node (io.to(id)) and from the program's HTTP API, reach their owners only.
+      await command(n2, 'emit-to', { event: 'direct-n', rooms: [n1.id], args: ['n1'] });
+      await command(n2, 'emit-to', { event: 'direct-n', rooms: [f1.id], args: ['f1'] });
+      await c.program.api.send({ destination: n1.id, topic: 'direct-p', data: 'n1' });
+      await c.program.api.send({ destination: f1.id, topic: 'direct-p', data: 'f1' });
+      assert.deepEqual(await n1.log.next('direct-n'), ['n1']);
+      assert.deepEqual(await f1.log.next('direct-n'), ['f1']);
+      assert.deepEqual(await n1.log.next('direct-p'), ['n1']);
+      assert.deepEqual(await f1.log.next('direct-p'), ['f1']);
+      // The room it was allowed is an ordinary cluster room.
+      await command(n2, 'emit-to', { event: 'to-open-room', rooms: ['open-room'], args: [1] });
+      await deliveredTo([spy], 'to-open-room');
+
+      await flush([n1, n2, f1, f2, spy]);
+      for (const e of ['direct-n', 'direct-p']) {
+        assert.equal(spy.log.count(e), 0, `${e} reached the program's client`);
+        for (const s of [n2, f2]) assert.equal(s.log.count(e), 0, `${e} reached ${s.id}`);
+        for (const s of [n1, f1]) assert.equal(s.log.count(e), 1, `${e} once to ${s.id}`);
+      }
+      spy.disconnect();
+    });
+
     it('fetchSockets sees every server, with Node\'s ids and rooms', async () => {
       const fromNode = await command(n1, 'fetch-sockets', { rooms: ['r1'] });
       assert.deepEqual(sorted(fromNode.map((s) => s.id)), sorted([n1.id, f1.id, f2.id]));

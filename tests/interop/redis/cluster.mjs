@@ -2,7 +2,8 @@
 //   node     – the official socket.io 4.8 server with @socket.io/redis-adapter 8.3 (in process),
 //              fixture protocol (lib/sio-server.mjs) plus the server-side-emit commands below;
 //   fixture  – $IGNIS_FIXTURE --mode socketio --redis … (same fixture protocol, 2 shards);
-//   program  – $IGNIS_PROGRAM --auth none --redis … (the helper; HTTP API for send()).
+//   program  – $IGNIS_PROGRAM --auth none --rooms-allow '*' --redis … (the helper; HTTP API for
+//              send()). Every room is allowed, as in the demo: ids must still never be joinable.
 //
 // Extra fixture-protocol commands (both the Node server here and the C++ fixture):
 //   server-side-emit (...args, ack) -> nsp.serverSideEmit("ping-servers", ...args, cb);
@@ -106,7 +107,7 @@ export function startProgram(redisUrl, mode, requestsTimeout = REQUESTS_TIMEOUT)
   assert.ok(process.env.IGNIS_PROGRAM, 'IGNIS_PROGRAM must name the ignis-socketio binary');
   return spawnChild(process.env.IGNIS_PROGRAM, [
     '--host', '127.0.0.1', '--port', '0', '--threads', '2', '--auth', 'none', '--api-key', API_KEY,
-    '--redis', redisUrl, '--redis-mode', mode, '--redis-requests-timeout', String(requestsTimeout),
+    '--rooms-allow', '*', '--redis', redisUrl, '--redis-mode', mode, '--redis-requests-timeout', String(requestsTimeout),
   ], {}, 'program');
 }
 

@@ -84,6 +84,18 @@ TEST(ServerHelper, RequiresAnAuthenticateFunction) {
             "[SocketIOServerHelper] Invalid authenticate function!");
 }
 
+TEST(ServerHelper, RequiresPositiveIntervals) {
+  net::runtime rt(1);
+  auto o = valid_options();
+  o.ping_interval = std::chrono::milliseconds(0);
+  EXPECT_EQ(error_of<std::invalid_argument>([&] { helpers::server_helper h(rt, o); }),
+            "[SocketIOServerHelper] Invalid ping interval!");
+  o = valid_options();
+  o.authenticate_timeout = std::chrono::milliseconds(-1);
+  EXPECT_EQ(error_of<std::invalid_argument>([&] { helpers::server_helper h(rt, o); }),
+            "[SocketIOServerHelper] Invalid authenticate timeout!");
+}
+
 TEST(ServerHelper, OnValidatesLikeUpstream) {
   net::runtime rt(1);
   helpers::server_helper h(rt, valid_options());
@@ -135,12 +147,58 @@ TEST(ServerHelper, GlobMatching) {
   EXPECT_TRUE(glob_match("*", ""));
   EXPECT_TRUE(glob_match("a*b*c", "aXbYbZc"));
   EXPECT_FALSE(glob_match("Team-*", "team-a"));
+  // A literal '*' in a name is matched by the wildcard, not taken for a literal first.
+  EXPECT_TRUE(glob_match("a*", "a*b"));
+}
+
+TEST(ServerHelper, GlobMatchingCountsCodePointsNotBytes) {
+  using helpers::glob_match;
+  // '?' is one character whatever its UTF-8 length: 2 (é), 3 (中) or 4 (😀, U+1F600) bytes.
+  EXPECT_TRUE(glob_match("g-?", "g-\xC3\xA9"));
+  EXPECT_TRUE(glob_match("g-?", "g-\xE4\xB8\xAD"));
+  EXPECT_TRUE(glob_match("g-?", "g-\xF0\x9F\x98\x80"));
+  EXPECT_FALSE(glob_match("x-??", "x-\xC3\xA9"));
+  EXPECT_FALSE(glob_match("x-??", "x-\xF0\x9F\x98\x80"));
+  EXPECT_TRUE(glob_match("x-??", "x-\xC3\xA9\xE4\xB8\xAD"));
+  EXPECT_FALSE(glob_match("g-?", "g-\xC3\xA9\xC3\xA9"));
+  // Literals compare whole code points; '*' moves by code points.
+  EXPECT_TRUE(glob_match("caf\xC3\xA9-*", "caf\xC3\xA9-\xE4\xB8\xAD"));
+  EXPECT_FALSE(glob_match("caf\xC3\xA9", "caf\xC3\xA8"));
+  EXPECT_TRUE(glob_match("*\xE4\xB8\xAD?", "ab\xE4\xB8\xAD\xF0\x9F\x98\x80"));
+  EXPECT_TRUE(glob_match("*?", "\xF0\x9F\x98\x80"));
+  EXPECT_FALSE(glob_match("??", "\xF0\x9F\x98\x80"));
+  EXPECT_FALSE(glob_match("?\xA9", "\xC3\xA9"));  // no half characters
+  // Stray bytes (no valid sequence) count as one character each and never run past the end.
+  EXPECT_TRUE(glob_match("??", "\xA9\xA9"));
+  EXPECT_TRUE(glob_match("a?", "a\xE4\xB8"));  // a cut 3-byte sequence: one character
+  EXPECT_FALSE(glob_match("a?",
+                          "a\xE4"
+                          "b"));
+}
+
+TEST(ServerHelper, SocketIdFormIsReserved) {
+  EXPECT_TRUE(helpers::is_socket_id_form("AbCdEfGhIjKlMnOpQr_-"));
+  EXPECT_TRUE(helpers::is_socket_id_form("abcdefghijklmnopqrst"));  // ordinary words too
+  EXPECT_TRUE(helpers::is_socket_id_form("01234567890123456789"));
+  EXPECT_FALSE(helpers::is_socket_id_form("AbCdEfGhIjKlMnOpQr_"));        // 19
+  EXPECT_FALSE(helpers::is_socket_id_form("AbCdEfGhIjKlMnOpQr_-x"));      // 21
+  EXPECT_FALSE(helpers::is_socket_id_form("AbCdEfGhIjKlMnOpQr_."));       // '.'
+  EXPECT_FALSE(helpers::is_socket_id_form("AbCdEfGhIjKlMnOpQ\xC3\xA9"));  // 20 bytes, not ids
+  EXPECT_FALSE(helpers::is_socket_id_form(""));
 }
 
 TEST(ServerHelper, RoomNameLimits) {
   EXPECT_FALSE(helpers::is_acceptable_room_name(""));
   EXPECT_TRUE(helpers::is_acceptable_room_name(std::string(256, 'r')));
   EXPECT_FALSE(helpers::is_acceptable_room_name(std::string(257, 'r')));
+  // UTF-8 only: valid 2-, 3- and 4-byte characters are fine; invalid sequences are refused.
+  EXPECT_TRUE(helpers::is_acceptable_room_name("caf\xC3\xA9 \xE4\xB8\xAD \xF0\x9F\x98\x80"));
+  EXPECT_FALSE(helpers::is_acceptable_room_name("caf\xC3"));           // cut sequence
+  EXPECT_FALSE(helpers::is_acceptable_room_name("\xA9"));              // stray continuation
+  EXPECT_FALSE(helpers::is_acceptable_room_name("\xC0\xAF"));          // overlong '/'
+  EXPECT_FALSE(helpers::is_acceptable_room_name("\xED\xA0\x80"));      // surrogate U+D800
+  EXPECT_FALSE(helpers::is_acceptable_room_name("\xF4\x90\x80\x80"));  // above U+10FFFF
+  EXPECT_FALSE(helpers::is_acceptable_room_name("\xFF"));
 }
 
 }  // namespace
