@@ -272,7 +272,7 @@ void server_helper::on_connection(const socketio::socket_ptr& s) {
   s->context = rec;
   if (!options_.broadcast_to_unauthenticated) s->mute_broadcasts(true);
   clients_.fetch_add(1, std::memory_order_relaxed);
-  rec->auth_deadline = net::clock::now() + options_.authenticate_timeout;
+  rec->auth_deadline = s->home().now() + options_.authenticate_timeout;
   rec->arm(rec->auth_deadline);
 
   s->on_disconnect([this](socketio::socket& self, socketio::disconnect_reason) {
@@ -353,7 +353,7 @@ void server_helper::authenticated(const socketio::socket_ptr& s,
   s->emit(event_ping, socketio::make_args(json::object{{"time", iso_time()}}));
   s->join(options_.default_rooms);
   s->mute_broadcasts(false);
-  rec->next_ping = net::clock::now() + options_.ping_interval;
+  rec->next_ping = s->home().now() + options_.ping_interval;
   rec->arm(rec->next_ping);
   s->emit(event_authenticated,
           socketio::make_args(json::object{{"id", s->id()}, {"time", iso_time()}}));

@@ -2,8 +2,8 @@
 
 #include <ignis/socketio/server.hpp>
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <mutex>
 #include <stdexcept>
@@ -80,7 +80,7 @@ void broadcast_operator::emit_with_ack(
 
   // Node's completeness rule: done when every server reported its client count and that many
   // answers arrived; else the timeout reports what came.
-  struct state {
+  struct state final : net::timer_client {
     std::mutex mutex;
     bool finished = false;
     std::size_t expected_servers = 0;  // 0 = not known yet
@@ -88,33 +88,40 @@ void broadcast_operator::emit_with_ack(
     std::size_t expected_clients = 0;
     std::vector<payload> responses;
     std::function<void(error_code, std::vector<payload>)> done;
-    std::unique_ptr<boost::asio::steady_timer> timer;
-    // Called with the lock held; returns the completion to run after unlocking.
+    // Until finished: the timer heap holds the state weakly, and the recipients' acknowledgement
+    // entries may all be gone (disconnected) before the timeout.
+    std::shared_ptr<state> unfinished;
+    // Called with the lock held (and a reference held by the caller); returns the completion to
+    // run after unlocking.
     std::function<void()> check() {
       if (finished || expected_servers == 0 || reported_servers != expected_servers ||
           responses.size() != expected_clients) {
         return {};
       }
       finished = true;
-      if (timer) timer->cancel();
+      unfinished.reset();
       return [cb = std::move(done), r = std::move(responses)]() mutable { cb({}, std::move(r)); };
+    }
+    // The timeout: what came is reported.
+    void on_timer(net::clock::time_point) override {
+      std::unique_lock lock(mutex);
+      if (finished) return;
+      finished = true;
+      unfinished.reset();  // the timer heap holds a reference during this call
+      auto cb = std::move(done);
+      auto r = std::move(responses);
+      lock.unlock();
+      cb(ack_error::timeout, std::move(r));
     }
   };
   auto st = std::make_shared<state>();
   st->done = std::move(done);
+  st->unfinished = st;
+  // The timeout runs on the calling shard (or the first one), on its timer heap.
   net::shard* home = net::current_shard();
   auto& timer_shard = home ? *home : nsp_->srv().runtime().at(0);
-  st->timer =
-      std::make_unique<boost::asio::steady_timer>(timer_shard.executor(), *opts_.flags.timeout);
-  st->timer->async_wait([st](const boost::system::error_code& ec) {
-    if (ec) return;
-    std::unique_lock lock(st->mutex);
-    if (st->finished) return;
-    st->finished = true;
-    auto cb = std::move(st->done);
-    auto r = std::move(st->responses);
-    lock.unlock();
-    cb(ack_error::timeout, std::move(r));
+  boost::asio::dispatch(timer_shard.executor(), [st, &timer_shard, timeout = *opts_.flags.timeout] {
+    timer_shard.timers().schedule(timer_shard.now() + timeout, st);
   });
   auto run = [](std::function<void()> f) {
     if (f) f();

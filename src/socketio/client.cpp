@@ -28,7 +28,7 @@ client::client(server& srv, std::shared_ptr<engineio::session> session)
 }
 
 void client::start() {
-  connect_deadline_ = net::clock::now() + server_.options().connect_timeout;
+  connect_deadline_ = session_home_.now() + server_.options().connect_timeout;
   session_home_.timers().schedule(connect_deadline_, weak_from_this());
 }
 

@@ -4,9 +4,9 @@
 #include <ignis/socketio/server.hpp>
 
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/url/parse.hpp>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace ignis::socketio {
@@ -99,7 +99,17 @@ void ack_responder::operator()(payload args) const {
 struct socket::pending_ack {
   std::function<void(payload)> on_answer;
   ack_callback on_error;  // set for emit_with_ack: completed with an error on timeout/disconnect
-  std::unique_ptr<boost::asio::steady_timer> timer;
+  net::clock::time_point deadline = net::clock::time_point::max();  // emit_with_ack's timeout
+};
+
+// Times out a socket's acknowledgements on its shard's timer heap (made with the first timed one).
+struct socket::ack_timer final : net::timer_client {
+  std::weak_ptr<socket> target;
+  net::clock::time_point armed = net::clock::time_point::max();
+  void on_timer(net::clock::time_point now) override {
+    if (now >= armed) armed = net::clock::time_point::max();
+    if (auto s = target.lock()) s->expire_acks(now);
+  }
 };
 
 struct socket::extras {
@@ -107,6 +117,7 @@ struct socket::extras {
   std::vector<disconnect_handler> disconnecting_handlers;
   std::vector<disconnect_handler> disconnect_handlers;
   std::unordered_map<std::uint64_t, std::shared_ptr<pending_ack>> acks;
+  std::shared_ptr<ack_timer> timer;
 };
 
 socket::extras& socket::more() {
@@ -188,7 +199,8 @@ void socket::emit_with_ack(std::string_view event, payload args, std::chrono::mi
                            ack_callback cb) {
   auto p = event_packet(nsp_->name(), event, std::move(args));
   if (!connected_) {
-    cb(ack_error::disconnected, {});
+    // Never inside the call: the caller may hold a lock or be in the middle of a change.
+    boost::asio::post(home().executor(), [cb = std::move(cb)] { cb(ack_error::disconnected, {}); });
     return;
   }
   const auto id = nsp_->next_ack_id();
@@ -196,21 +208,45 @@ void socket::emit_with_ack(std::string_view event, payload args, std::chrono::mi
   auto entry = std::make_shared<pending_ack>();
   entry->on_error = cb;
   entry->on_answer = [cb](payload answer) { cb({}, std::move(answer)); };
-  entry->timer = std::make_unique<boost::asio::steady_timer>(home().executor(), timeout);
-  entry->timer->async_wait([weak = weak_from_this(), id](const boost::system::error_code& ec) {
-    if (ec) return;
-    auto self = weak.lock();
-    if (!self) return;
-    if (!self->extras_) return;
-    auto& acks = self->extras_->acks;
-    const auto it = acks.find(id);
-    if (it == acks.end()) return;
-    auto timed_out = std::move(it->second);
-    acks.erase(it);
-    timed_out->on_error(ack_error::timeout, {});
-  });
+  entry->deadline = home().now() + timeout;
+  const auto deadline = entry->deadline;
   more().acks.emplace(id, std::move(entry));
+  arm_acks(deadline);
   send_packet(p);
+}
+
+void socket::arm_acks(net::clock::time_point when) {
+  auto& timer = more().timer;
+  if (!timer) {
+    timer = std::make_shared<ack_timer>();
+    timer->target = weak_from_this();
+  }
+  if (when >= timer->armed) return;  // an earlier entry is pending; it re-arms when it fires
+  timer->armed = when;
+  home().timers().schedule(when, timer);
+}
+
+void socket::expire_acks(net::clock::time_point now) {
+  if (!extras_) return;
+  auto self = shared_from_this();
+  std::vector<std::pair<std::uint64_t, std::shared_ptr<pending_ack>>> expired;
+  auto next = net::clock::time_point::max();
+  auto& acks = extras_->acks;
+  for (auto it = acks.begin(); it != acks.end();) {
+    if (it->second->deadline <= now) {
+      expired.emplace_back(it->first, std::move(it->second));
+      it = acks.erase(it);
+    } else {
+      next = std::min(next, it->second->deadline);
+      ++it;
+    }
+  }
+  if (next != net::clock::time_point::max()) arm_acks(next);
+  // In the order they were asked.
+  std::sort(expired.begin(), expired.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [id, entry] : expired)
+    entry->on_error(ack_error::timeout, {});
 }
 
 void socket::add_pending_ack(std::uint64_t id, std::function<void(payload)> on_answer) {
@@ -333,7 +369,6 @@ void socket::on_packet(packet& p) {
       if (it == acks.end()) return;
       auto entry = std::move(it->second);
       acks.erase(it);
-      if (entry->timer) entry->timer->cancel();
       payload answer;
       if (p.data && p.data->is_array()) answer.args = std::move(p.data->get_array());
       answer.attachments = std::move(p.attachments);
@@ -382,7 +417,6 @@ void socket::on_close(disconnect_reason reason) {
     auto acks = std::move(extras_->acks);
     extras_->acks.clear();
     for (auto& [id, entry] : acks) {
-      if (entry->timer) entry->timer->cancel();
       if (entry->on_error) entry->on_error(ack_error::disconnected, {});
     }
     const auto handlers = std::move(extras_->disconnect_handlers);

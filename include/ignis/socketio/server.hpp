@@ -253,6 +253,9 @@ class socket final : public std::enable_shared_from_this<socket> {
 
  private:
   struct pending_ack;
+  struct ack_timer;
+  void arm_acks(net::clock::time_point when);
+  void expire_acks(net::clock::time_point now);
   void dispatch(std::string_view event, payload& args, ack_responder ack);
   event_handler* find_handler(std::string_view event) noexcept;
 

@@ -1,0 +1,354 @@
+// The Socket.IO server in process: namespaces, middlewares, events and acknowledgements in both
+// directions, rooms and broadcasts, the connect timeout, disconnects, and the adapter interface,
+// driven by long-polling clients through synthetic HTTP exchanges on a manual clock
+// (tests/support/inprocess.hpp). The Node interop suites check the same on the wire from outside.
+#include "support/inprocess.hpp"
+
+#include <ignis/socketio/server.hpp>
+
+#include <gtest/gtest.h>
+
+#include <regex>
+
+namespace {
+
+using namespace ignis;
+using namespace std::chrono_literals;
+using test::sio_client;
+using strings = std::vector<std::string>;
+
+class SocketIOServer : public ::testing::Test {
+ protected:
+  test::loop loop;
+  std::unique_ptr<socketio::server> server;
+
+  socketio::server& make(socketio::server_options options = {},
+                         socketio::adapter_factory adapters = {}) {
+    server = std::make_unique<socketio::server>(loop.rt, std::move(options), std::move(adapters));
+    return *server;
+  }
+  sio_client client() { return sio_client(loop, server->engine()); }
+  // Connects to "/" and returns the socket id.
+  std::string join(sio_client& c, const std::string& nsp = "/") {
+    return sio_client::sid_of(c.connect(nsp));
+  }
+};
+
+TEST_F(SocketIOServer, ConnectAnswersTheSocketIdAndRunsConnectionHandlers) {
+  auto& srv = make();
+  std::vector<std::string> connected;
+  srv.main().on_connection([&](const socketio::socket_ptr& s) { connected.emplace_back(s->id()); });
+  auto c = client();
+  const auto answer = c.connect();
+  ASSERT_TRUE(answer.starts_with(R"(0{"sid":")")) << answer;
+  ASSERT_EQ(connected.size(), 1u);
+  EXPECT_EQ(sio_client::sid_of(answer), connected[0]);
+}
+
+TEST_F(SocketIOServer, AnUnknownNamespaceIsRefusedAndARegisteredOrDynamicOneAccepted) {
+  auto& srv = make();
+  srv.of("/chat");
+  srv.of(std::regex("/room-\\d+"));
+  auto c = client();
+  EXPECT_EQ(c.connect("/nope"), R"(4/nope,{"message":"Invalid namespace"})");
+  EXPECT_TRUE(c.connect("/chat").starts_with(R"(0/chat,{"sid":")"));
+  EXPECT_TRUE(c.connect("/room-42").starts_with(R"(0/room-42,{"sid":")"));
+  EXPECT_NE(srv.find("/room-42"), nullptr);
+}
+
+TEST_F(SocketIOServer, AMiddlewareRefusalIsAConnectErrorWithItsData) {
+  auto& srv = make();
+  srv.main().use([](socketio::socket& s, socketio::next_fn next) {
+    if (s.handshake().auth.contains("token")) return next(std::nullopt);
+    next(socketio::connect_error{"unauthorized", boost::json::value{{"why", "no token"}}});
+  });
+  auto refused = client();
+  EXPECT_EQ(refused.connect(), R"(4{"message":"unauthorized","data":{"why":"no token"}})");
+  auto accepted = client();
+  EXPECT_TRUE(accepted.connect("/", R"({"token":"t"})").starts_with(R"(0{"sid":")"));
+}
+
+TEST_F(SocketIOServer, EventsReachHandlersAndClientAcksAreAnswered) {
+  auto& srv = make();
+  srv.main().on_connection([](const socketio::socket_ptr& s) {
+    s->on("echo", [](socketio::socket& self, socketio::payload& args, socketio::ack_responder ack) {
+      if (ack) {
+        ack(std::move(args));
+      } else {
+        self.emit("echoed", std::move(args));
+      }
+    });
+  });
+  auto c = client();
+  join(c);
+  c.send(R"(2["echo",1,"two"])");
+  EXPECT_EQ(c.received(), strings{R"(2["echoed",1,"two"])"});
+  c.send(R"(27["echo",{"a":true}])");
+  EXPECT_EQ(c.received(), strings{R"(37[{"a":true}])"});
+}
+
+TEST_F(SocketIOServer, ServerAcksCompleteWithTheAnswerOrTimeOutOnTheClock) {
+  auto& srv = make();
+  socketio::socket_ptr target;
+  srv.main().on_connection([&](const socketio::socket_ptr& s) { target = s; });
+  auto c = client();
+  join(c);
+  std::vector<std::string> results;
+  auto record = [&](error_code ec, socketio::payload answer) {
+    results.push_back(ec ? ec.message() : socketio::serialize_js(answer.args));
+  };
+  target->emit_with_ack("q", socketio::make_args(1), 5s, record);
+  target->emit_with_ack("q", socketio::make_args(2), 5s, record);
+  EXPECT_EQ(c.received(), (strings{R"(20["q",1])", R"(21["q",2])"}));
+  c.send(R"(30["a"])");
+  EXPECT_EQ(results, strings{R"(["a"])"});
+  loop.advance(4999ms);
+  EXPECT_EQ(results.size(), 1u);
+  loop.advance(1ms);
+  EXPECT_EQ(results, (strings{R"(["a"])", "operation has timed out"}));
+  c.send(R"(31["late"])");  // an answer after the timeout is ignored
+  EXPECT_EQ(results.size(), 2u);
+}
+
+TEST_F(SocketIOServer, AckCallbacksOfADisconnectedSocketCompleteWithDisconnectedNeverInline) {
+  auto& srv = make();
+  socketio::socket_ptr target;
+  srv.main().on_connection([&](const socketio::socket_ptr& s) { target = s; });
+  auto c = client();
+  join(c);
+  std::vector<std::string> results;
+  target->emit_with_ack("q", {}, 5s,
+                        [&](error_code ec, socketio::payload) { results.push_back(ec.message()); });
+  c.send("1");  // the client leaves the namespace
+  EXPECT_EQ(results, strings{"socket has been disconnected"});
+  bool called = false;
+  target->emit_with_ack("q", {}, 5s, [&](error_code ec, socketio::payload) {
+    called = ec == socketio::ack_error::disconnected;
+  });
+  EXPECT_FALSE(called) << "completed inside emit_with_ack";
+  loop.run();
+  EXPECT_TRUE(called);
+}
+
+TEST_F(SocketIOServer, RoomsBroadcastsExceptAndTheSendersOwnRoom) {
+  auto& srv = make();
+  std::vector<socketio::socket_ptr> sockets;
+  srv.main().on_connection([&](const socketio::socket_ptr& s) { sockets.push_back(s); });
+  auto a = client();
+  auto b = client();
+  auto c = client();
+  const auto id_a = join(a);
+  join(b);
+  join(c);
+  sockets[0]->join("red");
+  sockets[1]->join(std::vector<std::string>{"red", "blue"});
+  sockets[2]->join("blue");
+  EXPECT_EQ(sockets[1]->rooms(), (strings{sockets[1]->id().data(), "red", "blue"}));
+
+  srv.main().to("red").emit("r");
+  srv.main().to("red").to("blue").except("blue").emit("only-a");
+  srv.main().to(id_a).emit("direct");
+  sockets[1]->broadcast().emit("from-b");  // everyone but b
+  sockets[0]->to("blue").emit("a-to-blue");
+  EXPECT_EQ(a.received(),
+            (strings{R"(2["r"])", R"(2["only-a"])", R"(2["direct"])", R"(2["from-b"])"}));
+  EXPECT_EQ(b.received(), (strings{R"(2["r"])", R"(2["a-to-blue"])"}));
+  EXPECT_EQ(c.received(), (strings{R"(2["from-b"])", R"(2["a-to-blue"])"}));
+
+  sockets[1]->leave("red");
+  srv.main().to("red").emit("r2");
+  EXPECT_EQ(b.received(), strings{});
+  EXPECT_EQ(a.received(), strings{R"(2["r2"])"});
+}
+
+TEST_F(SocketIOServer, ADisconnectedSocketLeavesEveryRoomAndGetsNoMore) {
+  auto& srv = make();
+  std::vector<socketio::socket_ptr> sockets;
+  std::vector<std::string> reasons;
+  srv.main().on_connection([&](const socketio::socket_ptr& s) {
+    sockets.push_back(s);
+    s->join("r");
+    s->on_disconnect([&](socketio::socket&, socketio::disconnect_reason why) {
+      reasons.emplace_back(to_string(why));
+    });
+  });
+  auto a = client();
+  auto b = client();
+  join(a);
+  join(b);
+  a.send("1");
+  EXPECT_EQ(reasons, strings{"client namespace disconnect"});
+  EXPECT_FALSE(sockets[0]->connected());
+  EXPECT_TRUE(sockets[0]->rooms().empty());
+  srv.main().to("r").emit("x");
+  EXPECT_EQ(b.received(), strings{R"(2["x"])"});
+  sockets[1]->disconnect();
+  EXPECT_EQ(b.received(), strings{"1"});
+  EXPECT_EQ(reasons.back(), "server namespace disconnect");
+}
+
+TEST_F(SocketIOServer, VolatileBroadcastsAreDroppedForAClientWithNoPollPending) {
+  auto& srv = make();
+  auto a = client();
+  join(a);
+  a.received();                       // a poll is held now
+  srv.main().volatile_().emit("v1");  // answers it
+  loop.run();
+  srv.main().volatile_().emit("v2");  // no poll pending: not writable, dropped (as Node)
+  srv.main().emit("kept");            // queued for the next poll
+  loop.run();
+  EXPECT_EQ(a.received(), (strings{R"(2["v1"])", R"(2["kept"])"}));
+}
+
+TEST_F(SocketIOServer, AConnectionThatJoinsNoNamespaceIsClosedAtTheConnectTimeout) {
+  socketio::server_options options;
+  options.connect_timeout = 1000ms;
+  make(options);
+  test::polling_client eio(loop, server->engine(), "/socket.io/");
+  eio.open();
+  EXPECT_TRUE(eio.poll());  // held
+  loop.advance(999ms);
+  EXPECT_TRUE(eio.holding());
+  loop.advance(1ms);
+  EXPECT_EQ(eio.take(), strings{"1"});  // the close packet
+  EXPECT_FALSE(eio.poll());
+  EXPECT_EQ(eio.last_status(), 400u);
+}
+
+TEST_F(SocketIOServer, FetchSocketsSocketsJoinLeaveAndDisconnectSocketsLocally) {
+  auto& srv = make();
+  auto a = client();
+  auto b = client();
+  const auto id_a = join(a);
+  const auto id_b = join(b);
+  srv.main().all().sockets_join({"team"});
+  loop.run();
+  std::vector<socketio::socket_info> found;
+  srv.main().to("team").fetch_sockets(
+      [&](std::vector<socketio::socket_info> s) { found = std::move(s); });
+  loop.run();
+  ASSERT_EQ(found.size(), 2u);
+  srv.main().to(id_a).sockets_leave({"team"});
+  loop.run();
+  srv.main().to("team").fetch_sockets(
+      [&](std::vector<socketio::socket_info> s) { found = std::move(s); });
+  loop.run();
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].id, id_b);
+  EXPECT_EQ(found[0].rooms, (strings{id_b, "team"}));
+  srv.main().to("team").disconnect_sockets();
+  loop.run();
+  EXPECT_EQ(b.received(), strings{"1"});
+  EXPECT_EQ(a.received(), strings{});
+}
+
+TEST_F(SocketIOServer, BroadcastAcksCollectOneAnswerPerRecipientOrTimeOut) {
+  auto& srv = make();
+  auto a = client();
+  auto b = client();
+  join(a);
+  join(b);
+  std::optional<std::pair<std::string, std::size_t>> result;
+  srv.main().timeout(2s).emit_with_ack("q", {},
+                                       [&](error_code ec, std::vector<socketio::payload> r) {
+                                         result = {ec ? ec.message() : "ok", r.size()};
+                                       });
+  loop.run();
+  const auto qa = a.received();
+  ASSERT_EQ(qa.size(), 1u);
+  const auto id = qa[0].substr(1, qa[0].find('[') - 1);
+  EXPECT_EQ(b.received().size(), 1u);
+  a.send("3" + id + "[1]");
+  EXPECT_FALSE(result);
+  loop.advance(2s);  // b never answers
+  ASSERT_TRUE(result);
+  EXPECT_EQ(*result, (std::pair<std::string, std::size_t>{"operation has timed out", 1}));
+
+  result.reset();
+  srv.main().timeout(2s).emit_with_ack("q", {},
+                                       [&](error_code ec, std::vector<socketio::payload> r) {
+                                         result = {ec ? ec.message() : "ok", r.size()};
+                                       });
+  loop.run();
+  for (auto* c : {&a, &b}) {
+    const auto q = c->received();
+    ASSERT_EQ(q.size(), 1u);
+    c->send("3" + q[0].substr(1, q[0].find('[') - 1) + "[2]");
+  }
+  ASSERT_TRUE(result);
+  EXPECT_EQ(*result, (std::pair<std::string, std::size_t>{"ok", 2}));
+}
+
+// An adapter standing for a cluster: records what the namespace asks of it, passes broadcasts to
+// the local half as the Redis adapters do, and answers for one more server.
+class recording_adapter final : public socketio::adapter {
+ public:
+  explicit recording_adapter(socketio::namespace_& nsp, std::vector<std::string>& log)
+      : adapter(nsp), log_(log) {}
+  void broadcast(socketio::packet p, const socketio::broadcast_options& opts) override {
+    std::string line = "broadcast rooms=";
+    for (const auto& r : opts.rooms)
+      line += r + ";";
+    line += " except=";
+    for (const auto& r : opts.except)
+      line += r + ";";
+    if (opts.flags.volatile_) line += " volatile";
+    if (opts.flags.local) line += " local";
+    log_.push_back(line);
+    broadcast_local(p, opts);
+  }
+  void server_side_emit(
+      socketio::payload args,
+      std::function<void(error_code, std::vector<socketio::payload>)> done) override {
+    log_.push_back("server_side_emit " + socketio::serialize_js(args.args));
+    if (done) done({}, {socketio::make_args("from the other server")});
+  }
+  void server_count(std::function<void(std::size_t)> done) override { done(2); }
+
+ private:
+  std::vector<std::string>& log_;
+};
+
+TEST_F(SocketIOServer, TheAdapterSeesEveryBroadcastWithItsOptionsAndServerSideEmits) {
+  std::vector<std::string> log;
+  auto& srv = make(
+      {}, [&](socketio::namespace_& nsp) { return std::make_unique<recording_adapter>(nsp, log); });
+  auto a = client();
+  const auto id = join(a);
+  srv.main().to("r").except("x").volatile_().emit("e");
+  srv.main().local().emit("l");
+  srv.main().emit("all");
+  std::vector<std::string> replies;
+  srv.main().server_side_emit("hello", socketio::make_args(1),
+                              [&](error_code, std::vector<socketio::payload> r) {
+                                for (auto& p : r)
+                                  replies.push_back(socketio::serialize_js(p.args));
+                              });
+  EXPECT_EQ(log, (strings{"broadcast rooms=r; except=x; volatile", "broadcast rooms= except= local",
+                          "broadcast rooms= except=", R"(server_side_emit ["hello",1])"}));
+  EXPECT_EQ(replies, strings{R"(["from the other server"])"});
+  EXPECT_EQ(a.received(), (strings{R"(2["l"])", R"(2["all"])"}));
+  (void)id;
+}
+
+TEST_F(SocketIOServer, BinaryAttachmentsTravelBothWays) {
+  auto& srv = make();
+  srv.main().on_connection([](const socketio::socket_ptr& s) {
+    s->on("bin", [](socketio::socket& self, socketio::payload& args, socketio::ack_responder) {
+      const auto* bytes = args.binary(args.args[0]);
+      socketio::payload back;
+      back.args.push_back(back.add_binary(bytes ? *bytes + "!" : "missing"));
+      self.emit("bin-back", std::move(back));
+    });
+  });
+  auto c = client();
+  join(c);
+  // A binary event over polling: the attachment follows as a base64 'b' record.
+  c.engine().post(
+      std::vector<std::string>{R"(451-["bin",{"_placeholder":true,"num":0}])", "bAQI="});
+  loop.run();
+  EXPECT_EQ(c.engine().take(),
+            (strings{R"(451-["bin-back",{"_placeholder":true,"num":0}])", "bAQIh"}));
+}
+
+}  // namespace
