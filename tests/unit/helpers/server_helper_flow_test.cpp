@@ -1,0 +1,230 @@
+// The Ignis server helper's flow in process (tests/support/inprocess.hpp), each rule of
+// ignis-behaviour.md checked with a manual clock: the authenticate timeout, the order of what an
+// accepted client gets, rejections and failures, a second authenticate, joins and leaves with the
+// validator, the application pings, send(), and shutdown.
+#include "support/inprocess.hpp"
+
+#include <ignis/helpers/server_helper.hpp>
+
+#include <gtest/gtest.h>
+
+#include <regex>
+
+namespace {
+
+using namespace ignis;
+using namespace std::chrono_literals;
+using test::sio_client;
+using strings = std::vector<std::string>;
+
+// ISO times vary: "time":"2026-…Z" becomes "time":"T".
+std::string untimed(std::string s) {
+  static const std::regex iso(R"re("time":"[0-9T:.\-]+Z")re");
+  return std::regex_replace(s, iso, R"("time":"T")");
+}
+strings untimed(strings v) {
+  for (auto& s : v)
+    s = untimed(std::move(s));
+  return v;
+}
+
+struct recording_host final : net::http_host {
+  std::shared_ptr<net::http_service> service;
+  void mount(std::shared_ptr<net::http_service> s) override { service = std::move(s); }
+};
+
+class ServerHelperFlow : public ::testing::Test {
+ protected:
+  test::loop loop;
+  recording_host host;
+  std::unique_ptr<helpers::server_helper> helper;
+  // What the authenticate function does: accept, reject, fail, or keep the answer for later.
+  std::string verdict = "accept";
+  std::vector<std::function<void(helpers::auth_result)>> pending;
+  int authenticate_calls = 0;
+
+  helpers::server_helper& make(std::function<void(helpers::server_helper_options&)> adjust = {}) {
+    helpers::server_helper_options o;
+    o.runtime = helpers::server_runtime::embedded;
+    o.host = &host;
+    o.authenticate = [this](const socketio::handshake_info&,
+                            std::function<void(helpers::auth_result)> done) {
+      ++authenticate_calls;
+      if (verdict == "accept") return done(helpers::auth_result::accept());
+      if (verdict == "reject") return done(helpers::auth_result::reject());
+      if (verdict == "fail") return done(helpers::auth_result::fail());
+      pending.push_back(std::move(done));
+    };
+    o.validate_room = [](socketio::socket&, const std::optional<std::vector<std::string>>&,
+                         std::vector<std::string> requested,
+                         std::function<void(std::vector<std::string>)> done) {
+      std::erase_if(requested, [](const std::string& r) { return !r.starts_with("ok-"); });
+      done(std::move(requested));
+    };
+    if (adjust) adjust(o);
+    helper = std::make_unique<helpers::server_helper>(loop.rt, std::move(o));
+    helper->configure();
+    return *helper;
+  }
+  sio_client client() {
+    sio_client c(loop, host.service);
+    c.connect();
+    c.received();
+    return c;
+  }
+  // An authenticated client; what it received on the way is dropped.
+  sio_client authenticated() {
+    auto c = client();
+    c.send(R"(2["authenticate"])");
+    c.received();
+    return c;
+  }
+};
+
+TEST_F(ServerHelperFlow, AcceptedInThisOrderPingDefaultRoomsAuthenticatedThenConnectedHook) {
+  std::vector<std::string> hooked;
+  make([&](helpers::server_helper_options& o) {
+    o.client_connected = [&](const socketio::socket_ptr& s) {
+      hooked.push_back(std::string(s->id()) + " " + std::to_string(s->rooms().size()));
+    };
+  });
+  sio_client c(loop, host.service);
+  const auto id = sio_client::sid_of(c.connect());
+  c.send(R"(2["authenticate"])");
+  EXPECT_EQ(untimed(c.received()),
+            (strings{R"(2["ping",{"time":"T"}])",
+                     R"(2["authenticated",{"id":")" + id + R"(","time":"T"}])"}));
+  // Its own room and the two default rooms.
+  EXPECT_EQ(hooked, strings{id + " 3"});
+  EXPECT_EQ(helper->authenticated_count(), 1u);
+}
+
+TEST_F(ServerHelperFlow, NotAuthenticatedWithinTheTimeoutIsDisconnectedWithItsConnection) {
+  make();
+  auto c = client();
+  loop.advance(9'999ms);
+  EXPECT_EQ(c.received(), strings{});
+  loop.advance(1ms);
+  EXPECT_EQ(c.received(), strings{"1"});  // io server disconnect
+  EXPECT_EQ(c.engine().last_status(), 400u) << "the Engine.IO session is gone too";
+  EXPECT_EQ(helper->client_count(), 0u);
+}
+
+TEST_F(ServerHelperFlow, ARejectedTokenIsToldWhyThenDisconnected) {
+  verdict = "reject";
+  make();
+  auto c = client();
+  c.send(R"(2["authenticate"])");
+  EXPECT_EQ(
+      untimed(c.received()),
+      (strings{
+          R"(2["unauthenticated",{"message":"Invalid token to authenticate! Please login again!","time":"T"}])",
+          "1"}));
+}
+
+TEST_F(ServerHelperFlow, AFailureIsToldAsSuchThenDisconnected) {
+  verdict = "fail";
+  make();
+  auto c = client();
+  c.send(R"(2["authenticate"])");
+  EXPECT_EQ(
+      untimed(c.received()),
+      (strings{
+          R"(2["unauthenticated",{"message":"Failed to authenticate connection! Please login again!","time":"T"}])",
+          "1"}));
+}
+
+TEST_F(ServerHelperFlow, AnAuthenticateFunctionThatNeverAnswersFailsAtTheTimeout) {
+  verdict = "later";
+  make();
+  auto c = client();
+  c.send(R"(2["authenticate"])");
+  c.send(R"(2["authenticate"])");  // ignored while authenticating
+  EXPECT_EQ(authenticate_calls, 1);
+  loop.advance(10s);
+  EXPECT_EQ(
+      untimed(c.received()),
+      (strings{
+          R"(2["unauthenticated",{"message":"Failed to authenticate connection! Please login again!","time":"T"}])",
+          "1"}));
+  // A late answer changes nothing.
+  pending.at(0)(helpers::auth_result::accept());
+  loop.run();
+  EXPECT_EQ(helper->authenticated_count(), 0u);
+}
+
+TEST_F(ServerHelperFlow, ASecondAuthenticateOnceAuthenticatedIsIgnored) {
+  make();
+  auto c = authenticated();
+  c.send(R"(2["authenticate"])");
+  EXPECT_EQ(c.received(), strings{});
+  EXPECT_EQ(authenticate_calls, 1);
+}
+
+TEST_F(ServerHelperFlow, JoinsBeforeAuthenticationAreIgnoredAfterItTheValidatorDecides) {
+  make();
+  auto early = client();
+  early.send(R"(21["join",{"rooms":["ok-a"]}])");
+  EXPECT_EQ(early.received(), strings{});  // no answer at all
+
+  auto c = authenticated();
+  c.send(R"(22["join",{"rooms":["ok-a","no-b","ok-a","ABCDEFGHIJKLMNOPQRST"]}])");
+  EXPECT_EQ(c.received(),
+            strings{R"(32[{"rooms":["ok-a"],"refused":["no-b","ABCDEFGHIJKLMNOPQRST"]}])"});
+  c.send(R"(23["leave",{"rooms":["ok-a","ok-never"]}])");
+  EXPECT_EQ(c.received(), strings{R"(33[{"rooms":["ok-a"]}])"});
+}
+
+TEST_F(ServerHelperFlow, TheOwnIdRoomCannotBeLeftSoDirectSendsKeepWorking) {
+  make();
+  sio_client c(loop, host.service);
+  const auto id = sio_client::sid_of(c.connect());
+  c.send(R"(2["authenticate"])");
+  c.received();
+  c.send(R"(24["leave",{"rooms":[")" + id + R"("]}])");
+  EXPECT_EQ(c.received(), strings{R"(34[{"rooms":[]}])"});
+  helper->send({id, "direct", boost::json::value("x"), false});
+  EXPECT_EQ(c.received(), strings{R"(2["direct","x"])"});
+}
+
+TEST_F(ServerHelperFlow, ApplicationPingsEveryIntervalOnceAuthenticated) {
+  make([](helpers::server_helper_options& o) { o.ping_interval = 1000ms; });
+  auto c = authenticated();
+  loop.advance(999ms);
+  EXPECT_EQ(c.received(), strings{});
+  loop.advance(1ms);
+  EXPECT_EQ(untimed(c.received()), strings{R"(2["ping",{"time":"T"}])"});
+  loop.advance(1000ms);
+  EXPECT_EQ(untimed(c.received()), strings{R"(2["ping",{"time":"T"}])"});
+}
+
+TEST_F(ServerHelperFlow, SendReachesRoomsEveryoneAuthenticatedAndIdsWhateverTheirState) {
+  make();
+  auto a = authenticated();
+  sio_client anonymous(loop, host.service);
+  const auto anonymous_id = sio_client::sid_of(anonymous.connect());
+  anonymous.received();
+  helper->send({"", "news", boost::json::value(1), false});
+  helper->send({"io-notification", "note", boost::json::value(nullptr), false});
+  helper->send({anonymous_id, "just-you", boost::json::value(false), false});
+  EXPECT_EQ(a.received(), (strings{R"(2["news",1])", R"(2["note",null])"}));
+  EXPECT_EQ(anonymous.received(), strings{R"(2["just-you",false])"});
+  EXPECT_THROW(helper->send({"", "disconnect", {}, false}), std::invalid_argument);
+}
+
+TEST_F(ServerHelperFlow, ShutdownDisconnectsEveryClient) {
+  make();
+  auto a = authenticated();
+  auto b = client();
+  std::vector<helpers::client_summary> clients;
+  helper->get_clients([&](std::vector<helpers::client_summary> all) { clients = std::move(all); });
+  loop.run();
+  ASSERT_EQ(clients.size(), 2u);
+  helper->shutdown();
+  loop.run();
+  EXPECT_EQ(a.received(), strings{"1"});
+  EXPECT_EQ(b.received(), strings{"1"});
+  EXPECT_EQ(helper->client_count(), 0u);
+}
+
+}  // namespace
