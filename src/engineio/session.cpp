@@ -154,7 +154,11 @@ void session::run(actions& out, const std::shared_ptr<net::http_exchange>& incom
         if (ws_) ws_->bind(weak_from_this(), false);
         break;
       case kind::deliver:
-        server_.handler().on_message(*this, *a.delivered);
+        if (listener_) {
+          listener_->on_message(*a.delivered);
+        } else {
+          server_.handler().on_message(*this, *a.delivered);
+        }
         break;
       case kind::client_closed:
         server_.remember_client_close(*this);
@@ -169,8 +173,12 @@ void session::run(actions& out, const std::shared_ptr<net::http_exchange>& incom
         held_poll_.reset();
         held_id_ = 0;
         server_.forget(*this);
-        server_.handler().on_close(*this, a.reason);
-        user_data.reset();  // the layer above may hold a reference back to us
+        // The listener may hold a reference back to us: it goes now.
+        if (auto listener = std::move(listener_)) {
+          listener->on_close(a.reason);
+        } else {
+          server_.handler().on_close(*this, a.reason);
+        }
         break;
       }
     }

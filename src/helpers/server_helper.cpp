@@ -147,7 +147,7 @@ socketio::payload join_answer(const std::vector<std::string>& joined,
 
 }  // namespace
 
-/// Per-socket state, kept in socket::context; its deadlines live on the shard's timer heap.
+/// Per-socket state, attached to the socket; its deadlines live on the shard's timer heap.
 struct server_helper::client_record final : net::timer_client,
                                             std::enable_shared_from_this<client_record> {
   server_helper* helper = nullptr;
@@ -269,14 +269,14 @@ void server_helper::on_connection(const socketio::socket_ptr& s) {
   rec->helper = this;
   rec->target = s;
   rec->home = &s->home();
-  s->context = rec;
+  s->attach(rec);
   if (!options_.broadcast_to_unauthenticated) s->mute_broadcasts(true);
   clients_.fetch_add(1, std::memory_order_relaxed);
   rec->auth_deadline = s->home().now() + options_.authenticate_timeout;
   rec->arm(rec->auth_deadline);
 
   s->on_disconnect([this](socketio::socket& self, socketio::disconnect_reason) {
-    auto r = std::static_pointer_cast<client_record>(self.context);
+    auto r = self.attached<client_record>();
     clients_.fetch_sub(1, std::memory_order_relaxed);
     if (r && r->state == client_state::authenticated)
       authenticated_.fetch_sub(1, std::memory_order_relaxed);
@@ -297,7 +297,7 @@ void server_helper::on_connection(const socketio::socket_ptr& s) {
 }
 
 void server_helper::on_authenticate(socketio::socket& s) {
-  auto rec = std::static_pointer_cast<client_record>(s.context);
+  auto rec = s.attached<client_record>();
   if (!rec || rec->state != client_state::unauthorized) return;  // in progress or done: ignored
   rec->state = client_state::authenticating;
   auto self_socket = s.shared_from_this();
@@ -328,7 +328,7 @@ void server_helper::on_authenticate(socketio::socket& s) {
 }
 
 void server_helper::finish_authentication(const socketio::socket_ptr& s, auth_result result) {
-  auto rec = std::static_pointer_cast<client_record>(s->context);
+  auto rec = s->attached<client_record>();
   if (!s->connected() || !rec || rec->state != client_state::authenticating) return;
   if (result.outcome == auth_result::kind::accepted) {
     rec->room_patterns = std::move(result.room_patterns);
@@ -370,7 +370,7 @@ void server_helper::authenticated(const socketio::socket_ptr& s,
 
 void server_helper::on_join(socketio::socket& s, socketio::payload& args,
                             socketio::ack_responder ack) {
-  auto rec = std::static_pointer_cast<client_record>(s.context);
+  auto rec = s.attached<client_record>();
   if (!rec || rec->state != client_state::authenticated) return;  // before authentication: nothing
   auto request = parse_room_request(args);
   if (request.ignored) {
@@ -389,7 +389,7 @@ void server_helper::on_join(socketio::socket& s, socketio::payload& args,
 void server_helper::validate_and_join(socketio::socket& s, std::vector<std::string> requested,
                                       std::vector<std::string> candidates,
                                       socketio::ack_responder ack) {
-  auto rec = std::static_pointer_cast<client_record>(s.context);
+  auto rec = s.attached<client_record>();
   if (!rec) return;
   if (!options_.validate_room || candidates.empty()) {
     if (!options_.validate_room)
@@ -403,7 +403,7 @@ void server_helper::validate_and_join(socketio::socket& s, std::vector<std::stri
   auto done = [target, shared_requested, wanted = candidates, ack,
                limit = options_.max_rooms_per_socket](std::vector<std::string> allowed) {
     auto apply = [target, shared_requested, wanted, allowed = std::move(allowed), ack, limit] {
-      auto record = std::static_pointer_cast<client_record>(target->context);
+      auto record = target->attached<client_record>();
       if (!record || !target->connected()) return;
       auto& counted = record->requested_rooms;
       if (limit != 0) {
@@ -440,7 +440,7 @@ void server_helper::validate_and_join(socketio::socket& s, std::vector<std::stri
 
 void server_helper::on_leave(socketio::socket& s, socketio::payload& args,
                              socketio::ack_responder ack) {
-  auto rec = std::static_pointer_cast<client_record>(s.context);
+  auto rec = s.attached<client_record>();
   if (!rec || rec->state != client_state::authenticated) return;
   const auto request = parse_room_request(args);
   std::vector<std::string> left;
@@ -490,7 +490,7 @@ void server_helper::get_clients(std::function<void(std::vector<client_summary>)>
     boost::asio::post(runtime_.at(i).executor(), [g, nsp, i] {
       std::vector<client_summary> found;
       for (const auto& [id, s] : nsp->local(static_cast<unsigned>(i)).sockets) {
-        auto rec = std::static_pointer_cast<client_record>(s->context);
+        auto rec = s->attached<client_record>();
         found.push_back({std::string(id), rec ? rec->state : client_state::unauthorized});
       }
       std::unique_lock lock(g->mutex);

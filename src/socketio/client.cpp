@@ -116,7 +116,7 @@ void client::close() {
   if (closed_) return;
   auto self = shared_from_this();
   if (session_) session_->close();
-  on_engine_close(engineio::close_reason::forced_close);
+  on_close(engineio::close_reason::forced_close);
 }
 
 void client::disconnect_all() {
@@ -127,7 +127,7 @@ void client::disconnect_all() {
   close();
 }
 
-void client::on_engine_close(engineio::close_reason reason) {
+void client::on_close(engineio::close_reason reason) {
   if (closed_) return;
   auto self = shared_from_this();
   closed_ = true;

@@ -15,13 +15,15 @@ namespace ignis::socketio {
 /// A packet as Engine.IO messages, encoded once (and shareable between recipients).
 std::vector<engineio::message_ptr> to_messages(const packet& p);
 
-class client final : public std::enable_shared_from_this<client>, public net::timer_client {
+class client final : public std::enable_shared_from_this<client>,
+                     public net::timer_client,
+                     public engineio::session_listener {
  public:
   client(server& srv, std::shared_ptr<engineio::session> session);
 
   void start();
-  void on_message(const engineio::packet& p);
-  void on_engine_close(engineio::close_reason reason);
+  void on_message(const engineio::packet& p) override;
+  void on_close(engineio::close_reason reason) override;
   void on_timer(net::clock::time_point now) override;
 
   void send(const packet& p, bool droppable = false);

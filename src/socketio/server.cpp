@@ -23,15 +23,12 @@ class server::engine_bridge final : public engineio::session_handler {
     // Not make_shared: the connect-timeout entry on the timer heap is a weak reference that
     // would otherwise keep the client's memory until it fires.
     std::shared_ptr<client> c(new client(server_, s));
-    s->user_data = c;
+    s->listen(c);
     c->start();
   }
-  void on_message(engineio::session& s, const engineio::packet& p) override {
-    if (auto c = std::static_pointer_cast<client>(s.user_data)) c->on_message(p);
-  }
-  void on_close(engineio::session& s, engineio::close_reason reason) override {
-    if (auto c = std::static_pointer_cast<client>(s.user_data)) c->on_engine_close(reason);
-  }
+  // Every session has its client as listener.
+  void on_message(engineio::session&, const engineio::packet&) override {}
+  void on_close(engineio::session&, engineio::close_reason) override {}
 
  private:
   server& server_;

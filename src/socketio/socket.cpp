@@ -113,12 +113,38 @@ struct socket::ack_timer final : net::timer_client {
 };
 
 struct socket::extras {
+  std::vector<std::pair<const void*, std::shared_ptr<void>>> attachments;  // beyond the first
   std::vector<any_handler> any_handlers;
   std::vector<disconnect_handler> disconnecting_handlers;
   std::vector<disconnect_handler> disconnect_handlers;
   std::unordered_map<std::uint64_t, std::shared_ptr<pending_ack>> acks;
   std::shared_ptr<ack_timer> timer;
 };
+
+void socket::attach_state(const void* key, std::shared_ptr<void> state) {
+  if (!attachment_key_ || attachment_key_ == key) {
+    attachment_key_ = key;
+    attachment_ = std::move(state);
+    return;
+  }
+  for (auto& [k, v] : more().attachments) {
+    if (k == key) {
+      v = std::move(state);
+      return;
+    }
+  }
+  more().attachments.emplace_back(key, std::move(state));
+}
+
+std::shared_ptr<void> socket::attached_state(const void* key) const noexcept {
+  if (attachment_key_ == key) return attachment_;
+  if (extras_) {
+    for (const auto& [k, v] : extras_->attachments) {
+      if (k == key) return v;
+    }
+  }
+  return nullptr;
+}
 
 socket::extras& socket::more() {
   if (!extras_) extras_ = std::make_unique<extras>();
@@ -427,7 +453,8 @@ void socket::on_close(disconnect_reason reason) {
   // Handlers capture the socket at will; dropping them breaks such cycles.
   handlers_.clear();
   extras_.reset();
-  context.reset();
+  attachment_.reset();
+  attachment_key_ = nullptr;
   client_.reset();
 }
 

@@ -125,6 +125,17 @@ class websocket_transport;
 class session_machine;
 struct session_config;
 
+/// What the layer above keeps per session (e.g. the Socket.IO connection): told of every message
+/// and of the close, on the session's shard. See session::listen().
+class session_listener {
+ public:
+  virtual void on_message(const packet& p) = 0;
+  virtual void on_close(close_reason reason) = 0;
+
+ protected:
+  ~session_listener() = default;
+};
+
 /// One Engine.IO connection. Lives on one shard; every member function must be called there
 /// (see `home()`), except where noted. The protocol is decided by a state machine that does no
 /// I/O (src/engineio/session_machine.hpp); the session carries out what it asks on its polling
@@ -164,8 +175,9 @@ class session final : public std::enable_shared_from_this<session>, public net::
   /// Closes from the server side ("forced close").
   void close();
 
-  /// Where the layer above keeps its per-connection state.
-  std::shared_ptr<void> user_data;
+  /// From now on messages and the close go to `listener` (kept until the close) instead of the
+  /// server's session_handler.
+  void listen(std::shared_ptr<session_listener> listener) { listener_ = std::move(listener); }
 
  private:
   friend class server;
@@ -199,6 +211,7 @@ class session final : public std::enable_shared_from_this<session>, public net::
   net::tcp::endpoint remote_;
   std::unique_ptr<handshake_request> request_;  // until taken (at the Socket.IO CONNECT)
   std::unique_ptr<session_machine> machine_;
+  std::shared_ptr<session_listener> listener_;
   // The GET the machine holds, and the id it knows it by.
   std::shared_ptr<net::http_exchange> held_poll_;
   std::uint32_t held_id_ = 0;
@@ -209,7 +222,8 @@ class session final : public std::enable_shared_from_this<session>, public net::
   net::clock::time_point armed_ = net::clock::time_point::max();
 };
 
-/// What the layer above (Socket.IO) implements. Called on the session's shard.
+/// What the layer above (Socket.IO) implements. Called on the session's shard; on_message and
+/// on_close only for sessions without a listener (session::listen()).
 class session_handler {
  public:
   virtual ~session_handler() = default;

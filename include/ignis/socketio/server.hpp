@@ -234,8 +234,17 @@ class socket final : public std::enable_shared_from_this<socket> {
   void mute_broadcasts(bool muted) noexcept { broadcasts_muted_ = muted; }
   bool broadcasts_muted() const noexcept { return broadcasts_muted_; }
 
-  /// Where a helper layer keeps its per-socket state.
-  std::shared_ptr<void> context;
+  /// The per-socket state of a layer built on this one (e.g. the Ignis helper's), found by its
+  /// type: attach() keeps `state` until the socket disconnects; attached<T>() returns it, or
+  /// nullptr when none of that type was attached. Several layers may each attach their own.
+  template <class T>
+  void attach(std::shared_ptr<T> state) {
+    attach_state(&attachment_key<T>, std::move(state));
+  }
+  template <class T>
+  std::shared_ptr<T> attached() const noexcept {
+    return std::static_pointer_cast<T>(attached_state(&attachment_key<T>));
+  }
 
   /// Disconnects from this namespace (DISCONNECT packet, "server namespace disconnect"), or with
   /// `close` the whole connection.
@@ -252,6 +261,12 @@ class socket final : public std::enable_shared_from_this<socket> {
   socket_info info() const;
 
  private:
+  // One key per attached type: the address of this variable.
+  template <class T>
+  static inline const char attachment_key = 0;
+  void attach_state(const void* key, std::shared_ptr<void> state);
+  std::shared_ptr<void> attached_state(const void* key) const noexcept;
+
   struct pending_ack;
   struct ack_timer;
   void arm_acks(net::clock::time_point when);
@@ -275,6 +290,9 @@ class socket final : public std::enable_shared_from_this<socket> {
   struct extras;
   extras& more();
   std::unique_ptr<extras> extras_;
+  // The first attachment inline (every socket of a helper has one), more in extras_.
+  const void* attachment_key_ = nullptr;
+  std::shared_ptr<void> attachment_;
 };
 
 /// next(std::nullopt) accepts, next(connect_error{…}) refuses. May be called later, from any
