@@ -17,6 +17,7 @@
 import { fork, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { sleep } from '../interop/lib/util.mjs';
 
 const require = createRequire(new URL('../node/package.json', import.meta.url));
 
@@ -165,7 +166,7 @@ async function main() {
   const rssSamples = [];
   const sampler = setInterval(() => rssSamples.push([phase, rss()]), 1000);
 
-  await new Promise((r) => setTimeout(r, 2000));
+  await sleep(2000);
   const rssBefore = rss();
 
   phase = 'flood';
@@ -185,7 +186,7 @@ async function main() {
   const openMs = Date.now() - floodStart;
   const rssOpen = rss();
   // Every unauthenticated connection must be gone by then (with slack for the loaded machine).
-  await new Promise((r) => setTimeout(r, authTimeout * 1.5 + 2000));
+  await sleep(authTimeout * 1.5 + 2000);
   const reports = await Promise.all(children.map((c) => new Promise((resolve) => {
     c.once('message', resolve);
     c.send('report');
@@ -200,13 +201,13 @@ async function main() {
   // The program trims the allocator every 10 s; closed sessions may wait for their timers.
   const settle = [];
   for (let waited = 0; waited < settleSeconds; waited += 5) {
-    await new Promise((r) => setTimeout(r, 5000));
+    await sleep(5000);
     settle.push(`${waited + 5}s: ${rss()} KiB, ${openFds()} fds`);
   }
   const rssAfter = rss();
   clearInterval(echo);
   clearInterval(sampler);
-  await new Promise((r) => setTimeout(r, 300));
+  await sleep(300);
 
   const sum = (k) => reports.reduce((a, r) => a + (Array.isArray(r[k]) ? r[k].length : r[k]), 0);
   const closes = reports.flatMap((r) => r.unauthClosed).sort((a, b) => a - b);

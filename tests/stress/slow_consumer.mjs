@@ -15,6 +15,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { createRequire } from 'node:module';
+import { sleep } from '../interop/lib/util.mjs';
 
 const require = createRequire(new URL('../node/package.json', import.meta.url));
 const { io } = require('socket.io-client');
@@ -31,7 +32,6 @@ const seconds = Number(args.seconds ?? 20);
 const interval = Number(args.interval ?? 5);
 const size = Number(args.size ?? 16384);
 const threads = Number(args.threads ?? 2);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function startServer() {
   const flags = ['--mode', 'socketio', '--port', '0', '--threads', String(threads), '--ping-interval', '10000', '--ping-timeout', '60000'];

@@ -17,6 +17,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { sleep } from '../interop/lib/util.mjs';
 
 const require = createRequire(new URL('../node/package.json', import.meta.url));
 const { io } = require('socket.io-client');
@@ -59,7 +60,6 @@ const stats = { sessions: 0, authenticated: 0, kickedUnauthenticated: 0, lateAut
 const bump = (k) => {
   stats.errors[k] = (stats.errors[k] ?? 0) + 1;
 };
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pick = (n) => Math.floor(Math.random() * n);
 let running = true;
 

@@ -16,6 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { spawnChild } from '../interop/lib/ignis-server.mjs';
 import { closeAllClients, connectSocket } from '../interop/lib/sio-client.mjs';
+import { sleep } from '../interop/lib/util.mjs';
 import { descriptorCount, serverSockets, stalledClient } from '../interop/reliability/lib/tcp-state.mjs';
 
 const args = {};
@@ -30,7 +31,6 @@ const closeTimeout = Number(args['close-timeout'] ?? 5000);
 const maxBuffered = Number(args['max-buffered-bytes'] ?? 1 << 20);
 const SIZE = 64 * 1024;
 const BATCH = Math.max(1, Math.floor(maxBuffered / SIZE / 2));  // one loop turn's worth fits a healthy client
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const rssKiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
 
 const server = await spawnChild(fixture, ['--mode', 'socketio', '--port', '0', '--threads', String(args.threads ?? 1),

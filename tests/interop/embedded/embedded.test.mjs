@@ -4,7 +4,8 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { spawnChild } from '../lib/ignis-server.mjs';
-import { newSocket, waitFor, closeAllClients } from '../lib/sio-client.mjs';
+import { newSocket, closeAllClients } from '../lib/sio-client.mjs';
+import { waitFor } from '../lib/util.mjs';
 
 const EXAMPLE = process.env.IGNIS_EMBEDDED_EXAMPLE;
 const TOKEN = 'example-token';

@@ -6,9 +6,8 @@ import assert from 'node:assert/strict';
 import { spawnProgram, useProgram, withApi } from '../lib/ignis-server.mjs';
 import {
   SID_RE, assertNothing, authenticate, authedClient, client, closeAllClients, connectClient, disconnected, marker, next,
-  sleep,
 } from '../lib/ignis-client.mjs';
-import { waitFor } from '../lib/sio-client.mjs';
+import { sleep, waitFor } from '../lib/util.mjs';
 
 const TOKENS = ['--auth', 'tokens', '--tokens', 'good'];
 const BASE = [...TOKENS, '--authenticate-timeout', '5000', '--ping-interval', '10000'];

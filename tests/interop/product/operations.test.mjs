@@ -7,7 +7,7 @@ import { spawnProgram, withApi } from '../lib/ignis-server.mjs';
 import {
   MSG_INVALID, authedClient, closeAllClients, connectClient, disconnected, next, request,
 } from '../lib/ignis-client.mjs';
-import { eventually } from '../lib/sio-client.mjs';
+import { eventually } from '../lib/util.mjs';
 
 const PROGRAM = process.env.IGNIS_PROGRAM;
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SID_RE } from '../lib/ignis-client.mjs';
-import { eventually } from '../lib/sio-client.mjs';
+import { eventually } from '../lib/util.mjs';
 import { command, programClient, serverCount, sioClient, startCluster } from './cluster.mjs';
 
 const sorted = (a) => [...a].sort();

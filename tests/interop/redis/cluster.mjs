@@ -18,7 +18,8 @@ import { startRedis } from '../lib/redis-server.mjs';
 import { requirePeer } from '../lib/peers.mjs';
 import { attachFixtureProtocol, SIO_SERVER_OPTIONS } from '../lib/sio-server.mjs';
 import { spawnChild, API_KEY } from '../lib/ignis-server.mjs';
-import { closeAllClients, connectSocket, eventually, newSocket, waitFor } from '../lib/sio-client.mjs';
+import { closeAllClients, connectSocket, newSocket } from '../lib/sio-client.mjs';
+import { eventually, waitFor } from '../lib/util.mjs';
 
 const { Server } = requirePeer('socket.io');
 const { createClient } = requirePeer('redis');

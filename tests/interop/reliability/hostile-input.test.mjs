@@ -8,7 +8,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnChild } from '../lib/ignis-server.mjs';
-import { closeAllClients, withTimeout } from '../lib/sio-client.mjs';
+import { closeAllClients } from '../lib/sio-client.mjs';
+import { withTimeout } from '../lib/util.mjs';
 import { startWatch } from './lib/watch.mjs';
 import { corpus, frame, frameHead, hostileWebSocket, PROTOCOL_CLOSE_CODES, rawHttp } from './lib/hostile.mjs';
 

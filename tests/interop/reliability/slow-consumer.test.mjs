@@ -6,8 +6,9 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnChild } from '../lib/ignis-server.mjs';
-import { closeAllClients, connectSocket, withTimeout } from '../lib/sio-client.mjs';
+import { closeAllClients, connectSocket } from '../lib/sio-client.mjs';
 import { rawWebSocketUpgrade } from '../lib/eio.mjs';
+import { withTimeout } from '../lib/util.mjs';
 import { frame } from './lib/hostile.mjs';
 import { rssKiB } from './lib/watch.mjs';
 
