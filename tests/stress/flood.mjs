@@ -14,9 +14,10 @@
 // Exit status 1 when a check fails: a connection that should have opened did not, an
 // unauthenticated connection outlived the timeout by more than 50 %, an authenticated one was
 // closed, or the healthy client missed an echo.
-import { fork, spawn } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { spawnChild } from '../interop/lib/server.mjs';
 import { sleep } from '../interop/lib/util.mjs';
 
 const require = createRequire(new URL('../node/package.json', import.meta.url));
@@ -120,20 +121,12 @@ async function main() {
   const concurrency = Number(args.concurrency ?? 500);
   const settleSeconds = Number(args.settle ?? 30);
 
-  const server = spawn(fixture, ['--mode', 'ignis', '--host', '127.0.0.1', '--port', '0', '--threads', String(threads),
+  const server = await spawnChild(fixture, ['--mode', 'ignis', '--host', '127.0.0.1', '--port', '0', '--threads', String(threads),
     '--auth', 'tokens', '--tokens', 'good', '--authenticate-timeout', String(authTimeout),
-    '--client-connected', 'handler'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise((resolve, reject) => {
-    let out = '';
-    server.stdout.on('data', (c) => {
-      out += c;
-      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    server.once('exit', (code) => reject(new Error(`server exited (${code})`)));
-  });
-  const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))[1]);
-  const openFds = () => readdirSync(`/proc/${server.pid}/fd`).length;
+    '--client-connected', 'handler'], { kind: 'fixture' });
+  const { port } = server;
+  const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.process.pid}/status`, 'utf8'))[1]);
+  const openFds = () => readdirSync(`/proc/${server.process.pid}/fd`).length;
   const url = `ws://127.0.0.1:${port}/socket.io/`;
   const base = `http://127.0.0.1:${port}`;
 
@@ -243,8 +236,7 @@ async function main() {
   if (report.authenticatedClosed) failures.push(`${report.authenticatedClosed} authenticated connections were closed`);
   if (missed || probeDisconnected) failures.push(`healthy client: ${missed} echoes missed, disconnect ${probeDisconnected}`);
   probe.disconnect();
-  server.kill('SIGTERM');
-  await new Promise((resolve) => server.once('exit', resolve));
+  await server.stop().catch((e) => failures.push(`server: ${e.message}`));
   if (failures.length) {
     console.log(`FAIL: ${failures.join('; ')}`);
     process.exit(1);

@@ -5,7 +5,7 @@
 //   node tests/stress/redis_fanout.mjs --fixture build/release/app/ignis-fixture
 //        [--clients 200] [--broadcasts 2000] [--mode classic|sharded] [--threads 1]
 import { createRequire } from 'node:module';
-import { spawnChild } from '../interop/lib/ignis-server.mjs';
+import { spawnChild } from '../interop/lib/server.mjs';
 import { startRedis } from '../interop/lib/redis-server.mjs';
 
 const require = createRequire(new URL('../node/package.json', import.meta.url));
@@ -41,8 +41,8 @@ function rawClient(port, onEvent) {
 const redis = await startRedis();
 const common = ['--mode', 'socketio', '--port', '0', '--threads', threads, '--ping-interval', '20000',
   '--ping-timeout', '20000', '--redis', redis.url, '--redis-mode', mode];
-const a = await spawnChild(fixture, common, {}, 'fixture');
-const b = await spawnChild(fixture, common, {}, 'fixture');
+const a = await spawnChild(fixture, common, { kind: 'fixture' });
+const b = await spawnChild(fixture, common, { kind: 'fixture' });
 try {
   let received = 0;
   const total = clients * broadcasts;

@@ -3,7 +3,7 @@
 // registry through GET /api/clients (= getClients()).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnProgram, useProgram, withApi } from '../lib/ignis-server.mjs';
+import { spawnProgram, useProgram, withApi } from '../lib/server.mjs';
 import {
   SID_RE, assertNothing, authenticate, authedClient, client, closeAllClients, connectClient, disconnected, marker, next,
 } from '../lib/ignis-client.mjs';

@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { freePort, spawnProgram } from '../lib/ignis-server.mjs';
+import { freePort, spawnProgram } from '../lib/server.mjs';
 import {
   MSG_FAILED, MSG_INVALID, authenticate, closeAllClients, connectClient, disconnected, next, request,
 } from '../lib/ignis-client.mjs';

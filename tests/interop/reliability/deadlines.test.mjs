@@ -11,7 +11,7 @@
 // - --max-connections answers 503 past the bound and accepts again below it.
 import { after, afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnChild } from '../lib/ignis-server.mjs';
+import { spawnChild } from '../lib/server.mjs';
 import { closeAllClients, connectSocket } from '../lib/sio-client.mjs';
 import { sleep, withTimeout } from '../lib/util.mjs';
 import { descriptorCount, rawTcp, serverSockets, stalledClient, within } from './lib/tcp-state.mjs';
@@ -24,7 +24,7 @@ const STALL_TIMEOUT = 1500;
 
 function startFixture(extra) {
   return spawnChild(fixture, ['--mode', 'socketio', '--port', '0', '--threads', '2',
-    '--close-timeout', String(CLOSE_TIMEOUT), ...extra], {}, 'fixture');
+    '--close-timeout', String(CLOSE_TIMEOUT), ...extra], { kind: 'fixture' });
 }
 
 describe('connection deadlines', { skip: !fixture && 'IGNIS_FIXTURE is not set' }, () => {

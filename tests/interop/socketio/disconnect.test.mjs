@@ -6,7 +6,7 @@
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocket } from '../lib/peers.mjs';
-import { THREAD_VARIANTS, startSioServer, threadsLabel } from '../lib/sio-server.mjs';
+import { THREAD_VARIANTS, startSioServer, threadsLabel } from '../lib/server.mjs';
 import {
   closeAllClients, connectSocket, managerSocket, newManager, uniqueDynNamespace, whenConnected,
 } from '../lib/sio-client.mjs';

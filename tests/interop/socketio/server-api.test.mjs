@@ -3,7 +3,7 @@
 // closing the underlying connection). Each test uses its own dynamic namespace.
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { THREAD_VARIANTS, startSioServer, threadsLabel } from '../lib/sio-server.mjs';
+import { THREAD_VARIANTS, startSioServer, threadsLabel } from '../lib/server.mjs';
 import {
   closeAllClients, connectSocket, managerSocket, newManager, uniqueDynNamespace, whenConnected,
 } from '../lib/sio-client.mjs';
