@@ -7,9 +7,11 @@
 import { createRequire } from 'node:module';
 import { spawnChild } from '../interop/lib/server.mjs';
 import { startRedis } from '../interop/lib/redis-server.mjs';
+import { eventually } from '../interop/lib/util.mjs';
 
 const require = createRequire(new URL('../node/package.json', import.meta.url));
 const WebSocket = require('ws');
+const { createClient } = require('redis');
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => {
@@ -56,7 +58,12 @@ try {
   const receivers = [];
   for (let i = 0; i < clients; i++) receivers.push(await rawClient(b.port, countFan));
   const sender = await rawClient(a.port, () => {});
-  await new Promise((r) => setTimeout(r, 500));  // subscriptions of both servers settled
+  // Both servers subscribed (what the adapters' serverCount() asks Redis).
+  const admin = createClient({ url: redis.url });
+  await admin.connect();
+  const count = mode === 'sharded' ? ['PUBSUB', 'SHARDNUMSUB', 'socket.io#/#'] : ['PUBSUB', 'NUMSUB', 'socket.io-request#/#'];
+  await eventually(async () => Number((await admin.sendCommand(count))[1]) === 2, { timeout: 10_000, label: 'both servers subscribed' });
+  await admin.quit();
 
   const payload = 'x'.repeat(64);
   const start = process.hrtime.bigint();
