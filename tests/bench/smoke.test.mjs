@@ -6,25 +6,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { spawnChild } from '../interop/lib/server.mjs';
 
 const PROGRAM = process.env.IGNIS_PROGRAM;
 const BENCH = process.env.IGNIS_BENCH;
-
-async function startServer() {
-  const child = spawn(PROGRAM, ['--profile', 'bench', '--host', '127.0.0.1', '--port', '0', '--threads', '1'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  const port = await new Promise((resolve, reject) => {
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-  });
-  return { child, port };
-}
 
 /** Runs ignis-bench; resolves with its exit code and the parsed RESULT line. */
 async function bench(args) {
@@ -45,14 +30,13 @@ describe('ignis-bench against ignis-socketio --profile bench', { skip: !PROGRAM 
   let url;
   let common;
   before(async () => {
-    server = await startServer();
+    server = await spawnChild(PROGRAM, ['--profile', 'bench', '--host', '127.0.0.1', '--port', '0', '--threads', '1'],
+      { kind: 'program' });
     url = `http://127.0.0.1:${server.port}/socket.io/`;
-    common = ['--url', url, '--server-pid', String(server.child.pid), '--warmup', '0.2', '--duration', '0.5'];
+    common = ['--url', url, '--server-pid', String(server.process.pid), '--warmup', '0.2', '--duration', '0.5'];
   });
   after(async () => {
-    server.child.kill('SIGTERM');
-    const [code] = await once(server.child, 'exit');
-    assert.equal(code, 0, 'the server exits cleanly');
+    await server?.stop();  // the server exits cleanly (code 0 after SIGTERM)
   });
 
   it('connect: every connection opens and authenticates; the server is sampled', async () => {

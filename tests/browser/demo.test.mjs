@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { spawnProgram } from '../interop/lib/ignis-server.mjs';
+import { spawnProgram } from '../interop/lib/server.mjs';
 import { requirePeer } from '../interop/lib/peers.mjs';
 
 const { chromium } = requirePeer('playwright-core');

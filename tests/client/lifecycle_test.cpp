@@ -2,7 +2,9 @@
 // refused server), while connected and busy, while reconnecting, from inside handlers, from
 // another thread, and with many threads using one socket. Built and run under ASan+UBSan and TSan
 // too (-DIGNIS_SANITIZE=...): there the point is that nothing is used after free, no data race is
-// reported and nothing deadlocks; the assertions check what must hold in any build.
+// reported and nothing deadlocks. The assertions check what must hold in any build: no handler of
+// a client starts once its handles are destroyed (watched until the client's strand and then the
+// whole io_context have run out of work), and none of them keeps a session open on the server.
 #include "client/support.hpp"
 
 #include <ignis/client/manager.hpp>
@@ -12,6 +14,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <deque>
+#include <memory>
 #include <optional>
 #include <random>
 #include <thread>
@@ -21,8 +25,10 @@ namespace {
 
 namespace json = boost::json;
 
-// Counts handler calls; `late` counts calls that started after the handles were destroyed on the
-// strand itself (which must never happen).
+// Counts the handler calls of one client; `late` counts the calls that started after its handles
+// were destroyed (which must never happen). `destroyed` is set on the client's strand once the
+// handles are gone (mark_destroyed, or destroy() in DestroyFromInsideHandlers), so a handler that
+// was already running when another thread destroyed them is not counted.
 struct watch {
   std::atomic<int> calls{0};
   std::atomic<int> late{0};
@@ -32,6 +38,30 @@ struct watch {
     if (destroyed.load()) ++late;
   }
 };
+
+// Runs `f` on `strand` and waits for it (at most 10 s): everything posted to the strand before
+// has run by then. The strand outlives the client's handles (the io_context owns it).
+[[nodiscard]] bool run_on(const manager::executor_type& strand, std::function<void()> f = {}) {
+  auto done = std::make_shared<queue<int>>();  // shared: the task may outlive a failed wait
+  boost::asio::post(strand, [done, f = std::move(f)] {
+    if (f) f();
+    done->push(1);
+  });
+  return done->pop().has_value();
+}
+
+// The handles of the client on `strand` are gone: from now on none of its handlers may start.
+[[nodiscard]] bool mark_destroyed(watch& w, const manager::executor_type& strand) {
+  return run_on(strand, [&w] { w.destroyed = true; });
+}
+
+// Lets the io_context run out of work (io_thread's destructor waits for that, at most 3 s), then
+// checks that no watched handler started after its client was destroyed, however late.
+void expect_no_late_calls(std::optional<io_thread>& io, const std::deque<watch>& watches) {
+  io.reset();
+  for (std::size_t i = 0; i < watches.size(); ++i)
+    EXPECT_EQ(watches[i].late.load(), 0) << "client " << i;
+}
 
 void watch_all(watch& w, manager& m, client::socket& s) {
   s.on_connect([&w] { w.hit(); });
@@ -107,12 +137,13 @@ class LifecycleTest : public ::testing::Test {
 };
 
 TEST_F(LifecycleTest, DestroyWhileConnecting) {
-  watch w;
-  io_thread io;
-  int made = 0;
+  std::deque<watch> watches;
+  std::optional<io_thread> io(std::in_place);
   for (int i = 0; i < 30; ++i) {
     for (const auto& url : urls()) {
-      std::optional<manager> m(std::in_place, io.executor(), url, options(i));
+      auto& w = watches.emplace_back();
+      std::optional<manager> m(std::in_place, io->executor(), url, options(i));
+      const auto strand = m->get_executor();
       auto s = m->socket(i % 2 ? "/" : "/admin");
       watch_all(w, *m, *s);
       s->connect();
@@ -121,27 +152,29 @@ TEST_F(LifecycleTest, DestroyWhileConnecting) {
       if (i % 2) {
         s.reset();
         m.reset();
+        ASSERT_TRUE(mark_destroyed(w, strand));
       } else {
-        m.reset();  // the socket outlives its manager: its calls do nothing
+        m.reset();  // the socket outlives its manager: its calls do nothing, no handler runs
+        ASSERT_TRUE(mark_destroyed(w, strand));
         s->connect();
         s->emit("echo", make_args(1));
+        s->emit_with_ack("ack", make_args(i), 50ms, [&w](error_code, payload) { w.hit(); });
         s.reset();
       }
-      ++made;
     }
   }
-  EXPECT_EQ(made, 90);
+  expect_no_late_calls(io, watches);
 }
 
 TEST_F(LifecycleTest, DestroyWhileConnectedAndBusy) {
-  watch w;
+  std::deque<watch> watches;
   queue<int> up;
   queue<int> burst_started;
-  io_thread io;
-  int connected = 0;
-  int awaited = 0;
+  std::optional<io_thread> io(std::in_place);
   for (int i = 0; i < 20; ++i) {
-    std::optional<manager> m(std::in_place, io.executor(), live_->url(), options(i));
+    auto& w = watches.emplace_back();
+    std::optional<manager> m(std::in_place, io->executor(), live_->url(), options(i));
+    const auto strand = m->get_executor();
     auto s = m->socket();
     watch_all(w, *m, *s);
     s->on_connect([&up] { up.push(1); });
@@ -150,17 +183,19 @@ TEST_F(LifecycleTest, DestroyWhileConnectedAndBusy) {
     });
     s->connect();
     ASSERT_TRUE(up.pop());
-    ++connected;
     s->emit("burst", make_args(json::object{{"count", 200}}));
     for (int k = 0; k < 20; ++k)
       s->emit_with_ack("ack", make_args(k), 1s, [&w](error_code, payload) { w.hit(); });
     // Half of the clients go while their emits are still on the way out, half once the server's
     // burst is coming in (its first event is awaited: the jitter alone is too short for it under
     // the sanitizers).
-    if (i % 4 < 2) {
+    const bool awaited = i % 4 < 2;
+    if (awaited) {
       ASSERT_TRUE(burst_started.wait_for(i));
-      ++awaited;
     }
+    // The watch's connect handler ran before the test's (handlers run in the order they were
+    // added), and the catch-all before the event's own handler saw the burst's first event.
+    EXPECT_GE(w.calls.load(), awaited ? 2 : 1) << "client " << i;
     jitter();
     if (i % 3 == 0) m->close();
     if (i % 3 == 1) s->disconnect();
@@ -171,46 +206,68 @@ TEST_F(LifecycleTest, DestroyWhileConnectedAndBusy) {
       m.reset();
       s.reset();
     }
+    ASSERT_TRUE(mark_destroyed(w, strand));
   }
-  EXPECT_EQ(connected, 20);
-  // One connect per client, and the catch-all saw each awaited burst's first event.
-  EXPECT_GE(w.calls.load(), connected + awaited);
-  EXPECT_EQ(awaited, 10);
+  expect_no_late_calls(io, watches);
 }
 
+// A client destroyed during a reconnection attempt never connects nor calls back afterwards.
+// Nothing marks the moment it would have, so a control client is put in the same state right
+// after it was destroyed, with the same options: once the control has reconnected (live server)
+// or made three attempts (refused port), the destroyed one, ahead of it, would have done the same.
 TEST_F(LifecycleTest, DestroyWhileReconnecting) {
-  watch w;
-  queue<int> attempt;
-  queue<int> up;
-  io_thread io;
+  std::deque<watch> watches;
+  std::optional<io_thread> io(std::in_place);
+  // Connects a client and, for the live server, has it close its transport; returns its
+  // "connect", "attempt <n>" and "reconnect" events once the first reconnection attempt started
+  // (null if it did not). Shared: the handlers may outlive the iteration.
+  const auto start_reconnecting = [](manager& m, client::socket& s, bool refused) {
+    auto events = std::make_shared<queue<std::string>>();
+    m.on_reconnect_attempt(
+        [events](std::size_t n) { events->push("attempt " + std::to_string(n)); });
+    m.on_reconnect([events](std::size_t) { events->push("reconnect"); });
+    s.on_connect([events] { events->push("connect"); });
+    s.connect();
+    if (!refused) {
+      if (!events->wait_for("connect")) return decltype(events){};
+      s.emit("close-me");  // transport close: reconnection starts
+    }
+    if (!events->wait_for("attempt 1")) return decltype(events){};
+    return events;
+  };
   for (int i = 0; i < 15; ++i) {
     const bool refused = i % 2 == 0;
-    std::optional<manager> m(std::in_place, io.executor(), refused ? urls()[2] : live_->url(),
-                             options(i));
+    const auto url = refused ? urls()[2] : live_->url();
+    auto& w = watches.emplace_back();
+    std::optional<manager> m(std::in_place, io->executor(), url, options(i));
+    const auto strand = m->get_executor();
     auto s = m->socket();
     watch_all(w, *m, *s);
-    m->on_reconnect_attempt([&attempt](std::size_t) { attempt.push(1); });
-    s->on_connect([&up] { up.push(1); });
-    s->connect();
-    if (!refused) {
-      ASSERT_TRUE(up.pop());
-      s->emit("close-me");  // transport close: reconnection starts
-    }
-    ASSERT_TRUE(attempt.pop());
+    ASSERT_TRUE(start_reconnecting(*m, *s, refused)) << "case " << i;
     if (i % 3 == 0) jitter();
     s.reset();
     m.reset();
+    ASSERT_TRUE(mark_destroyed(w, strand));
+
+    manager control(io->executor(), url, options(i));
+    auto cs = control.socket();
+    const auto control_events = start_reconnecting(control, *cs, refused);
+    ASSERT_TRUE(control_events) << "case " << i;
+    ASSERT_TRUE(control_events->wait_for(refused ? "attempt 3" : "reconnect")) << "case " << i;
+    EXPECT_EQ(w.late.load(), 0) << "case " << i;
   }
+  expect_no_late_calls(io, watches);
 }
 
 // Destroys the handles from inside a handler: the other handlers of the same event, and every
 // later one, must not run.
 TEST_F(LifecycleTest, DestroyFromInsideHandlers) {
   enum class where { connect, event, ack, disconnect, connect_error, reconnect_attempt };
-  watch w;
+  std::deque<watch> watches;
   queue<int> done;
-  io_thread io;
+  std::optional<io_thread> io(std::in_place);
   for (int i = 0; i < 24; ++i) {
+    auto& w = watches.emplace_back();
     const auto at = static_cast<where>(i % 6);
     struct holder {
       std::optional<manager> m;
@@ -219,8 +276,9 @@ TEST_F(LifecycleTest, DestroyFromInsideHandlers) {
     auto h = std::make_shared<holder>();
     const auto url =
         at == where::connect_error || at == where::reconnect_attempt ? urls()[2] : live_->url();
-    h->m.emplace(io.executor(), url, options(i));
+    h->m.emplace(io->executor(), url, options(i));
     h->s = h->m->socket();
+    const auto strand = h->m->get_executor();
     // Runs on the strand: nothing can interleave with it.
     auto destroy = [h, &w, &done] {
       if (!h->s) return;
@@ -274,27 +332,33 @@ TEST_F(LifecycleTest, DestroyFromInsideHandlers) {
     s.connect();
     h.reset();  // the handlers own it now
     ASSERT_TRUE(done.pop()) << "case " << i;
+    // `done` was pushed inside destroy(), while the event's other handlers and whatever is queued
+    // behind it on the strand had still to come: they have run once a task posted now has.
+    ASSERT_TRUE(run_on(strand)) << "case " << i;
     EXPECT_EQ(w.late.load(), 0) << "case " << i;
-    w.destroyed = false;
   }
+  expect_no_late_calls(io, watches);  // and none came later either
 }
 
 TEST_F(LifecycleTest, DestroyFromAnotherThread) {
-  watch w;
+  std::deque<watch> watches;
   queue<int> up;
-  io_thread io;
+  std::optional<io_thread> io(std::in_place);
   for (int i = 0; i < 15; ++i) {
-    auto m = std::make_unique<manager>(io.executor(), live_->url(), options(i));
+    auto& w = watches.emplace_back();
+    auto m = std::make_unique<manager>(io->executor(), live_->url(), options(i));
+    const auto strand = m->get_executor();
     auto s = m->socket();
     watch_all(w, *m, *s);
     s->on_connect([&up] { up.push(1); });
     s->connect();
     ASSERT_TRUE(up.pop());
-    // One thread keeps emitting while another destroys the manager, then the socket.
+    // One thread keeps emitting while another destroys the manager, then its copy of the socket
+    // (the emitter holds the last one): the acknowledgements stop with the manager.
     std::atomic<bool> stop{false};
-    std::thread emitter([s, &stop] {
+    std::thread emitter([s, &stop, &w] {
       for (int k = 0; !stop.load() && k < 2000; ++k)
-        s->emit_with_ack("ack", make_args(k), 500ms, [](error_code, payload) {});
+        s->emit_with_ack("ack", make_args(k), 500ms, [&w](error_code, payload) { w.hit(); });
     });
     std::thread destroyer([m = std::move(m), s = std::move(s), this]() mutable {
       jitter();
@@ -302,10 +366,12 @@ TEST_F(LifecycleTest, DestroyFromAnotherThread) {
       s.reset();
     });
     destroyer.join();
+    const bool marked = mark_destroyed(w, strand);
     stop = true;
     emitter.join();
+    ASSERT_TRUE(marked);
   }
-  EXPECT_GT(w.calls.load(), 0);
+  expect_no_late_calls(io, watches);
 }
 
 TEST_F(LifecycleTest, ManyThreadsShareOneSocket) {

@@ -225,4 +225,13 @@ void record_lifecycle(client::socket& s, queue<std::string>& q) {
   s.on_connect_error([&q](const connect_error& e) { q.push("connect_error:" + e.message); });
 }
 
+bool reconnection_barrier(boost::asio::any_io_executor ex, const manager_options& o) {
+  auto started = std::make_shared<queue<std::size_t>>();  // shared: handlers may outlive the call
+  manager control(std::move(ex), "http://127.0.0.1:" + std::to_string(free_port()), o);
+  control.on_reconnect_attempt([started](std::size_t n) { started->push(n); });
+  auto s = control.socket();
+  s->connect();
+  return started->wait_for(3);
+}
+
 }  // namespace ignis::client::test

@@ -87,6 +87,16 @@ std::optional<ack_result> call(client::socket& s, std::string_view event, payloa
 /// A socket's lifecycle as strings: "connect", "disconnect:<reason>", "connect_error:<message>".
 void record_lifecycle(client::socket& s, queue<std::string>& q);
 
+/// The bound of a check that a client does not reconnect (an event, not a guessed delay): starts a
+/// control client with the same options against a port nobody listens on and waits (at most
+/// 10 s) until it has started its third reconnection attempt. Each of its delays is at least
+/// min(delay * (1 - randomization), delay_max), so with a randomization of at most 0.5 (the
+/// default) the three take at least as long as the longest first delay, min(1.5 * delay,
+/// delay_max). Given the executor of a client that lost its connection before the call (timers
+/// of one io_context fire in deadline order), that client, were it to reconnect, would have
+/// started its first attempt by then. False if the control did not get there.
+bool reconnection_barrier(boost::asio::any_io_executor ex, const manager_options& o);
+
 /// True for "disconnect:transport close" and "disconnect:transport error" (a killed server may
 /// end the TCP connection either way).
 inline bool is_transport_loss(const std::string& e) {

@@ -212,10 +212,18 @@ TEST(RedisSubscriber, CloseDropsTheConnectionForGood) {
     if (left != 0) std::this_thread::sleep_for(10ms);
   }
   EXPECT_EQ(left, 0);
-  // Closed is final: subscribing again does nothing.
+  // Closed is final: subscribing and starting again do nothing. Both are asynchronous and the
+  // closed subscriber reports nothing, so a second subscriber asked for the same right after it,
+  // on the same io_thread, is the barrier: once Redis confirmed the second one's subscription, the
+  // closed one's (asked for first) would have been confirmed too, and Redis counts one subscriber.
   o.sub->subscribe("d");
   o.sub->start();
-  EXPECT_EQ(call(*pub, {"PUBSUB", "NUMSUB", "d"}).r.elements.at(1).integer, 0);
+  observed control(io.executor(), quick_config(redis.url()));
+  control.sub->subscribe("d");
+  control.sub->start();
+  ASSERT_TRUE(control.subscriptions.wait_for({subscription_kind::channel, "d", true}));
+  EXPECT_EQ(call(*pub, {"PUBSUB", "NUMSUB", "d"}).r.elements.at(1).integer, 1);
+  EXPECT_EQ(call(*pub, {"PUBSUB", "NUMSUB", "c"}).r.elements.at(1).integer, 0);
   EXPECT_EQ(o.sub->state(), link_state::closed);
 }
 

@@ -14,9 +14,11 @@
 // Exit status 1 when a check fails: a connection that should have opened did not, an
 // unauthenticated connection outlived the timeout by more than 50 %, an authenticated one was
 // closed, or the healthy client missed an echo.
-import { fork, spawn } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { spawnChild } from '../interop/lib/server.mjs';
+import { sleep } from '../interop/lib/util.mjs';
 
 const require = createRequire(new URL('../node/package.json', import.meta.url));
 
@@ -119,20 +121,12 @@ async function main() {
   const concurrency = Number(args.concurrency ?? 500);
   const settleSeconds = Number(args.settle ?? 30);
 
-  const server = spawn(fixture, ['--mode', 'ignis', '--host', '127.0.0.1', '--port', '0', '--threads', String(threads),
+  const server = await spawnChild(fixture, ['--mode', 'ignis', '--host', '127.0.0.1', '--port', '0', '--threads', String(threads),
     '--auth', 'tokens', '--tokens', 'good', '--authenticate-timeout', String(authTimeout),
-    '--client-connected', 'handler'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise((resolve, reject) => {
-    let out = '';
-    server.stdout.on('data', (c) => {
-      out += c;
-      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    server.once('exit', (code) => reject(new Error(`server exited (${code})`)));
-  });
-  const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))[1]);
-  const openFds = () => readdirSync(`/proc/${server.pid}/fd`).length;
+    '--client-connected', 'handler'], { kind: 'fixture' });
+  const { port } = server;
+  const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.process.pid}/status`, 'utf8'))[1]);
+  const openFds = () => readdirSync(`/proc/${server.process.pid}/fd`).length;
   const url = `ws://127.0.0.1:${port}/socket.io/`;
   const base = `http://127.0.0.1:${port}`;
 
@@ -165,7 +159,7 @@ async function main() {
   const rssSamples = [];
   const sampler = setInterval(() => rssSamples.push([phase, rss()]), 1000);
 
-  await new Promise((r) => setTimeout(r, 2000));
+  await sleep(2000);
   const rssBefore = rss();
 
   phase = 'flood';
@@ -185,7 +179,7 @@ async function main() {
   const openMs = Date.now() - floodStart;
   const rssOpen = rss();
   // Every unauthenticated connection must be gone by then (with slack for the loaded machine).
-  await new Promise((r) => setTimeout(r, authTimeout * 1.5 + 2000));
+  await sleep(authTimeout * 1.5 + 2000);
   const reports = await Promise.all(children.map((c) => new Promise((resolve) => {
     c.once('message', resolve);
     c.send('report');
@@ -200,13 +194,13 @@ async function main() {
   // The program trims the allocator every 10 s; closed sessions may wait for their timers.
   const settle = [];
   for (let waited = 0; waited < settleSeconds; waited += 5) {
-    await new Promise((r) => setTimeout(r, 5000));
+    await sleep(5000);
     settle.push(`${waited + 5}s: ${rss()} KiB, ${openFds()} fds`);
   }
   const rssAfter = rss();
   clearInterval(echo);
   clearInterval(sampler);
-  await new Promise((r) => setTimeout(r, 300));
+  await sleep(300);
 
   const sum = (k) => reports.reduce((a, r) => a + (Array.isArray(r[k]) ? r[k].length : r[k]), 0);
   const closes = reports.flatMap((r) => r.unauthClosed).sort((a, b) => a - b);
@@ -242,8 +236,7 @@ async function main() {
   if (report.authenticatedClosed) failures.push(`${report.authenticatedClosed} authenticated connections were closed`);
   if (missed || probeDisconnected) failures.push(`healthy client: ${missed} echoes missed, disconnect ${probeDisconnected}`);
   probe.disconnect();
-  server.kill('SIGTERM');
-  await new Promise((resolve) => server.once('exit', resolve));
+  await server.stop().catch((e) => failures.push(`server: ${e.message}`));
   if (failures.length) {
     console.log(`FAIL: ${failures.join('; ')}`);
     process.exit(1);

@@ -5,11 +5,13 @@
 //   node tests/stress/redis_fanout.mjs --fixture build/release/app/ignis-fixture
 //        [--clients 200] [--broadcasts 2000] [--mode classic|sharded] [--threads 1]
 import { createRequire } from 'node:module';
-import { spawnChild } from '../interop/lib/ignis-server.mjs';
+import { spawnChild } from '../interop/lib/server.mjs';
 import { startRedis } from '../interop/lib/redis-server.mjs';
+import { eventually } from '../interop/lib/util.mjs';
 
 const require = createRequire(new URL('../node/package.json', import.meta.url));
 const WebSocket = require('ws');
+const { createClient } = require('redis');
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => {
@@ -41,8 +43,8 @@ function rawClient(port, onEvent) {
 const redis = await startRedis();
 const common = ['--mode', 'socketio', '--port', '0', '--threads', threads, '--ping-interval', '20000',
   '--ping-timeout', '20000', '--redis', redis.url, '--redis-mode', mode];
-const a = await spawnChild(fixture, common, {}, 'fixture');
-const b = await spawnChild(fixture, common, {}, 'fixture');
+const a = await spawnChild(fixture, common, { kind: 'fixture' });
+const b = await spawnChild(fixture, common, { kind: 'fixture' });
 try {
   let received = 0;
   const total = clients * broadcasts;
@@ -56,7 +58,12 @@ try {
   const receivers = [];
   for (let i = 0; i < clients; i++) receivers.push(await rawClient(b.port, countFan));
   const sender = await rawClient(a.port, () => {});
-  await new Promise((r) => setTimeout(r, 500));  // subscriptions of both servers settled
+  // Both servers subscribed (what the adapters' serverCount() asks Redis).
+  const admin = createClient({ url: redis.url });
+  await admin.connect();
+  const count = mode === 'sharded' ? ['PUBSUB', 'SHARDNUMSUB', 'socket.io#/#'] : ['PUBSUB', 'NUMSUB', 'socket.io-request#/#'];
+  await eventually(async () => Number((await admin.sendCommand(count))[1]) === 2, { timeout: 10_000, label: 'both servers subscribed' });
+  await admin.quit();
 
   const payload = 'x'.repeat(64);
   const start = process.hrtime.bigint();

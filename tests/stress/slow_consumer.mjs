@@ -11,10 +11,11 @@
 //
 // Exit status 1 when a healthy client missed a broadcast, a slow client was not closed, or the
 // p99 with slow clients is above twice the p99 without.
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { createRequire } from 'node:module';
+import { spawnChild } from '../interop/lib/server.mjs';
+import { sleep } from '../interop/lib/util.mjs';
 
 const require = createRequire(new URL('../node/package.json', import.meta.url));
 const { io } = require('socket.io-client');
@@ -31,21 +32,13 @@ const seconds = Number(args.seconds ?? 20);
 const interval = Number(args.interval ?? 5);
 const size = Number(args.size ?? 16384);
 const threads = Number(args.threads ?? 2);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function startServer() {
   const flags = ['--mode', 'socketio', '--port', '0', '--threads', String(threads), '--ping-interval', '10000', '--ping-timeout', '60000'];
   if (args['max-buffered-bytes']) flags.push('--max-buffered-bytes', args['max-buffered-bytes']);
-  const child = spawn(fixture, flags, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise((resolve) => {
-    let out = '';
-    child.stdout.on('data', (c) => {
-      out += c;
-      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-  });
-  return { child, port, rss: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))[1]) };
+  const server = await spawnChild(fixture, flags, { kind: 'fixture' });
+  server.rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.process.pid}/status`, 'utf8'))[1]);
+  return server;
 }
 
 // A client that joins "/" over a raw WebSocket and then never reads: its receive window fills,
@@ -126,8 +119,7 @@ async function run(withSlow) {
   };
   for (const s of slow) s.socket.destroy();
   for (const s of healthy) s.disconnect();
-  server.child.kill('SIGTERM');
-  await new Promise((r) => server.child.once('exit', r));
+  await server.stop();
   return result;
 }
 

@@ -14,9 +14,10 @@
 // half is warm-up: allocator pools and kernel buffers settle). The run fails (exit 1) when, over
 // the second half, that line rises by more than 10 % of the mean RSS or by more than 50
 // descriptors (runs of 2 minutes and more), or when a user saw an error.
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { spawnChild } from '../interop/lib/server.mjs';
+import { sleep } from '../interop/lib/util.mjs';
 
 const require = createRequire(new URL('../node/package.json', import.meta.url));
 const { io } = require('socket.io-client');
@@ -35,31 +36,22 @@ const authTimeout = Number(args['authenticate-timeout'] ?? 2000);
 const API_KEY = 'soak-key';
 const ROOMS = 50;
 
-const server = spawn(fixture, ['--mode', 'ignis', '--host', '127.0.0.1', '--port', '0', '--threads', String(threads),
+const server = await spawnChild(fixture, ['--mode', 'ignis', '--host', '127.0.0.1', '--port', '0', '--threads', String(threads),
   '--auth', 'tokens', '--tokens', 'good', '--authenticate-timeout', String(authTimeout),
-  '--rooms-allow', 'room-*', '--api-key', API_KEY, '--ping-interval', '5000'], { stdio: ['ignore', 'pipe', 'ignore'] });
-const port = await new Promise((resolve, reject) => {
-  let out = '';
-  server.stdout.on('data', (c) => {
-    out += c;
-    const m = /listening on http:\/\/[^:]+:(\d+)/.exec(out);
-    if (m) resolve(Number(m[1]));
-  });
-  server.once('exit', (code) => reject(new Error(`server exited (${code})`)));
-});
+  '--rooms-allow', 'room-*', '--api-key', API_KEY, '--ping-interval', '5000'], { kind: 'fixture' });
+const { port } = server;
 let serverExit = null;
-server.once('exit', (code, signal) => {
-  serverExit = { code, signal };
+server.exited.then((info) => {
+  serverExit = info;
 });
 const base = `http://127.0.0.1:${port}`;
-const rssKiB = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))[1]);
-const openFds = () => readdirSync(`/proc/${server.pid}/fd`).length;
+const rssKiB = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.process.pid}/status`, 'utf8'))[1]);
+const openFds = () => readdirSync(`/proc/${server.process.pid}/fd`).length;
 
 const stats = { sessions: 0, authenticated: 0, kickedUnauthenticated: 0, lateAuthenticate: 0, broadcastsReceived: 0, errors: {}, apiErrors: 0 };
 const bump = (k) => {
   stats.errors[k] = (stats.errors[k] ?? 0) + 1;
 };
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pick = (n) => Math.floor(Math.random() * n);
 let running = true;
 
@@ -177,8 +169,11 @@ const report = {
 };
 console.log(JSON.stringify(report, null, 2));
 if (args.out) writeFileSync(args.out, ['t,rss_kib,fds,sessions', ...samples.map((s) => `${s.t},${s.rssKiB},${s.fds},${s.sessions}`)].join('\n') + '\n');
-server.kill('SIGTERM');
 const failures = [];
+// Taken before the server stops: its shutdown disconnects the users still connected.
+const unexpected = Object.entries(stats.errors);
+if (serverExit) failures.push(`server exited during the run: ${JSON.stringify(serverExit)}`);
+else await server.stop().catch((e) => failures.push(`server: ${e.message}`));
 // A trend needs samples: short runs (CI) only check that nothing failed.
 if (second.length >= 6) {
   if (report.secondHalfTrend.rssRisePercentOfMean > 10) failures.push('RSS rises over the second half');
@@ -186,7 +181,6 @@ if (second.length >= 6) {
 } else {
   console.log('too short for a trend (fewer than 6 samples in the second half)');
 }
-const unexpected = Object.entries(stats.errors);
-if (unexpected.length || serverExit) failures.push(`errors: ${JSON.stringify(unexpected)} server exit ${JSON.stringify(serverExit)}`);
+if (unexpected.length) failures.push(`errors: ${JSON.stringify(unexpected)}`);
 console.log(failures.length ? `FAIL: ${failures.join('; ')}` : 'OK');
 process.exit(failures.length ? 1 : 0);

@@ -14,8 +14,9 @@
 // last overflow, descriptors or heap in use do not come back to the baseline, or a healthy
 // receiver missed a broadcast.
 import { readFileSync } from 'node:fs';
-import { spawnChild } from '../interop/lib/ignis-server.mjs';
+import { spawnChild } from '../interop/lib/server.mjs';
 import { closeAllClients, connectSocket } from '../interop/lib/sio-client.mjs';
+import { sleep } from '../interop/lib/util.mjs';
 import { descriptorCount, serverSockets, stalledClient } from '../interop/reliability/lib/tcp-state.mjs';
 
 const args = {};
@@ -30,12 +31,11 @@ const closeTimeout = Number(args['close-timeout'] ?? 5000);
 const maxBuffered = Number(args['max-buffered-bytes'] ?? 1 << 20);
 const SIZE = 64 * 1024;
 const BATCH = Math.max(1, Math.floor(maxBuffered / SIZE / 2));  // one loop turn's worth fits a healthy client
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const rssKiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
 
 const server = await spawnChild(fixture, ['--mode', 'socketio', '--port', '0', '--threads', String(args.threads ?? 1),
   '--ping-interval', '60000', '--ping-timeout', '60000', '--write-stall-timeout', '600000',
-  '--max-buffered-bytes', String(maxBuffered), '--close-timeout', String(closeTimeout)], {}, 'fixture');
+  '--max-buffered-bytes', String(maxBuffered), '--close-timeout', String(closeTimeout)], { kind: 'fixture' });
 const pid = server.process.pid;
 let failures = 0;
 const check = (ok, what) => {

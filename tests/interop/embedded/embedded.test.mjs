@@ -3,8 +3,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { spawnChild } from '../lib/ignis-server.mjs';
-import { newSocket, waitFor, closeAllClients } from '../lib/sio-client.mjs';
+import { spawnChild } from '../lib/server.mjs';
+import { newSocket, closeAllClients } from '../lib/sio-client.mjs';
+import { waitFor } from '../lib/util.mjs';
 
 const EXAMPLE = process.env.IGNIS_EMBEDDED_EXAMPLE;
 const TOKEN = 'example-token';
@@ -31,7 +32,7 @@ async function joinChat(socket) {
 describe('embedded in an application\'s own HTTP server', { skip: !EXAMPLE && 'IGNIS_EMBEDDED_EXAMPLE not set' }, () => {
   let app;
   before(async () => {
-    app = await spawnChild(EXAMPLE, ['--port', '0', '--token', TOKEN], {}, 'example');
+    app = await spawnChild(EXAMPLE, ['--port', '0', '--token', TOKEN], { kind: 'example' });
   });
   after(async () => {
     closeAllClients();

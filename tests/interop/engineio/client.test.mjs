@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.mjs';
 import { EioHttp, ERRORS, SID_RE, assertEioError, openEioClient } from '../lib/eio.mjs';
-import { eventually, waitEvent, withTimeout } from '../lib/util.mjs';
+import { eventually, waitFor, withTimeout } from '../lib/util.mjs';
 
 const T = { timeout: 15_000 };
 
@@ -23,7 +23,7 @@ async function connect(server, mode) {
   const c = await openEioClient(server, mode.opts);
   if (mode.upgrade) {
     if (c.transportName !== 'websocket') {
-      const [transport] = await waitEvent(c.socket, 'upgrade', { timeout: 5000, failOn: ['close', 'upgradeError'] });
+      const [transport] = await waitFor(c.socket, 'upgrade', { timeout: 5000, failOn: ['close', 'upgradeError'] });
       assert.equal(transport.name, 'websocket');
     }
   }
@@ -49,8 +49,8 @@ describe('engine.io-client interop', () => {
           if (mode.upgrade) {
             // Opens over polling, the handshake offers websocket, the client upgrades.
             assert.equal(c.transportName, 'polling');
-            const upgrading = waitEvent(c.socket, 'upgrading', { timeout: 5000 });
-            const [transport] = await waitEvent(c.socket, 'upgrade', { timeout: 5000, failOn: ['close', 'upgradeError'] });
+            const upgrading = waitFor(c.socket, 'upgrading', { timeout: 5000 });
+            const [transport] = await waitFor(c.socket, 'upgrade', { timeout: 5000, failOn: ['close', 'upgradeError'] });
             assert.equal(transport.name, 'websocket');
             await upgrading;
             assert.equal(c.transportName, 'websocket');

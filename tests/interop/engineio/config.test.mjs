@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.mjs';
 import { EioHttp, ERRORS, RawWs, assertEioError, openEioClient } from '../lib/eio.mjs';
 import { EioSocket } from '../lib/peers.mjs';
-import { waitEvent, withTimeout } from '../lib/util.mjs';
+import { waitFor, withTimeout } from '../lib/util.mjs';
 
 const T = { timeout: 10_000 };
 const RELAXED = { pingInterval: 10_000, pingTimeout: 5_000 };
@@ -34,7 +34,7 @@ describe('transports: polling only', () => {
   it('a websocket-only engine.io-client fails to open', T, async () => {
     const socket = new EioSocket(server.url, { path: server.path, transports: ['websocket'] });
     try {
-      await waitEvent(socket, 'error', { timeout: 5000, failOn: ['open'] });
+      await waitFor(socket, 'error', { timeout: 5000, failOn: ['open'] });
     } finally {
       socket.close();
     }

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { referenceHasHeaderTimeout, startServer, usingFixture } from '../lib/server.mjs';
 import { openEioClient } from '../lib/eio.mjs';
-import { rawTcp, withTimeout } from '../lib/util.mjs';
+import { rawTcp, sleep, withTimeout } from '../lib/util.mjs';
 
 // Heartbeats run during the abuse (the server's timers must keep firing); the
 // generous pingTimeout keeps a CPU-starved test machine from failing the test.
@@ -132,7 +132,7 @@ describe('robustness against bad TCP clients', () => {
     const target = traffic.echoes + 30;
     await withTimeout((async () => {
       while (traffic.echoes < target || Date.now() - t0 < 4 * OPTIONS.pingInterval) {
-        await new Promise((r) => setTimeout(r, 20));
+        await sleep(20);
       }
     })(), 10_000, 'more healthy echoes after the abuse');
     const stats = await traffic.stop();

@@ -3,7 +3,7 @@
 // fixture knob (a rejecting, slow, throwing or never-completing authenticateFn).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { useFixture, useProgram } from '../lib/ignis-server.mjs';
+import { useFixture, useProgram } from '../lib/server.mjs';
 import {
   ISO_RE, MSG_FAILED, MSG_INVALID, SID_RE, assertNothing, authenticate, authedClient, client,
   connectClient, connected, disconnected, emitWithAckRecord, marker, names, next, request,

@@ -10,7 +10,7 @@
 // {rooms: [], refused: [its strings]}, leave ack {rooms: []}).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { useFixture, useProgram } from '../lib/ignis-server.mjs';
+import { useFixture, useProgram } from '../lib/server.mjs';
 import {
   MSG_FAILED, assertNothing, authedClient, connectClient, disconnected, marker, names, next, request,
 } from '../lib/ignis-client.mjs';

@@ -3,7 +3,7 @@
 // (Its own file so that it can run next to the others.)
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { useProgram } from '../lib/ignis-server.mjs';
+import { useProgram } from '../lib/server.mjs';
 import { connectClient, disconnected, names } from '../lib/ignis-client.mjs';
 
 describe('default authenticateTimeout', () => {

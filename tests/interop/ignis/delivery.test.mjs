@@ -5,7 +5,7 @@
 // it whatever its state.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { useProgram } from '../lib/ignis-server.mjs';
+import { useProgram } from '../lib/server.mjs';
 import {
   assertNothing, authedClient, connectClient, marker, next,
 } from '../lib/ignis-client.mjs';

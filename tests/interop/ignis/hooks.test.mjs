@@ -9,7 +9,7 @@
 // is logged and the client stays authenticated.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { useFixture } from '../lib/ignis-server.mjs';
+import { useFixture } from '../lib/server.mjs';
 import {
   acked, assertNothing, authenticate, authedClient, connectClient, emitWithAckRecord, marker, names, next, request,
 } from '../lib/ignis-client.mjs';

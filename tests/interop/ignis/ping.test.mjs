@@ -1,7 +1,7 @@
 // Checklist items 19–23: the application-level `ping` event.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { useProgram } from '../lib/ignis-server.mjs';
+import { useProgram } from '../lib/server.mjs';
 import {
   ISO_RE, assertNothing, authenticate, authedClient, connectClient, marker, names,
 } from '../lib/ignis-client.mjs';

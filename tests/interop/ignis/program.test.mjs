@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { API_KEY, freePort, spawnProgram, startProgram, useProgram } from '../lib/ignis-server.mjs';
+import { API_KEY, freePort, spawnProgram, startProgram, useProgram } from '../lib/server.mjs';
 import {
   MSG_INVALID, authenticate, authedClient, closeAllClients, connectClient, disconnected, names, next, request,
 } from '../lib/ignis-client.mjs';

@@ -8,7 +8,7 @@
 // UTF-8 code points. The program's validateRoomFn is --rooms-allow (globs).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { usingProgramBinary, useProgram } from '../lib/ignis-server.mjs';
+import { usingProgram, useProgram } from '../lib/server.mjs';
 import { stopAndReadLog } from '../lib/program-run.mjs';
 import {
   acked, assertNothing, authenticate, authedClient, connectClient, emitWithAckRecord, marker, next, request,
@@ -224,7 +224,7 @@ describe('join / leave (items 35–45)', () => {
     assert.deepEqual(await request(u, 'join', { rooms: ['one-more'] }), { rooms: ['one-more'], refused: [] });
   });
 
-  it('a join without room rules is logged at debug level only', { skip: !usingProgramBinary && 'needs IGNIS_PROGRAM (its log)' }, async (t) => {
+  it('a join without room rules is logged at debug level only', { skip: !usingProgram && 'needs IGNIS_PROGRAM (its log)' }, async (t) => {
     const quiet = await useProgram(t, BASE);
     const verbose = await useProgram(t, [...BASE, '--log-level', 'debug']);
     for (const server of [quiet, verbose]) {

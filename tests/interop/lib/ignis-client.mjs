@@ -7,9 +7,10 @@
 // state); once a socket has its marker, everything sent to it earlier has been
 // delivered (one connection is ordered). A short extra window follows.
 import assert from 'node:assert/strict';
-import { closeAllClients, newSocket, sleep, waitFor, withTimeout } from './sio-client.mjs';
+import { closeAllClients, newSocket } from './sio-client.mjs';
+import { DEFAULT_WAIT_MS, sleep, waitFor, withTimeout } from './util.mjs';
 
-export { closeAllClients, sleep, withTimeout };
+export { closeAllClients };
 
 export const MSG_INVALID = 'Invalid token to authenticate! Please login again!';
 export const MSG_FAILED = 'Failed to authenticate connection! Please login again!';
@@ -17,7 +18,6 @@ export const MSG_FAILED = 'Failed to authenticate connection! Please login again
 export const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 /** Socket.IO socket id: 20 URL-safe base64 characters. */
 export const SID_RE = /^[A-Za-z0-9_-]{20}$/;
-export const WAIT = 3000;
 /** The extra window after a marker. */
 export const QUIET_MS = 150;
 
@@ -39,7 +39,7 @@ export function client(server, { token, auth, transports = ['websocket'], ...res
 }
 
 /** Wait for `connect` (fails on connect_error / disconnect). */
-export async function connected(socket, timeout = WAIT) {
+export async function connected(socket, timeout = DEFAULT_WAIT_MS) {
   if (!socket.connected) await waitFor(socket, 'connect', { timeout, failOn: ['connect_error', 'disconnect'] });
   return socket;
 }
@@ -50,7 +50,7 @@ export async function connectClient(server, opts = {}) {
 }
 
 /** Emit `authenticate` and wait for `authenticated`; returns its payload. */
-export async function authenticate(socket, timeout = WAIT) {
+export async function authenticate(socket, timeout = DEFAULT_WAIT_MS) {
   socket.emit('authenticate');
   const got = socket.log.next('authenticated', { timeout });
   const [payload] = await Promise.race([
@@ -70,7 +70,7 @@ export async function authedClient(server, opts = {}) {
 }
 
 /** The reason of the (first) disconnect, waiting for it if needed. */
-export async function disconnected(socket, timeout = WAIT) {
+export async function disconnected(socket, timeout = DEFAULT_WAIT_MS) {
   if (socket.disconnects.length) return socket.disconnects[0].reason;
   const [reason] = await waitFor(socket, 'disconnect', { timeout });
   return reason;
@@ -84,7 +84,7 @@ export function names(socket) {
 let markerNo = 0;
 
 /** Send a marker to each socket by id and wait until each has it. */
-export async function marker(server, sockets, timeout = WAIT) {
+export async function marker(server, sockets, timeout = DEFAULT_WAIT_MS) {
   markerNo += 1;
   const tag = `m${markerNo}`;
   for (const s of sockets) await server.api.send({ destination: s.id, topic: 'marker', data: tag });
@@ -134,16 +134,16 @@ export function emitWithAckRecord(socket, event, ...payload) {
 }
 
 /** join/leave with an ack; resolves with the ack's first argument. */
-export function request(socket, event, payload, timeout = WAIT) {
+export function request(socket, event, payload, timeout = DEFAULT_WAIT_MS) {
   return socket.timeout(timeout).emitWithAck(event, payload);
 }
 
 /** Wait for the next `event` on socket and return its arguments. */
-export function next(socket, event, timeout = WAIT) {
+export function next(socket, event, timeout = DEFAULT_WAIT_MS) {
   return socket.log.next(event, { timeout });
 }
 
 /** Wait for an ack record to be answered. */
-export async function acked(rec, timeout = WAIT) {
+export async function acked(rec, timeout = DEFAULT_WAIT_MS) {
   return withTimeout(rec.promise, timeout, 'ack');
 }

@@ -3,7 +3,7 @@
 // the test fixture `ignis-fixture --mode ignis`, on the official socket.io 4.8
 // server (in-memory adapter: one node, no Redis). The black-box suite in
 // tests/interop/ignis/ runs against it when IGNIS_PROGRAM / IGNIS_FIXTURE are
-// not set; the C++ binaries must behave the same way (see ignis-server.mjs).
+// not set; the C++ binaries must behave the same way (see server.mjs).
 //
 // As a program:   node tests/interop/lib/ignis-reference.mjs [flags]
 // As the fixture: node tests/interop/lib/ignis-reference.mjs --mode ignis [flags] [knobs]
@@ -766,12 +766,13 @@ export async function startIgnis(cfg, { log = () => {} } = {}) {
 // ---------------------------------------------------------------------------
 // Main
 
-async function main() {
+/** Runs the reference as a program (also server.mjs's stand-in for `ignis-fixture --mode ignis`). */
+export async function main(argv = process.argv.slice(2), env = process.env) {
   const log = (level, msg) => process.stderr.write(`${iso()} ${level}: ${msg}\n`);
   let cfg;
   let server;
   try {
-    cfg = parseConfig(process.argv.slice(2), process.env);
+    cfg = parseConfig(argv, env);
     server = await startIgnis(cfg, {
       log: (level, msg) => (msg.startsWith('warning:') ? process.stderr.write(`${msg}\n`) : log(level, msg)),
     });

@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { freeze, thaw } from './freeze.mjs';
-import { withTimeout } from './util.mjs';
+import { sleep, withTimeout } from './util.mjs';
 
 const READY_TIMEOUT_MS = 10_000;
 
@@ -53,7 +53,7 @@ async function whenReady(port, child) {
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
     if (await ping(port)) return;
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
   throw new Error(`redis-server on ${port} not ready after ${READY_TIMEOUT_MS} ms`);
 }

@@ -1,7 +1,8 @@
 // Client-side helpers for the Socket.IO interop tests (tests/interop/socketio/):
-// the official socket.io-client, bounded waits, an event recorder that never
-// misses an event, binary normalisation.
+// the official socket.io-client, an event recorder that never misses an event,
+// binary normalisation. The bounded waits are util.mjs's.
 import { requirePeer } from './peers.mjs';
+import { DEFAULT_WAIT_MS, waitFor } from './util.mjs';
 
 const sioClient = requirePeer('socket.io-client');
 
@@ -14,73 +15,6 @@ export const TRANSPORT_VARIANTS = Object.freeze([
   { name: 'websocket only', transports: ['websocket'], final: 'websocket' },
   { name: 'polling → websocket upgrade', transports: ['polling', 'websocket'], final: 'websocket' },
 ]);
-
-export const DEFAULT_WAIT_MS = 3000;
-
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Resolve/reject like `promise`, or reject with a timeout error after `ms`. */
-export function withTimeout(promise, ms, label = 'operation') {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${label}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/**
- * Wait for one `event` on an emitter with on/off (socket.io-client Socket or
- * Manager, engine.io-client Socket, Node EventEmitter). Resolves with the
- * listener's arguments as an array; rejects after `timeout` ms or when one of
- * the `failOn` events fires first.
- */
-export function waitFor(emitter, event, { timeout = DEFAULT_WAIT_MS, failOn = [] } = {}) {
-  return new Promise((resolve, reject) => {
-    const listeners = [];
-    const cleanup = () => {
-      clearTimeout(timer);
-      for (const [ev, fn] of listeners) emitter.off(ev, fn);
-    };
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`timed out after ${timeout} ms waiting for "${event}"`));
-    }, timeout);
-    const onEvent = (...args) => {
-      cleanup();
-      resolve(args);
-    };
-    listeners.push([event, onEvent]);
-    emitter.on(event, onEvent);
-    for (const ev of failOn) {
-      const onFail = (...args) => {
-        cleanup();
-        const detail = args.map((a) => (a instanceof Error ? a.message : JSON.stringify(a))).join(', ');
-        reject(new Error(`"${ev}" (${detail}) while waiting for "${event}"`));
-      };
-      listeners.push([ev, onFail]);
-      emitter.on(ev, onFail);
-    }
-  });
-}
-
-/** Poll `fn` until it returns a truthy value (returned), or throw after `timeout`. */
-export async function eventually(fn, { timeout = DEFAULT_WAIT_MS, interval = 25, label = 'condition' } = {}) {
-  const end = Date.now() + timeout;
-  let lastError;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      lastError = undefined;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() >= end) {
-      throw new Error(`${label} not reached within ${timeout} ms${lastError ? `: ${lastError.message}` : ''}`);
-    }
-    await sleep(interval);
-  }
-}
 
 /**
  * Records every (non-reserved) event a client socket receives, from the moment

@@ -1,5 +1,15 @@
-// Small async helpers shared by the interop tests: every wait is bounded.
+// Small async helpers shared by every Node test (interop, browser, bench, stress): bounded
+// waits and a raw TCP client. Every wait has a bound; DEFAULT_WAIT_MS is the one default.
 import net from 'node:net';
+
+/**
+ * The default bound of every wait (waitFor, eventually, the event logs of sio-client.mjs, the
+ * Ignis client helpers). Only a failing wait runs to it, so it is generous: the suites also run
+ * against the sanitizer builds of the fixture.
+ */
+export const DEFAULT_WAIT_MS = 5000;
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Resolve/reject like `promise`, or reject with a timeout error after `ms`. */
 export function withTimeout(promise, ms, label = 'operation') {
@@ -10,15 +20,13 @@ export function withTimeout(promise, ms, label = 'operation') {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
- * Wait for one `event` on an emitter (Node EventEmitter, engine.io-client's
- * component-emitter, anything with on/off). Resolves with the listener's
- * arguments as an array. Rejects after `timeout` ms, or when one of
- * `failOn` events fires first (its first argument is reported).
+ * Wait for one `event` on an emitter with on/off (socket.io-client Socket or Manager,
+ * engine.io-client Socket, Node EventEmitter). Resolves with the listener's arguments as an
+ * array; rejects after `timeout` ms, or when one of the `failOn` events fires first (its
+ * arguments are reported).
  */
-export function waitEvent(emitter, event, { timeout = 5000, failOn = [] } = {}) {
+export function waitFor(emitter, event, { timeout = DEFAULT_WAIT_MS, failOn = [] } = {}) {
   return new Promise((resolve, reject) => {
     const listeners = [];
     const cleanup = () => {
@@ -48,11 +56,11 @@ export function waitEvent(emitter, event, { timeout = 5000, failOn = [] } = {}) 
 }
 
 /**
- * Retry `fn` until it returns a truthy value (returned) or the deadline passes
- * (then the last error, or a timeout error, is thrown). For effects of server
- * timers, e.g. "the session is eventually gone".
+ * Retry `fn` every `interval` ms until it returns a truthy value (returned) or `timeout` passes
+ * (then the last error, with the label in its message, or a timeout error is thrown). Only for
+ * what has no event to await, e.g. "the session is eventually gone" after a server timer.
  */
-export async function eventually(fn, { timeout = 5000, interval = 50, label = 'condition' } = {}) {
+export async function eventually(fn, { timeout = DEFAULT_WAIT_MS, interval = 50, label = 'condition' } = {}) {
   const end = Date.now() + timeout;
   let lastError;
   for (;;) {

@@ -3,7 +3,7 @@
 // at start of unknown keys and bad values, naming the key.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnProgram } from '../lib/ignis-server.mjs';
+import { spawnProgram } from '../lib/server.mjs';
 import { authedClient, closeAllClients, connectClient, disconnected, next, MSG_INVALID } from '../lib/ignis-client.mjs';
 import { parsePrinted, runProgram, tempFile } from '../lib/program-run.mjs';
 

@@ -14,7 +14,7 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import { spawnProgram, withApi } from '../lib/ignis-server.mjs';
+import { spawnProgram, withApi } from '../lib/server.mjs';
 import { closeAllClients } from '../lib/ignis-client.mjs';
 import { rawWebSocketUpgrade } from '../lib/eio.mjs';
 import { withTimeout } from '../lib/util.mjs';

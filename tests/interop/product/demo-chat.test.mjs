@@ -2,7 +2,7 @@
 // authenticated client cannot broadcast to everyone through io-default; the page is still served.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { useProgram } from '../lib/ignis-server.mjs';
+import { useProgram } from '../lib/server.mjs';
 import { assertNothing, authedClient, next } from '../lib/ignis-client.mjs';
 import { runProgram } from '../lib/program-run.mjs';
 

@@ -3,11 +3,11 @@
 // event-loop lag of each shard.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnProgram, withApi } from '../lib/ignis-server.mjs';
+import { spawnProgram, withApi } from '../lib/server.mjs';
 import {
   MSG_INVALID, authedClient, closeAllClients, connectClient, disconnected, next, request,
 } from '../lib/ignis-client.mjs';
-import { eventually } from '../lib/sio-client.mjs';
+import { eventually } from '../lib/util.mjs';
 
 const PROGRAM = process.env.IGNIS_PROGRAM;
 

@@ -6,9 +6,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import http from 'node:http';
-import { spawnProgram } from '../lib/ignis-server.mjs';
+import { spawnProgram } from '../lib/server.mjs';
 import { authedClient, client, closeAllClients } from '../lib/ignis-client.mjs';
-import { waitFor } from '../lib/sio-client.mjs';
+import { waitFor } from '../lib/util.mjs';
 import { runProgram, stopAndReadLog } from '../lib/program-run.mjs';
 
 const PROGRAM = process.env.IGNIS_PROGRAM;

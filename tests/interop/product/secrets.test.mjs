@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { spawnProgram } from '../lib/ignis-server.mjs';
+import { spawnProgram } from '../lib/server.mjs';
 import { MSG_INVALID, authedClient, closeAllClients, connectClient, disconnected, next } from '../lib/ignis-client.mjs';
 import { parsePrinted, runProgram, tempFile } from '../lib/program-run.mjs';
 

@@ -2,7 +2,7 @@
 // disconnect after what was already queued for it, lets the queues drain and exits 0.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnProgram, withApi } from '../lib/ignis-server.mjs';
+import { spawnProgram, withApi } from '../lib/server.mjs';
 import { authedClient, closeAllClients, disconnected } from '../lib/ignis-client.mjs';
 
 const PROGRAM = process.env.IGNIS_PROGRAM;

@@ -7,7 +7,7 @@ import https from 'node:https';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnProgram, withApi } from '../lib/ignis-server.mjs';
+import { spawnProgram, withApi } from '../lib/server.mjs';
 import { authedClient, closeAllClients, next } from '../lib/ignis-client.mjs';
 
 const PROGRAM = process.env.IGNIS_PROGRAM;

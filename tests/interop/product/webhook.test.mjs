@@ -4,10 +4,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { freePort, spawnProgram } from '../lib/ignis-server.mjs';
+import { freePort, spawnProgram } from '../lib/server.mjs';
 import {
   MSG_FAILED, MSG_INVALID, authenticate, closeAllClients, connectClient, disconnected, next, request,
 } from '../lib/ignis-client.mjs';
+import { sleep } from '../lib/util.mjs';
 
 const PROGRAM = process.env.IGNIS_PROGRAM;
 
@@ -121,7 +122,7 @@ describe('authentication by webhook', { skip: !PROGRAM && 'needs IGNIS_PROGRAM' 
     const api = await backend(t, async () => {
       inFlight += 1;
       maxInFlight = Math.max(maxInFlight, inFlight);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await sleep(20);
       inFlight -= 1;
       return { status: 200, body: { ok: true } };
     });

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SID_RE } from '../lib/ignis-client.mjs';
-import { eventually } from '../lib/sio-client.mjs';
+import { eventually } from '../lib/util.mjs';
 import { command, programClient, serverCount, sioClient, startCluster } from './cluster.mjs';
 
 const sorted = (a) => [...a].sort();
@@ -131,10 +131,13 @@ export function clusterSuite(mode) {
       for (const id of ids) assert.match(id, SID_RE);
     });
 
-    it('allRooms (classic only) is answered by the C++ servers', { skip: mode !== 'classic' }, async () => {
-      const rooms = await c.node.io.of('/').adapter.allRooms();
-      for (const r of ['r1', 'r2', f1.id, f3.id, p1.id, 'io-default']) assert.ok(rooms.has(r), `${r} missing`);
-    });
+    // Node's sharded adapter has no allRooms(): the test exists in classic mode only.
+    if (mode === 'classic') {
+      it('allRooms (classic only) is answered by the C++ servers', async () => {
+        const rooms = await c.node.io.of('/').adapter.allRooms();
+        for (const r of ['r1', 'r2', f1.id, f3.id, p1.id, 'io-default']) assert.ok(rooms.has(r), `${r} missing`);
+      });
+    }
 
     it('socketsJoin and socketsLeave work in both directions', async () => {
       const rooms = (s) => command(s, 'rooms');

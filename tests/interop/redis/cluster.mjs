@@ -1,6 +1,6 @@
 // A mixed Socket.IO cluster on one private Redis, for tests/interop/redis/*.test.mjs:
 //   node     – the official socket.io 4.8 server with @socket.io/redis-adapter 8.3 (in process),
-//              fixture protocol (lib/sio-server.mjs) plus the server-side-emit commands below;
+//              fixture protocol (lib/sio-reference.mjs) plus the server-side-emit commands below;
 //   fixture  – $IGNIS_FIXTURE --mode socketio --redis … (same fixture protocol, 2 shards);
 //   program  – $IGNIS_PROGRAM --auth none --rooms-allow '*' --redis … (the helper; HTTP API for
 //              send()). Every room is allowed, as in the demo: ids must still never be joinable.
@@ -16,9 +16,10 @@ import http from 'node:http';
 import { after, before } from 'node:test';
 import { startRedis } from '../lib/redis-server.mjs';
 import { requirePeer } from '../lib/peers.mjs';
-import { attachFixtureProtocol, SIO_SERVER_OPTIONS } from '../lib/sio-server.mjs';
-import { spawnChild, API_KEY } from '../lib/ignis-server.mjs';
-import { closeAllClients, connectSocket, eventually, newSocket, waitFor } from '../lib/sio-client.mjs';
+import { attachFixtureProtocol, SIO_SERVER_OPTIONS } from '../lib/sio-reference.mjs';
+import { spawnChild, API_KEY } from '../lib/server.mjs';
+import { closeAllClients, connectSocket, newSocket } from '../lib/sio-client.mjs';
+import { eventually, waitFor } from '../lib/util.mjs';
 
 const { Server } = requirePeer('socket.io');
 const { createClient } = requirePeer('redis');
@@ -100,7 +101,7 @@ export function startFixture(redisUrl, mode, requestsTimeout = REQUESTS_TIMEOUT)
     '--mode', 'socketio', '--port', '0', '--threads', '2', '--ping-interval', '2000',
     '--ping-timeout', '5000', '--redis', redisUrl, '--redis-mode', mode,
     '--redis-requests-timeout', String(requestsTimeout),
-  ], {}, 'fixture');
+  ], { kind: 'fixture' });
 }
 
 export function startProgram(redisUrl, mode, requestsTimeout = REQUESTS_TIMEOUT) {
@@ -108,7 +109,7 @@ export function startProgram(redisUrl, mode, requestsTimeout = REQUESTS_TIMEOUT)
   return spawnChild(process.env.IGNIS_PROGRAM, [
     '--host', '127.0.0.1', '--port', '0', '--threads', '2', '--auth', 'none', '--api-key', API_KEY,
     '--rooms-allow', '*', '--redis', redisUrl, '--redis-mode', mode, '--redis-requests-timeout', String(requestsTimeout),
-  ], {}, 'program');
+  ], { kind: 'program' });
 }
 
 /** Number of servers subscribed for namespace "/" (what the adapters' serverCount() asks). */

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { redisClientsOf } from '../lib/redis-clients.mjs';
-import { eventually } from '../lib/sio-client.mjs';
+import { eventually } from '../lib/util.mjs';
 import { clusterWithClients, command } from './cluster.mjs';
 import { redisMetrics, RESUME_LIMIT_MS, resumeTime } from './probes.mjs';
 

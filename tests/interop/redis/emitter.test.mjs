@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { requirePeer } from '../lib/peers.mjs';
-import { eventually } from '../lib/sio-client.mjs';
+import { eventually } from '../lib/util.mjs';
 import { command, programClient, redisClient, sioClient, startCluster } from './cluster.mjs';
 
 const { Emitter } = requirePeer('@socket.io/redis-emitter');

@@ -5,7 +5,7 @@
 // resumes within 5 s of SIGCONT.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { eventually, sleep } from '../lib/sio-client.mjs';
+import { eventually, sleep } from '../lib/util.mjs';
 import { clusterWithClients, command } from './cluster.mjs';
 import { healthRedis, RESUME_LIMIT_MS, resumeTime } from './probes.mjs';
 

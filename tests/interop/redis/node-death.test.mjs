@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { freeze, thaw } from '../lib/freeze.mjs';
-import { eventually } from '../lib/sio-client.mjs';
+import { eventually } from '../lib/util.mjs';
 import { command, programClient, serverCount, sioClient, startCluster } from './cluster.mjs';
 
 const REQUESTS_TIMEOUT_MS = 1500;

@@ -2,7 +2,7 @@
 // within 5 s of Redis being back, and no server dies (stopping each asserts a clean exit).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { eventually } from '../lib/sio-client.mjs';
+import { eventually } from '../lib/util.mjs';
 import { clusterWithClients, command } from './cluster.mjs';
 import { healthRedis, RESUME_LIMIT_MS, resumeTime } from './probes.mjs';
 

@@ -11,8 +11,9 @@
 // - --max-connections answers 503 past the bound and accepts again below it.
 import { after, afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnChild } from '../lib/ignis-server.mjs';
-import { closeAllClients, connectSocket, withTimeout } from '../lib/sio-client.mjs';
+import { spawnChild } from '../lib/server.mjs';
+import { closeAllClients, connectSocket } from '../lib/sio-client.mjs';
+import { sleep, withTimeout } from '../lib/util.mjs';
 import { descriptorCount, rawTcp, serverSockets, stalledClient, within } from './lib/tcp-state.mjs';
 
 const fixture = process.env.IGNIS_FIXTURE;
@@ -23,7 +24,7 @@ const STALL_TIMEOUT = 1500;
 
 function startFixture(extra) {
   return spawnChild(fixture, ['--mode', 'socketio', '--port', '0', '--threads', '2',
-    '--close-timeout', String(CLOSE_TIMEOUT), ...extra], {}, 'fixture');
+    '--close-timeout', String(CLOSE_TIMEOUT), ...extra], { kind: 'fixture' });
 }
 
 describe('connection deadlines', { skip: !fixture && 'IGNIS_FIXTURE is not set' }, () => {
@@ -115,7 +116,7 @@ describe('connection deadlines', { skip: !fixture && 'IGNIS_FIXTURE is not set' 
     try {
       const until = Date.now() + 3 * STALL_TIMEOUT;
       while (Date.now() < until) {
-        await new Promise((r) => setTimeout(r, 250));
+        await sleep(250);
         assert.equal(serverSockets(server.port, ports)[0]?.state, 'ESTAB', `closed after ${read} bytes read`);
       }
     } finally {

@@ -7,8 +7,9 @@
 // still stop cleanly (exit code 0 on SIGTERM).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnChild } from '../lib/ignis-server.mjs';
-import { closeAllClients, withTimeout } from '../lib/sio-client.mjs';
+import { spawnChild } from '../lib/server.mjs';
+import { closeAllClients } from '../lib/sio-client.mjs';
+import { withTimeout } from '../lib/util.mjs';
 import { startWatch } from './lib/watch.mjs';
 import { corpus, frame, frameHead, hostileWebSocket, PROTOCOL_CLOSE_CODES, rawHttp } from './lib/hostile.mjs';
 
@@ -39,7 +40,7 @@ describe('hostile input against the live server', { skip: !fixture && 'IGNIS_FIX
   before(async () => {
     server = await spawnChild(fixture, ['--mode', 'socketio', '--port', '0', '--threads', '2',
       '--ping-interval', String(PING_INTERVAL), '--ping-timeout', String(PING_TIMEOUT),
-      '--max-payload', String(MAX_PAYLOAD)], {}, 'fixture');
+      '--max-payload', String(MAX_PAYLOAD)], { kind: 'fixture' });
     watch = await startWatch(server.url);
   });
 

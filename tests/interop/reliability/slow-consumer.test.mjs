@@ -5,9 +5,10 @@
 // the healthy WebSocket and polling clients.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnChild } from '../lib/ignis-server.mjs';
-import { closeAllClients, connectSocket, withTimeout } from '../lib/sio-client.mjs';
+import { spawnChild } from '../lib/server.mjs';
+import { closeAllClients, connectSocket } from '../lib/sio-client.mjs';
 import { rawWebSocketUpgrade } from '../lib/eio.mjs';
+import { withTimeout } from '../lib/util.mjs';
 import { frame } from './lib/hostile.mjs';
 import { rssKiB } from './lib/watch.mjs';
 
@@ -28,7 +29,7 @@ describe('slow consumer', { skip: !fixture && 'IGNIS_FIXTURE is not set' }, () =
 
   it('is closed past the output bound while memory stays bounded and the others get everything', async (t) => {
     server = await spawnChild(fixture, ['--mode', 'socketio', '--port', '0', '--threads', '2',
-      '--ping-interval', '60000', '--ping-timeout', '60000', '--max-buffered-bytes', String(LIMIT)], {}, 'fixture');
+      '--ping-interval', '60000', '--ping-timeout', '60000', '--max-buffered-bytes', String(LIMIT)], { kind: 'fixture' });
     const healthy = [
       ['websocket', await connectSocket(server.url, { transports: ['websocket'] })],
       ['polling', await connectSocket(server.url, { transports: ['polling'] })],

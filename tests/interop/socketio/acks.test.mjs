@@ -2,7 +2,7 @@
 // See wire-formats.md §2.1 (ack id), §2.4.
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { THREAD_VARIANTS, startSioServer, threadsLabel } from '../lib/sio-server.mjs';
+import { THREAD_VARIANTS, startSioServer, threadsLabel } from '../lib/server.mjs';
 import {
   closeAllClients, connectSocket, managerSocket, newManager, uniqueDynNamespace, whenConnected,
 } from '../lib/sio-client.mjs';

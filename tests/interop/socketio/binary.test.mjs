@@ -3,7 +3,7 @@
 // broadcasts. See wire-formats.md §2.1 (BINARY_EVENT / BINARY_ACK).
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { THREAD_VARIANTS, startSioServer, threadsLabel } from '../lib/sio-server.mjs';
+import { THREAD_VARIANTS, startSioServer, threadsLabel } from '../lib/server.mjs';
 import {
   TRANSPORT_VARIANTS, closeAllClients, connectSocket, countBinary, normalizeBinary, uniqueDynNamespace,
 } from '../lib/sio-client.mjs';

@@ -6,11 +6,11 @@
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocket } from '../lib/peers.mjs';
-import { THREAD_VARIANTS, startSioServer, threadsLabel } from '../lib/sio-server.mjs';
+import { THREAD_VARIANTS, startSioServer, threadsLabel } from '../lib/server.mjs';
 import {
-  closeAllClients, connectSocket, eventually, managerSocket, newManager, uniqueDynNamespace, waitFor,
-  whenConnected, withTimeout,
+  closeAllClients, connectSocket, managerSocket, newManager, uniqueDynNamespace, whenConnected,
 } from '../lib/sio-client.mjs';
+import { eventually, waitFor, withTimeout } from '../lib/util.mjs';
 
 const T = { timeout: 10_000 };
 

@@ -4,10 +4,11 @@
 // See wire-formats.md §2.2.
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { THREAD_VARIANTS, startSioServer, threadsLabel } from '../lib/sio-server.mjs';
+import { THREAD_VARIANTS, startSioServer, threadsLabel } from '../lib/server.mjs';
 import {
-  closeAllClients, connectSocket, managerSocket, newManager, newSocket, waitFor, whenConnected,
+  closeAllClients, connectSocket, managerSocket, newManager, newSocket, whenConnected,
 } from '../lib/sio-client.mjs';
+import { waitFor } from '../lib/util.mjs';
 
 const T = { timeout: 10_000 };
 

@@ -2,10 +2,11 @@
 // same port: disconnect, reconnect with a new socket id, events flow again.
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { THREAD_VARIANTS, startSioServer, threadsLabel } from '../lib/sio-server.mjs';
+import { THREAD_VARIANTS, startSioServer, threadsLabel } from '../lib/server.mjs';
 import {
-  TRANSPORT_VARIANTS, closeAllClients, managerSocket, newManager, newSocket, waitFor, whenConnected,
+  TRANSPORT_VARIANTS, closeAllClients, managerSocket, newManager, newSocket, whenConnected,
 } from '../lib/sio-client.mjs';
+import { waitFor } from '../lib/util.mjs';
 
 const T = { timeout: 20_000 };
 const RECONNECT = { reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 300, randomizationFactor: 0 };

@@ -13,7 +13,7 @@
 // spurious "ping timeout". Heartbeats are covered by disconnect.test.mjs.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { THREAD_VARIANTS, startSioServer, threadsLabel } from '../lib/sio-server.mjs';
+import { THREAD_VARIANTS, startSioServer, threadsLabel } from '../lib/server.mjs';
 import { closeAllClients, connectSocket, uniqueDynNamespace } from '../lib/sio-client.mjs';
 
 const T = { timeout: 20_000 };

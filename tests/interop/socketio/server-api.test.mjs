@@ -3,10 +3,11 @@
 // closing the underlying connection). Each test uses its own dynamic namespace.
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { THREAD_VARIANTS, startSioServer, threadsLabel } from '../lib/sio-server.mjs';
+import { THREAD_VARIANTS, startSioServer, threadsLabel } from '../lib/server.mjs';
 import {
-  closeAllClients, connectSocket, eventually, managerSocket, newManager, uniqueDynNamespace, waitFor, whenConnected,
+  closeAllClients, connectSocket, managerSocket, newManager, uniqueDynNamespace, whenConnected,
 } from '../lib/sio-client.mjs';
+import { eventually, waitFor } from '../lib/util.mjs';
 
 const T = { timeout: 10_000 };
 

@@ -3,11 +3,11 @@
 // default polling → WebSocket upgrade. See wire-formats.md §2.1, §2.4.
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { THREAD_VARIANTS, startSioServer, threadsLabel } from '../lib/sio-server.mjs';
+import { THREAD_VARIANTS, startSioServer, threadsLabel } from '../lib/server.mjs';
 import {
-  TRANSPORT_VARIANTS, closeAllClients, connectSocket, countBinary, newSocket, normalizeBinary, waitFor,
-  whenConnected,
+  TRANSPORT_VARIANTS, closeAllClients, connectSocket, countBinary, newSocket, normalizeBinary, whenConnected,
 } from '../lib/sio-client.mjs';
+import { waitFor } from '../lib/util.mjs';
 
 const T = { timeout: 10_000 };
 

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { rawTcp, withTimeout } from '../../lib/util.mjs';
+import { rawTcp, sleep, withTimeout } from '../../lib/util.mjs';
 import { rawWebSocketUpgrade } from '../../lib/eio.mjs';
 import { frame } from './hostile.mjs';
 
@@ -35,7 +35,7 @@ export async function within(timeout, fn, label) {
   for (;;) {
     if (await fn()) return Date.now() - started;
     if (Date.now() - started > timeout) assert.fail(`${label}: not within ${timeout} ms`);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
 }
 

@@ -8,7 +8,8 @@
 //   ... hostile traffic ...
 //   await watch.finish();   // asserts; returns { ticks, echoRttMs: sorted round trips }
 import assert from 'node:assert/strict';
-import { connectSocket, withTimeout } from '../../lib/sio-client.mjs';
+import { connectSocket } from '../../lib/sio-client.mjs';
+import { withTimeout } from '../../lib/util.mjs';
 
 export async function startWatch(url, { intervalMs = 50 } = {}) {
   const ws = await connectSocket(url, { transports: ['websocket'] });
