@@ -2,6 +2,8 @@
 // so that a comparison with Node measures the servers and not the applications.
 #include "bench_profile.hpp"
 
+#include "../common/serve.hpp"
+
 #include <ignis/net/http.hpp>
 #include <ignis/net/runtime.hpp>
 #include <ignis/socketio/server.hpp>
@@ -50,6 +52,7 @@ bool wants_profile(int argc, char** argv) {
 }
 
 int run_bench_profile(int argc, char** argv) {
+  stop_signal stop;  // from the start: see serve.hpp
   std::string profile;
   std::string host = "127.0.0.1";
   unsigned short port = 3000;
@@ -73,28 +76,10 @@ int run_bench_profile(int argc, char** argv) {
   socketio::server server(rt, options);
   install_handlers(server.main());
   net::http_listener listener(rt, {server.engine()});
-  boost::system::error_code ec;
-  const auto address = boost::asio::ip::make_address(host, ec);
-  if (ec) {
-    std::cerr << "error: invalid --host " << host << "\n";
-    return 2;
-  }
-  if (auto lec = listener.listen({address, port})) {
-    std::cerr << "error: cannot listen on " << host << ":" << port << ": " << lec.message() << "\n";
-    return 1;
-  }
-  rt.start();
-  std::printf("listening on http://%s:%u\n", host.c_str(), static_cast<unsigned>(listener.port()));
-  std::fflush(stdout);
-
-  boost::asio::io_context signals_ctx;
-  boost::asio::signal_set signals(signals_ctx, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code&, int) { signals_ctx.stop(); });
-  signals_ctx.run();
-  listener.close();
+  const int status = serve(rt, listener, host, port, stop);
   server.close();
   rt.stop();
-  return 0;
+  return status;
 }
 
 }  // namespace ignis::program

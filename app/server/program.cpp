@@ -1,5 +1,6 @@
 #include "program.hpp"
 
+#include "../common/serve.hpp"
 #include "api_service.hpp"
 #include "authenticators.hpp"
 #include "config_file.hpp"
@@ -133,27 +134,12 @@ net::http_limits listener_limits(const settings& cfg) {
   return limits;
 }
 
-// Blocks until SIGTERM or SIGINT reaches `signals` (a signal that came before is delivered at
-// once); meanwhile hands freed memory back to the system every 10 s (glibc keeps it in its arenas,
-// so after a wave of connections closes the resident size would not follow the load down).
-void wait_for_signal(boost::asio::io_context& signals_ctx, boost::asio::signal_set& signals) {
-  signals.async_wait([&](const boost::system::error_code&, int) { signals_ctx.stop(); });
-  boost::asio::steady_timer trim(signals_ctx);
-  std::function<void()> schedule_trim = [&] {
-    trim.expires_after(std::chrono::seconds(10));
-    trim.async_wait([&](const boost::system::error_code& wait_error) {
-      if (wait_error) return;
-      ::malloc_trim(0);
-      schedule_trim();
-    });
-  };
-  schedule_trim();
-  signals_ctx.run();
-}
-
 }  // namespace
 
 int run(int argc, char** argv, bool test_knobs) {
+  // Caught from the start: a SIGTERM sent as soon as the listening line is out stops the program
+  // gracefully instead of killing it.
+  stop_signal stop;
   drop_empty_environment();
   settings cfg;
   CLI::App app{
@@ -266,10 +252,6 @@ int run(int argc, char** argv, bool test_knobs) {
               << "\n";
     return 1;
   }
-  // Handled from here on: a SIGTERM sent as soon as the listening line is out stops the program
-  // gracefully instead of killing it.
-  boost::asio::io_context signals_ctx;
-  boost::asio::signal_set signals(signals_ctx, SIGINT, SIGTERM);
   rt.start();
   ops.lag.start();
   const char* scheme = tls ? "https" : "http";
@@ -281,7 +263,9 @@ int run(int argc, char** argv, bool test_knobs) {
                        std::to_string(rt.size()) + " event loops, at most " +
                        std::to_string(limits.max_connections) + " connections)");
 
-  wait_for_signal(signals_ctx, signals);
+  // Meanwhile freed memory goes back to the system every 10 s (glibc keeps it in its arenas, so
+  // after a wave of connections closes the resident size would not follow the load down).
+  stop.wait(std::chrono::seconds(10), [] { ::malloc_trim(0); });
 
   // Refuse new sessions, tell every client (a server disconnect), let their queued packets leave
   // until every connection is closed or --shutdown-timeout runs out, then stop accepting.
