@@ -113,25 +113,18 @@ void api_service::rooms(const std::shared_ptr<net::http_exchange>& ex, std::stri
     }
   }
   if (!valid) return error(ex, http::status::bad_request, "Rooms array is required");
-  auto& rt = helper_.io().runtime();
-  const auto owner = engineio::shard_of_id(id, static_cast<unsigned>(rt.size()));
-  if (owner >= rt.size()) return error(ex, http::status::not_found, "Client not found");
-  auto* nsp = &helper_.io().of("/");
-  boost::asio::post(rt.at(owner).executor(),
-                    [ex, nsp, owner, id = std::move(id), list = std::move(list), join] {
-                      auto& sockets = nsp->local(owner).sockets;
-                      const auto it = sockets.find(id);
-                      if (it == sockets.end() || !it->second->connected())
-                        return error(ex, http::status::not_found, "Client not found");
-                      for (const auto& r : list) {
-                        if (join) {
-                          it->second->join(r);
-                        } else if (r != id) {
-                          it->second->leave(r);
-                        }
-                      }
-                      answer(ex, http::status::ok, json::object{{"success", true}});
-                    });
+  helper_.io().of("/").with_local_socket(
+      id, [ex, id, list = std::move(list), join](const socketio::socket_ptr& s) {
+        if (!s) return error(ex, http::status::not_found, "Client not found");
+        for (const auto& r : list) {
+          if (join) {
+            s->join(r);
+          } else if (r != id) {
+            s->leave(r);
+          }
+        }
+        answer(ex, http::status::ok, json::object{{"success", true}});
+      });
 }
 
 }  // namespace ignis::program

@@ -121,12 +121,7 @@ std::string ops_service::metrics_text() const {
            R"(result="error")");
 
   auto& main = io.of("/");
-  std::int64_t joins = 0;
-  std::int64_t rooms = 0;
-  for (std::size_t i = 0; i < shards; ++i) {
-    joins += main.local(static_cast<unsigned>(i)).joins.get();
-    rooms += main.local(static_cast<unsigned>(i)).room_count.get();
-  }
+  const auto [joins, rooms] = main.stats();
   w.metric("ignis_room_joins_total", "counter", "Rooms joined (default namespace).");
   w.sample("ignis_room_joins_total", joins);
   w.metric("ignis_rooms", "gauge",

@@ -476,46 +476,23 @@ void server_helper::send(const send_options& opts) {
 }
 
 void server_helper::get_clients(std::function<void(std::vector<client_summary>)> done) const {
-  struct gather {
+  struct gathering {
     std::mutex mutex;
-    std::size_t remaining;
     std::vector<client_summary> all;
-    std::function<void(std::vector<client_summary>)> done;
   };
-  auto g = std::make_shared<gather>();
-  g->remaining = runtime_.size();
-  g->done = std::move(done);
-  auto* nsp = &io_->of("/");
-  for (std::size_t i = 0; i < runtime_.size(); ++i) {
-    boost::asio::post(runtime_.at(i).executor(), [g, nsp, i] {
-      std::vector<client_summary> found;
-      for (const auto& [id, s] : nsp->local(static_cast<unsigned>(i)).sockets) {
+  auto g = std::make_shared<gathering>();
+  io_->of("/").for_each_local_socket(
+      [g](const socketio::socket_ptr& s) {
         auto rec = s->attached<client_record>();
-        found.push_back({std::string(id), rec ? rec->state : client_state::unauthorized});
-      }
-      std::unique_lock lock(g->mutex);
-      for (auto& f : found)
-        g->all.push_back(std::move(f));
-      if (--g->remaining != 0) return;
-      auto all = std::move(g->all);
-      lock.unlock();
-      g->done(std::move(all));
-    });
-  }
+        std::lock_guard lock(g->mutex);
+        g->all.push_back({std::string(s->id()), rec ? rec->state : client_state::unauthorized});
+      },
+      [g, done = std::move(done)] { done(std::move(g->all)); });
 }
 
 void server_helper::shutdown() {
   if (!io_) return;
-  auto* nsp = &io_->of("/");
-  for (std::size_t i = 0; i < runtime_.size(); ++i) {
-    boost::asio::post(runtime_.at(i).executor(), [nsp, i] {
-      std::vector<socketio::socket_ptr> all;
-      for (const auto& [id, s] : nsp->local(static_cast<unsigned>(i)).sockets)
-        all.push_back(s);
-      for (auto& s : all)
-        s->disconnect();  // "io server disconnect" for every client
-    });
-  }
+  io_->of("/").local().disconnect_sockets();  // "io server disconnect" for every client
   if (listener_) listener_->close();
   io_->engine()->close_all();
 }

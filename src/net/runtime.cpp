@@ -1,8 +1,10 @@
 #include "net/ready_poller.hpp"
 
 #include <ignis/net/runtime.hpp>
+#include <ignis/net/shards.hpp>
 
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
 
 #include <algorithm>
 
@@ -79,7 +81,9 @@ ready_poller& shard::poller() {
 }
 
 bool shard::is_current() const noexcept {
-  return this_thread_shard == this;
+  // Also true on a thread that runs the shard's context itself (an application's, a test's).
+  return this_thread_shard == this ||
+         const_cast<boost::asio::io_context&>(ctx_).get_executor().running_in_this_thread();
 }
 
 runtime::runtime(unsigned threads) {
@@ -114,6 +118,32 @@ void runtime::stop() {
     if (t.joinable()) t.join();
   }
   threads_.clear();
+}
+
+void for_each_shard(runtime& rt, const std::function<void(shard&)>& fn) {
+  shard* current = current_shard();
+  for (std::size_t i = 0; i < rt.size(); ++i) {
+    auto& s = rt.at(i);
+    if (&s == current) continue;
+    boost::asio::post(s.executor(), [fn, &s] { fn(s); });
+  }
+  if (current && current->index() < rt.size() && &rt.at(current->index()) == current) fn(*current);
+}
+
+void for_each_shard(runtime& rt, std::function<void(shard&)> fn, std::function<void()> done) {
+  struct progress {
+    std::atomic<std::size_t> remaining;
+    std::function<void(shard&)> fn;
+    std::function<void()> done;
+  };
+  auto p = std::make_shared<progress>();
+  p->remaining = rt.size();
+  p->fn = std::move(fn);
+  p->done = std::move(done);
+  for_each_shard(rt, [p](shard& s) {
+    p->fn(s);
+    if (p->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1 && p->done) p->done();
+  });
 }
 
 }  // namespace ignis::net

@@ -127,9 +127,4 @@ void remote_adapter::on_ack(const std::string& id, socketio::payload answer) {
   cb(std::move(answer));
 }
 
-void remote_adapter::deliver_server_side_emit(socketio::payload args,
-                                              std::function<void(socketio::payload)> ack) {
-  nsp().receive_server_side_emit(std::move(args), std::move(ack));
-}
-
 }  // namespace ignis::redis::detail

@@ -45,9 +45,6 @@ class remote_adapter : public socketio::adapter, public message_sink {
   void on_client_count(const std::string& id, std::size_t n);
   void on_ack(const std::string& id, socketio::payload answer);
 
-  /// Delivers a server-side emit from another server to this namespace's handlers.
-  void deliver_server_side_emit(socketio::payload args, std::function<void(socketio::payload)> ack);
-
   std::shared_ptr<adapter_link_state> link_;
   std::string uid_;
 

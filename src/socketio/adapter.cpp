@@ -1,48 +1,12 @@
 #include "socketio/client.hpp"
+#include "socketio/namespace_state.hpp"
 
+#include <ignis/net/shards.hpp>
 #include <ignis/socketio/adapter.hpp>
 #include <ignis/socketio/server.hpp>
 
-#include <boost/asio/post.hpp>
-
-#include <mutex>
-
 namespace ignis::socketio {
 namespace asio = boost::asio;
-
-namespace {
-
-// Runs fn(shard_index) on every shard: inline for the calling shard (so a handler's emits keep
-// their order on its own sockets, as in Node), posted to the others.
-void on_every_shard(net::runtime& rt, const std::function<void(unsigned)>& fn) {
-  net::shard* current = net::current_shard();
-  for (std::size_t i = 0; i < rt.size(); ++i) {
-    auto& sh = rt.at(i);
-    if (&sh == current) continue;
-    asio::post(sh.executor(), [fn, i] { fn(static_cast<unsigned>(i)); });
-  }
-  if (current) fn(current->index());
-}
-
-// Gathers one result per shard, then calls `done` once.
-template <class T>
-struct shard_gather {
-  std::mutex mutex;
-  std::size_t remaining;
-  std::vector<T> items;
-  std::function<void(std::vector<T>)> done;
-  void add(std::vector<T> part) {
-    std::unique_lock lock(mutex);
-    for (auto& item : part)
-      items.push_back(std::move(item));
-    if (--remaining != 0) return;
-    auto all = std::move(items);
-    lock.unlock();
-    done(std::move(all));
-  }
-};
-
-}  // namespace
 
 void adapter::broadcast(packet p, const broadcast_options& opts) {
   broadcast_local(p, opts);
@@ -53,10 +17,11 @@ void adapter::broadcast_local(const packet& p, const broadcast_options& opts) {
   auto messages = std::make_shared<const std::vector<engineio::message_ptr>>(to_messages(p));
   auto shared_opts = std::make_shared<const broadcast_options>(opts);
   auto* nsp = &nsp_;
-  on_every_shard(nsp_.srv().runtime(), [nsp, messages, shared_opts](unsigned shard) {
+  net::for_each_shard(nsp_.srv().runtime(), [nsp, messages, shared_opts](net::shard& shard) {
     const bool droppable = shared_opts->flags.volatile_;
     nsp->for_each_local(
-        shard, *shared_opts, [&](socket& s) { s.send_encoded(*messages, droppable); }, true);
+        shard.index(), *shared_opts, [&](socket& s) { s.send_encoded(*messages, droppable); },
+        true);
   });
 }
 
@@ -72,27 +37,26 @@ void adapter::broadcast_with_ack_local(const packet& p, const broadcast_options&
   auto messages = std::make_shared<const std::vector<engineio::message_ptr>>(to_messages(p));
   auto shared_opts = std::make_shared<const broadcast_options>(opts);
   const auto id = *p.id;
-  auto counts = std::make_shared<shard_gather<std::size_t>>();
-  counts->remaining = nsp_.srv().runtime().size();
-  counts->done = [on_client_count](std::vector<std::size_t> per_shard) {
-    std::size_t total = 0;
-    for (auto n : per_shard)
-      total += n;
-    on_client_count(total);
-  };
   auto* nsp = &nsp_;
-  on_every_shard(
-      nsp_.srv().runtime(), [nsp, messages, shared_opts, id, counts, on_ack](unsigned shard) {
+  net::gather_from_shards<std::size_t>(
+      nsp_.srv().runtime(),
+      [nsp, messages, shared_opts, id, on_ack](net::shard& shard) {
         std::size_t n = 0;
         nsp->for_each_local(
-            shard, *shared_opts,
+            shard.index(), *shared_opts,
             [&](socket& s) {
               s.add_pending_ack(id, [on_ack](payload answer) { on_ack(std::move(answer)); });
               s.send_encoded(*messages, shared_opts->flags.volatile_);
               ++n;
             },
             true);
-        counts->add({n});
+        return std::vector<std::size_t>{n};
+      },
+      [on_client_count](std::vector<std::size_t> per_shard) {
+        std::size_t total = 0;
+        for (auto n : per_shard)
+          total += n;
+        on_client_count(total);
       });
 }
 
@@ -112,15 +76,15 @@ void adapter::fetch_sockets(const broadcast_options& opts,
 
 void adapter::add_sockets_local(const broadcast_options& opts, std::vector<std::string> rooms) {
   auto* nsp = &nsp_;
-  on_every_shard(nsp_.srv().runtime(), [nsp, opts, rooms](unsigned shard) {
-    nsp->for_each_local(shard, opts, [&](socket& s) { s.join(rooms); });
+  net::for_each_shard(nsp_.srv().runtime(), [nsp, opts, rooms](net::shard& shard) {
+    nsp->for_each_local(shard.index(), opts, [&](socket& s) { s.join(rooms); });
   });
 }
 
 void adapter::del_sockets_local(const broadcast_options& opts, std::vector<std::string> rooms) {
   auto* nsp = &nsp_;
-  on_every_shard(nsp_.srv().runtime(), [nsp, opts, rooms](unsigned shard) {
-    nsp->for_each_local(shard, opts, [&](socket& s) {
+  net::for_each_shard(nsp_.srv().runtime(), [nsp, opts, rooms](net::shard& shard) {
+    nsp->for_each_local(shard.index(), opts, [&](socket& s) {
       for (const auto& r : rooms)
         s.leave(r);
     });
@@ -129,22 +93,22 @@ void adapter::del_sockets_local(const broadcast_options& opts, std::vector<std::
 
 void adapter::disconnect_sockets_local(const broadcast_options& opts, bool close) {
   auto* nsp = &nsp_;
-  on_every_shard(nsp_.srv().runtime(), [nsp, opts, close](unsigned shard) {
-    nsp->for_each_local(shard, opts, [&](socket& s) { s.disconnect(close); });
+  net::for_each_shard(nsp_.srv().runtime(), [nsp, opts, close](net::shard& shard) {
+    nsp->for_each_local(shard.index(), opts, [&](socket& s) { s.disconnect(close); });
   });
 }
 
 void adapter::fetch_sockets_local(const broadcast_options& opts,
                                   std::function<void(std::vector<socket_info>)> done) {
-  auto gather = std::make_shared<shard_gather<socket_info>>();
-  gather->remaining = nsp_.srv().runtime().size();
-  gather->done = std::move(done);
   auto* nsp = &nsp_;
-  on_every_shard(nsp_.srv().runtime(), [nsp, opts, gather](unsigned shard) {
-    std::vector<socket_info> found;
-    nsp->for_each_local(shard, opts, [&](socket& s) { found.push_back(s.info()); });
-    gather->add(std::move(found));
-  });
+  net::gather_from_shards<socket_info>(
+      nsp_.srv().runtime(),
+      [nsp, opts](net::shard& shard) {
+        std::vector<socket_info> found;
+        nsp->for_each_local(shard.index(), opts, [&](socket& s) { found.push_back(s.info()); });
+        return found;
+      },
+      std::move(done));
 }
 
 void adapter::server_side_emit(payload,
@@ -154,6 +118,10 @@ void adapter::server_side_emit(payload,
 
 void adapter::server_count(std::function<void(std::size_t)> done) {
   done(1);
+}
+
+void adapter::deliver_server_side_emit(payload args, std::function<void(payload)> ack) {
+  nsp_.receive_server_side_emit(std::move(args), std::move(ack));
 }
 
 void adapter::room_created(unsigned, const std::string&) {}

@@ -1,6 +1,8 @@
 #include "socketio/client.hpp"
 #include "socketio/event_packet.hpp"
+#include "socketio/namespace_state.hpp"
 
+#include <ignis/net/shards.hpp>
 #include <ignis/socketio/server.hpp>
 
 #include <boost/asio/post.hpp>
@@ -51,6 +53,41 @@ void namespace_::receive_server_side_emit(payload args, std::function<void(paylo
     payload copy = args;
     h(copy, ack);
   }
+}
+
+void namespace_::for_each_local_socket(std::function<void(const socket_ptr&)> fn,
+                                       std::function<void()> done) {
+  net::for_each_shard(
+      server_.runtime(),
+      [this, fn = std::move(fn)](net::shard& sh) {
+        // Collected first: fn may change the table (a socket disconnected).
+        std::vector<socket_ptr> all;
+        for (const auto& [id, s] : local(sh.index()).sockets)
+          all.push_back(s);
+        for (const auto& s : all)
+          fn(s);
+      },
+      std::move(done));
+}
+
+void namespace_::with_local_socket(std::string id, std::function<void(const socket_ptr&)> fn) {
+  auto& rt = server_.runtime();
+  const auto owner = engineio::shard_of_id(id, static_cast<unsigned>(rt.size()));
+  auto& shard = rt.at(owner < rt.size() ? owner : 0);
+  boost::asio::post(shard.executor(), [this, &shard, id = std::move(id), fn = std::move(fn)] {
+    auto& sockets = local(shard.index()).sockets;
+    const auto it = sockets.find(id);
+    fn(it != sockets.end() && it->second->connected() ? it->second : nullptr);
+  });
+}
+
+namespace_::room_stats namespace_::stats() const noexcept {
+  room_stats out;
+  for (const auto& sh : shards_) {
+    out.joins += sh->joins.get();
+    out.rooms += sh->room_count.get();
+  }
+  return out;
 }
 
 void namespace_::on_connection(connection_handler h) {

@@ -1,8 +1,8 @@
 #include "socketio/client.hpp"
+#include "socketio/namespace_state.hpp"
 
+#include <ignis/net/shards.hpp>
 #include <ignis/socketio/server.hpp>
-
-#include <boost/asio/post.hpp>
 
 #include <mutex>
 
@@ -108,17 +108,15 @@ void server::close() {
     for (auto& [name, nsp] : namespaces_)
       all.push_back(nsp.get());
   }
-  for (std::size_t i = 0; i < runtime_.size(); ++i) {
-    boost::asio::post(runtime_.at(i).executor(), [all, i] {
-      for (auto* nsp : all) {
-        std::vector<socket_ptr> sockets;
-        for (auto& [id, s] : nsp->local(static_cast<unsigned>(i)).sockets)
-          sockets.push_back(s);
-        for (auto& s : sockets)
-          s->on_close(disconnect_reason::server_shutting_down);
-      }
-    });
-  }
+  net::for_each_shard(runtime_, [all](net::shard& shard) {
+    for (auto* nsp : all) {
+      std::vector<socket_ptr> sockets;
+      for (auto& [id, s] : nsp->local(shard.index()).sockets)
+        sockets.push_back(s);
+      for (auto& s : sockets)
+        s->on_close(disconnect_reason::server_shutting_down);
+    }
+  });
   engine_->close_all();
 }
 

@@ -1,5 +1,6 @@
 #include "socketio/client.hpp"
 #include "socketio/event_packet.hpp"
+#include "socketio/namespace_state.hpp"
 
 #include <ignis/socketio/server.hpp>
 

@@ -85,6 +85,8 @@ class adapter {
   void disconnect_sockets_local(const broadcast_options& opts, bool close);
   void fetch_sockets_local(const broadcast_options& opts,
                            std::function<void(std::vector<socket_info>)> done);
+  /// Hands an event another server emitted (args = [event, ...]) to this namespace's handlers.
+  void deliver_server_side_emit(payload args, std::function<void(payload)> ack);
 
  private:
   namespace_& nsp_;

@@ -7,7 +7,6 @@
 // Handlers of different sockets may run at the same time on different shards. Call a socket's
 // member functions from its own shard (its handlers do); namespaces, broadcast operators and the
 // server may be used from any thread.
-#include <ignis/common/string_hash.hpp>
 #include <ignis/engineio/server.hpp>
 #include <ignis/socketio/adapter.hpp>
 #include <ignis/socketio/packet.hpp>
@@ -29,7 +28,6 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace ignis::socketio {
@@ -250,7 +248,15 @@ class socket final : public std::enable_shared_from_this<socket> {
   /// `close` the whole connection.
   void disconnect(bool close = false);
 
-  // Internal.
+  /// What fetch_sockets reports of this socket.
+  socket_info info() const;
+
+ private:
+  friend class client;
+  friend class namespace_;
+  friend class server;
+  friend class adapter;
+  friend class ack_responder;
   void on_packet(packet& p);
   void on_close(disconnect_reason reason);
   void send_packet(const packet& p, bool droppable = false);
@@ -258,9 +264,7 @@ class socket final : public std::enable_shared_from_this<socket> {
   void add_pending_ack(std::uint64_t id, std::function<void(payload)> on_answer);
   void send_ack(std::uint64_t id, payload args);
   void on_connect_accepted();
-  socket_info info() const;
 
- private:
   // One key per attached type: the address of this variable.
   template <class T>
   static inline const char attachment_key = 0;
@@ -334,8 +338,15 @@ class namespace_ {
   /// Runs on any thread.
   using server_event_handler = std::function<void(payload& args, std::function<void(payload)> ack)>;
   void on_server_side_emit(std::string event, server_event_handler h);
-  /// Internal (the adapter): an event from another server, args = [event, ...].
-  void receive_server_side_emit(payload args, std::function<void(payload)> ack);
+
+  /// Calls `fn` for every socket of this namespace on this server, each on its own shard's thread,
+  /// then `done` once (on any thread).
+  void for_each_local_socket(std::function<void(const socket_ptr&)> fn,
+                             std::function<void()> done = {});
+
+  /// Calls `fn` with the socket `id` of this namespace on this server, on that socket's shard, or
+  /// with nullptr (on some shard) when there is none.
+  void with_local_socket(std::string id, std::function<void(const socket_ptr&)> fn);
 
   /// The next ack id (Node's nsp._ids: one counter per namespace).
   std::uint64_t next_ack_id() noexcept { return ack_ids_.fetch_add(1, std::memory_order_relaxed); }
@@ -344,31 +355,35 @@ class namespace_ {
   std::uint64_t broadcast_count() const noexcept {
     return broadcasts_.load(std::memory_order_relaxed);
   }
-  void count_broadcast() noexcept { broadcasts_.fetch_add(1, std::memory_order_relaxed); }
-
-  // Internal: the per-shard local state, reached only from its shard.
-  struct shard_state {
-    // Keyed by a view of the socket's own id (the socket outlives its entry): no second copy.
-    std::unordered_map<std::string_view, socket_ptr, string_hash, std::equal_to<>> sockets;
-    std::unordered_map<std::string, std::vector<socket*>, string_hash, std::equal_to<>> rooms;
-    // Readable from any thread (for metrics); written here only.
-    engineio::shard_counter joins;       ///< rooms joined (the socket's own room not counted)
-    engineio::shard_counter room_count;  ///< rooms.size()
+  struct room_stats {
+    std::int64_t joins = 0;  ///< rooms joined so far (the sockets' own rooms not counted)
+    std::int64_t rooms = 0;  ///< rooms with members (a room on several shards counts on each)
   };
+  /// Summed over the shards (readable from any thread, for metrics).
+  room_stats stats() const noexcept;
+
+ private:
+  friend class socket;
+  friend class client;
+  friend class server;
+  friend class adapter;
+  friend class broadcast_operator;
+  struct shard_state;  // the sockets and rooms of one shard (src/socketio/namespace_state.hpp)
+
   shard_state& local(unsigned shard_index) noexcept { return *shards_[shard_index]; }
+  void count_broadcast() noexcept { broadcasts_.fetch_add(1, std::memory_order_relaxed); }
   void add(std::shared_ptr<client> owner, boost::json::object auth,
            std::function<void(socket_ptr)> on_connected);
   void remove(socket& s);
   void room_added(socket& s, const std::string& room);
   void room_removed(socket& s, std::string_view room);
-  /// Calls fn for every local socket of `shard_index` matching opts (each once).
   /// Calls fn for every local socket of `shard_index` matching opts (each once). With `delivery`,
   /// sockets that muted broadcasts are left out unless addressed by their id.
   void for_each_local(unsigned shard_index, const broadcast_options& opts,
                       const std::function<void(socket&)>& fn, bool delivery = false);
   void copy_handlers_from(const namespace_& parent);
-
- private:
+  /// An event from another server (the adapter), args = [event, ...].
+  void receive_server_side_emit(payload args, std::function<void(payload)> ack);
   void run_middlewares(const socket_ptr& s, std::size_t index,
                        std::function<void(socket_ptr)> on_connected);
 
@@ -422,13 +437,16 @@ class server final {
   /// Disconnects every socket ("server shutting down") and closes every connection.
   void close();
 
-  // Internal.
-  std::string new_socket_id(unsigned shard_index) const;
-  namespace_* find_or_create_dynamic(std::string_view name, const boost::json::object& auth);
+  /// The namespace `name` if it exists.
   namespace_* find(std::string_view name) const;
-  std::unique_ptr<adapter> make_adapter(namespace_& nsp);
 
  private:
+  friend class client;
+  friend class namespace_;
+  std::string new_socket_id(unsigned shard_index) const;
+  namespace_* find_or_create_dynamic(std::string_view name, const boost::json::object& auth);
+  std::unique_ptr<adapter> make_adapter(namespace_& nsp);
+
   class engine_bridge;
   net::runtime& runtime_;
   server_options options_;
