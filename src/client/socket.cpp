@@ -99,29 +99,37 @@ void socket::off_any() {
 }
 
 void socket::emit(std::string_view event, payload args) {
-  emit_packet(event, std::move(args), false, std::chrono::milliseconds(0), nullptr);
+  emit_packet(impl_, event, std::move(args), false, std::chrono::milliseconds(0), nullptr);
 }
 
 void socket::emit_volatile(std::string_view event, payload args) {
-  emit_packet(event, std::move(args), true, std::chrono::milliseconds(0), nullptr);
+  emit_packet(impl_, event, std::move(args), true, std::chrono::milliseconds(0), nullptr);
 }
 
 void socket::emit_with_ack(std::string_view event, payload args, std::chrono::milliseconds timeout,
                            ack_callback cb) {
   if (!cb) throw std::invalid_argument("emit_with_ack needs a callback");
-  emit_packet(event, std::move(args), false, timeout, std::move(cb));
+  emit_packet(impl_, event, std::move(args), false, timeout, std::move(cb));
 }
 
-void socket::emit_packet(std::string_view event, payload args, bool is_volatile,
-                         std::chrono::milliseconds timeout, ack_callback cb) {
+void socket::check_event_name(std::string_view event) {
   if (socketio::is_reserved_event(event)) {
     throw std::invalid_argument("\"" + std::string(event) + "\" is a reserved event name");
   }
-  asio::post(impl_->manager()->strand(),
-             [impl = impl_, event = std::string(event), args = std::move(args), is_volatile,
-              timeout, cb = std::move(cb)]() mutable {
-               impl->emit(std::move(event), std::move(args), is_volatile, timeout, std::move(cb));
-             });
+}
+
+void socket::emit_packet(const std::shared_ptr<detail::socket_impl>& impl, std::string_view event,
+                         payload args, bool is_volatile, std::chrono::milliseconds timeout,
+                         ack_callback cb) {
+  check_event_name(event);
+  asio::post(impl->manager()->strand(), [impl, event = std::string(event), args = std::move(args),
+                                         is_volatile, timeout, cb = std::move(cb)]() mutable {
+    impl->emit(std::move(event), std::move(args), is_volatile, timeout, std::move(cb));
+  });
+}
+
+socket::executor_type socket::executor_of(const detail::socket_impl& impl) noexcept {
+  return impl.manager()->strand();
 }
 
 }  // namespace ignis::client

@@ -2,6 +2,7 @@
 #include <ignis/common/utf8.hpp>
 #include <ignis/helpers/server_helper.hpp>
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
@@ -310,11 +311,7 @@ void server_helper::on_authenticate(socketio::socket& s) {
     auto finish = [this, target, result = std::move(result)]() mutable {
       finish_authentication(target, std::move(result));
     };
-    if (target->home().is_current()) {
-      finish();
-    } else {
-      boost::asio::post(target->home().executor(), std::move(finish));
-    }
+    boost::asio::dispatch(target->home().executor(), std::move(finish));
   };
   try {
     options_.authenticate(s.handshake(), done);
@@ -424,11 +421,7 @@ void server_helper::validate_and_join(socketio::socket& s, std::vector<std::stri
       }
       if (ack) ack(join_answer(joined, *shared_requested));
     };
-    if (target->home().is_current()) {
-      apply();
-    } else {
-      boost::asio::post(target->home().executor(), std::move(apply));
-    }
+    boost::asio::dispatch(target->home().executor(), std::move(apply));
   };
   try {
     options_.validate_room(s, rec->room_patterns, std::move(candidates), std::move(done));

@@ -153,6 +153,10 @@ void broadcast_operator::emit_with_ack(
   });
 }
 
+boost::asio::any_io_executor broadcast_operator::default_executor() const {
+  return nsp_->srv().runtime().at(0).executor();
+}
+
 void broadcast_operator::fetch_sockets(std::function<void(std::vector<socket_info>)> done) const {
   nsp_->adapter().fetch_sockets(opts_, std::move(done));
 }

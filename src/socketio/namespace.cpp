@@ -5,6 +5,7 @@
 #include <ignis/net/shards.hpp>
 #include <ignis/socketio/server.hpp>
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
 #include <unordered_set>
@@ -127,11 +128,7 @@ void namespace_::run_middlewares(const socket_ptr& s, std::size_t index,
         run_middlewares(s, index + 1, std::move(on_connected));
       };
       // An asynchronous middleware may answer from any thread; the socket's shard continues.
-      if (s->home().is_current()) {
-        resume();
-      } else {
-        boost::asio::post(s->home().executor(), std::move(resume));
-      }
+      boost::asio::dispatch(s->home().executor(), std::move(resume));
     };
     middlewares_[index](*s, std::move(next));
     return;

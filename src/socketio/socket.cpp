@@ -4,6 +4,7 @@
 
 #include <ignis/socketio/server.hpp>
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/url/parse.hpp>
 
@@ -88,13 +89,9 @@ void ack_responder::operator()(payload args) const {
   auto s = state_->target.lock();
   if (!s) return;
   // Answering from a completion that runs elsewhere (another shard, a worker thread) is fine.
-  if (s->home().is_current()) {
+  boost::asio::dispatch(s->home().executor(), [s, id, args = std::move(args)]() mutable {
     s->send_ack(id, std::move(args));
-  } else {
-    boost::asio::post(s->home().executor(), [s, id, args = std::move(args)]() mutable {
-      s->send_ack(id, std::move(args));
-    });
-  }
+  });
 }
 
 struct socket::pending_ack {
@@ -224,6 +221,11 @@ void socket::emit_volatile(std::string_view event, payload args) {
 
 void socket::emit_with_ack(std::string_view event, payload args, std::chrono::milliseconds timeout,
                            ack_callback cb) {
+  emit_with_ack(event, std::move(args), timeout, std::move(cb), {});
+}
+
+void socket::emit_with_ack(std::string_view event, payload args, std::chrono::milliseconds timeout,
+                           ack_callback cb, boost::asio::cancellation_slot slot) {
   auto p = event_packet(nsp_->name(), event, std::move(args));
   if (!connected_) {
     // Never inside the call: the caller may hold a lock or be in the middle of a change.
@@ -239,6 +241,22 @@ void socket::emit_with_ack(std::string_view event, payload args, std::chrono::mi
   const auto deadline = entry->deadline;
   more().acks.emplace(id, std::move(entry));
   arm_acks(deadline);
+  if (slot.is_connected()) {
+    // The signal may come from any thread: the pending entry is dropped on the socket's shard.
+    slot.assign(
+        [weak = weak_from_this(), id, ex = home().executor()](boost::asio::cancellation_type) {
+          boost::asio::post(ex, [weak, id] {
+            auto self = weak.lock();
+            if (!self || !self->extras_) return;
+            auto& acks = self->extras_->acks;
+            const auto it = acks.find(id);
+            if (it == acks.end()) return;
+            auto cancelled = std::move(it->second);
+            acks.erase(it);
+            cancelled->on_error(boost::asio::error::operation_aborted, {});
+          });
+        });
+  }
   send_packet(p);
 }
 

@@ -8,6 +8,7 @@
 // socket (or its manager) is destroyed, none of its handlers starts any more.
 #include <ignis/client/error.hpp>
 #include <ignis/client/options.hpp>
+#include <ignis/common/async.hpp>
 #include <ignis/socketio/payload.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -118,19 +119,22 @@ class socket {
                      ack_callback cb);
 
   /// emit_with_ack for any Asio completion token (use_awaitable, use_future, a callback):
-  /// completes with (error_code, payload) on the token's associated executor.
+  /// completes with (error_code, payload) on the token's associated executor (by default this
+  /// socket's), never inside this call.
   template <class Token>
   auto async_emit_with_ack(std::string_view event, payload args, std::chrono::milliseconds timeout,
                            Token&& token) {
+    check_event_name(event);
+    // The socket's state is held, not this handle: the operation may start after this call
+    // returns (deferred tokens), when the handle may be gone.
     return boost::asio::async_initiate<Token, void(error_code, payload)>(
-        [this, ev = std::string(event), timeout](auto handler, payload a) mutable {
-          using handler_t = std::decay_t<decltype(handler)>;
-          auto h = std::make_shared<handler_t>(std::move(handler));
-          emit_with_ack(ev, std::move(a), timeout, [h](error_code ec, payload p) {
-            auto ex = boost::asio::get_associated_executor(*h);
-            boost::asio::dispatch(ex,
-                                  [h, ec, p = std::move(p)]() mutable { (*h)(ec, std::move(p)); });
-          });
+        [impl = impl_, ev = std::string(event), timeout](auto handler, payload a) {
+          auto h = std::make_shared<std::decay_t<decltype(handler)>>(std::move(handler));
+          const auto fallback = executor_of(*impl);
+          emit_packet(impl, ev, std::move(a), false, timeout,
+                      [h, fallback](error_code ec, payload p) {
+                        ignis::detail::post_completion(std::move(*h), fallback, ec, std::move(p));
+                      });
         },
         token, std::move(args));
   }
@@ -139,8 +143,11 @@ class socket {
   friend class manager;
   socket(std::shared_ptr<detail::socket_impl> impl, std::string nsp);
 
-  void emit_packet(std::string_view event, payload args, bool is_volatile,
-                   std::chrono::milliseconds timeout, ack_callback cb);
+  static void check_event_name(std::string_view event);
+  static void emit_packet(const std::shared_ptr<detail::socket_impl>& impl, std::string_view event,
+                          payload args, bool is_volatile, std::chrono::milliseconds timeout,
+                          ack_callback cb);
+  static executor_type executor_of(const detail::socket_impl& impl) noexcept;
 
   std::shared_ptr<detail::socket_impl> impl_;
   std::string nsp_;

@@ -7,14 +7,17 @@
 // Handlers of different sockets may run at the same time on different shards. Call a socket's
 // member functions from its own shard (its handlers do); namespaces, broadcast operators and the
 // server may be used from any thread.
+#include <ignis/common/async.hpp>
 #include <ignis/engineio/server.hpp>
 #include <ignis/socketio/adapter.hpp>
 #include <ignis/socketio/packet.hpp>
 #include <ignis/socketio/payload.hpp>
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
-#include <boost/asio/dispatch.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
@@ -139,17 +142,16 @@ class broadcast_operator {
   void emit_with_ack(std::string_view event, payload args,
                      std::function<void(error_code, std::vector<payload>)> done) const;
   void fetch_sockets(std::function<void(std::vector<socket_info>)> done) const;
-  /// fetch_sockets with any Asio completion token (signature void(std::vector<socket_info>)).
+  /// fetch_sockets with any Asio completion token (signature void(std::vector<socket_info>)),
+  /// completed on the token's executor (by default the first shard's), never inside this call.
   template <class CompletionToken>
   auto async_fetch_sockets(CompletionToken&& token) const {
     return boost::asio::async_initiate<CompletionToken, void(std::vector<socket_info>)>(
-        [this](auto handler) {
+        [op = *this](auto handler) {
           auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-          fetch_sockets([shared](std::vector<socket_info> found) {
-            auto ex = boost::asio::get_associated_executor(*shared);
-            boost::asio::dispatch(ex, [shared, found = std::move(found)]() mutable {
-              std::move (*shared)(std::move(found));
-            });
+          const auto fallback = op.default_executor();
+          op.fetch_sockets([shared, fallback](std::vector<socket_info> found) {
+            detail::post_completion(std::move(*shared), fallback, std::move(found));
           });
         },
         token);
@@ -161,6 +163,7 @@ class broadcast_operator {
   const broadcast_options& options() const noexcept { return opts_; }
 
  private:
+  boost::asio::any_io_executor default_executor() const;
   namespace_* nsp_;
   broadcast_options opts_;
 };
@@ -198,20 +201,30 @@ class socket final : public std::enable_shared_from_this<socket> {
   /// with ack_error::timeout or ack_error::disconnected when no answer comes.
   void emit_with_ack(std::string_view event, payload args, std::chrono::milliseconds timeout,
                      ack_callback cb);
+  /// As above; a cancellation on `slot` forgets the acknowledgement and completes `cb` with
+  /// boost::asio::error::operation_aborted.
+  void emit_with_ack(std::string_view event, payload args, std::chrono::milliseconds timeout,
+                     ack_callback cb, boost::asio::cancellation_slot slot);
   /// emit_with_ack with any Asio completion token, e.g.
   /// `auto [ec, answer] = co_await s->async_emit_with_ack("ev", {}, 5s, as_tuple(use_awaitable));`
+  /// Completes on the token's executor (by default this socket's shard), never inside this call.
+  /// A cancellation (terminal or partial) forgets the acknowledgement and completes with
+  /// boost::asio::error::operation_aborted.
   template <class CompletionToken>
   auto async_emit_with_ack(std::string_view event, payload args, std::chrono::milliseconds timeout,
                            CompletionToken&& token) {
     return boost::asio::async_initiate<CompletionToken, void(error_code, payload)>(
-        [this, event = std::string(event), timeout](auto handler, payload a) mutable {
+        [self = shared_from_this(), event = std::string(event), timeout](auto handler, payload a) {
+          auto slot = boost::asio::get_associated_cancellation_slot(handler);
           auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-          emit_with_ack(event, std::move(a), timeout, [shared](error_code ec, payload answer) {
-            auto ex = boost::asio::get_associated_executor(*shared);
-            boost::asio::dispatch(ex, [shared, ec, answer = std::move(answer)]() mutable {
-              std::move (*shared)(ec, std::move(answer));
-            });
-          });
+          const auto fallback = self->home().executor();
+          self->emit_with_ack(
+              event, std::move(a), timeout,
+              [shared, fallback, slot](error_code ec, payload answer) mutable {
+                if (slot.is_connected()) slot.clear();
+                detail::post_completion(std::move(*shared), fallback, ec, std::move(answer));
+              },
+              slot);
         },
         token, std::move(args));
   }

@@ -6,6 +6,9 @@
 
 #include <ignis/socketio/server.hpp>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/deferred.hpp>
 #include <gtest/gtest.h>
 
 #include <regex>
@@ -277,6 +280,53 @@ TEST_F(SocketIOServer, BroadcastAcksCollectOneAnswerPerRecipientOrTimeOut) {
   }
   ASSERT_TRUE(result);
   EXPECT_EQ(*result, (std::pair<std::string, std::size_t>{"ok", 2}));
+}
+
+TEST_F(SocketIOServer, AsyncEmitWithAckCompletesAfterTheCallAndCanBeCancelled) {
+  auto& srv = make();
+  socketio::socket_ptr target;
+  srv.main().on_connection([&](const socketio::socket_ptr& s) { target = s; });
+  auto c = client();
+  join(c);
+  std::vector<std::string> results;
+  boost::asio::cancellation_signal cancel;
+  target->async_emit_with_ack(
+      "q", {}, 5s,
+      boost::asio::bind_cancellation_slot(cancel.slot(), [&](error_code ec, socketio::payload) {
+        results.push_back(ec.message());
+      }));
+  target->async_emit_with_ack("q", {}, 5s, [&](error_code ec, socketio::payload answer) {
+    results.push_back(ec ? ec.message() : socketio::serialize_js(answer.args));
+  });
+  EXPECT_EQ(c.received(), (strings{R"(20["q"])", R"(21["q"])"}));
+  cancel.emit(boost::asio::cancellation_type::terminal);
+  EXPECT_TRUE(results.empty()) << "completed inside emit()";
+  loop.run();
+  EXPECT_EQ(results, strings{"Operation canceled"});
+  c.send(R"(30["too late"])");  // the cancelled one is forgotten
+  c.send(R"(31["yes"])");
+  loop.run();
+  EXPECT_EQ(results, (strings{"Operation canceled", R"(["yes"])"}));
+}
+
+TEST_F(SocketIOServer, AsyncFetchSocketsOfATemporaryOperatorWorksWhenStartedLater) {
+  auto& srv = make();
+  auto a = client();
+  const auto id = join(a);
+  srv.main().all().sockets_join({"r"});
+  loop.run();
+  // The operator is a temporary; the deferred operation starts after it is gone.
+  auto deferred = srv.main().to("r").async_fetch_sockets(boost::asio::deferred);
+  std::vector<std::string> ids;
+  bool returned = false;
+  std::move(deferred)([&](std::vector<socketio::socket_info> found) {
+    EXPECT_TRUE(returned) << "completed inside the call";
+    for (auto& f : found)
+      ids.push_back(f.id);
+  });
+  returned = true;
+  loop.run();
+  EXPECT_EQ(ids, strings{id});
 }
 
 // An adapter standing for a cluster: records what the namespace asks of it, passes broadcasts to
