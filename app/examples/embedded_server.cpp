@@ -16,9 +16,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -27,15 +25,11 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <sys/socket.h>
-
 #include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <memory>
-#include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace {
@@ -77,52 +71,8 @@ net::http_response app_route(const net::http_request& req, const helpers::server
   return net::make_response(req, http::status::not_found, "not found\n", "text/plain");
 }
 
-// A request held by the helper (a long poll) waits here for its response, or for the client to go.
-struct pending {
-  explicit pending(asio::any_io_executor ex) : wake(std::move(ex)) {
-    wake.expires_at(asio::steady_timer::time_point::max());
-  }
-  asio::steady_timer wake;
-  std::optional<net::http_response> response;
-  bool client_gone = false;
-};
-
-asio::awaitable<net::http_response> via_helper(beast::tcp_stream& stream, net::runtime& rt,
-                                               std::shared_ptr<net::http_service> service,
-                                               net::http_request req) {
-  const auto ex = co_await asio::this_coro::executor;
-  auto state = std::make_shared<pending>(ex);
-  boost::system::error_code ec;
-  auto exchange =
-      net::dispatch(rt, std::move(service), std::move(req), stream.socket().remote_endpoint(ec),
-                    [state, ex](net::http_response res) {
-                      asio::post(ex, [state, res = std::move(res)]() mutable {
-                        state->response = std::move(res);
-                        state->wake.cancel();
-                      });
-                    });
-  // Readable while we wait means the client closed (or pipelined, which a poll never does).
-  stream.socket().async_wait(tcp::socket::wait_read, [state, &stream](auto wait_ec) {
-    if (wait_ec || state->response) return;
-    char probe;
-    if (::recv(stream.socket().native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT) <= 0) {
-      state->client_gone = true;
-      state->wake.cancel();
-    }
-  });
-  while (!state->response && !state->client_gone)
-    co_await state->wake.async_wait(nothrow);
-  stream.socket().cancel(ec);
-  if (!state->response) {
-    net::abort_dispatched(exchange);
-    co_return net::http_response{};
-  }
-  co_return std::move(*state->response);
-}
-
-asio::awaitable<void> serve(tcp::socket socket, const router& routes, net::runtime& rt,
+asio::awaitable<void> serve(beast::tcp_stream stream, const router& routes, net::runtime& rt,
                             const helpers::server_helper& helper) {
-  beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   for (;;) {
     http::request_parser<http::string_body> parser;
@@ -132,19 +82,20 @@ asio::awaitable<void> serve(tcp::socket socket, const router& routes, net::runti
     if (ec) co_return;
     stream.expires_never();
     auto req = parser.release();
-    net::http_response res;
     if (auto service = routes.find(req)) {
       if (beast::websocket::is_upgrade(req)) {
-        const auto data = buffer.data();
-        net::dispatch_upgrade(rt, std::move(service), std::move(req), stream.release_socket(),
-                              std::string(static_cast<const char*>(data.data()), data.size()));
+        // The connection is the service's from here on.
+        auto socket = stream.release_socket();
+        net::accept_upgrade(rt, std::move(service), std::move(req), socket, buffer);
         co_return;
       }
-      res = co_await via_helper(stream, rt, std::move(service), std::move(req));
-      if (res.result_int() == 0) co_return;  // the client went away
-    } else {
-      res = app_route(req, helper);
+      // Long polls are held until the service answers, or the client goes.
+      auto [sec, keep_alive] =
+          co_await net::async_serve(rt, std::move(service), stream, std::move(req), nothrow);
+      if (sec || !keep_alive) co_return;
+      continue;
     }
+    auto res = app_route(req, helper);
     const bool keep_alive = res.keep_alive();
     auto [wec, wn] = co_await http::async_write(stream, res, nothrow);
     if (wec || !keep_alive) co_return;
@@ -157,8 +108,8 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, const router& routes,
     auto [ec, socket] = co_await acceptor.async_accept(nothrow);
     if (ec == asio::error::operation_aborted) co_return;
     if (ec) continue;
-    asio::co_spawn(acceptor.get_executor(), serve(std::move(socket), routes, rt, helper),
-                   asio::detached);
+    asio::co_spawn(acceptor.get_executor(),
+                   serve(beast::tcp_stream(std::move(socket)), routes, rt, helper), asio::detached);
   }
 }
 
@@ -218,18 +169,16 @@ int main(int argc, char** argv) {
   signals.async_wait([&](const boost::system::error_code&, int) {
     boost::system::error_code ec;
     acceptor.close(ec);
+    // Every client gets its disconnect, and the connections their last frames, before the
+    // shards stop (for 2 s at most).
     helper.shutdown();
-    app.stop();
+    helper.io().engine()->async_drain(std::chrono::seconds(2), std::chrono::seconds(2),
+                                      [&](bool) { app.stop(); });
   });
   std::printf("listening on http://127.0.0.1:%u\n",
               static_cast<unsigned>(acceptor.local_endpoint().port()));
   std::fflush(stdout);
   app.run();
-  // shutdown() disconnects the clients on the shards: let that happen, and let their last packets
-  // (the server's disconnect) leave, before the shards stop.
-  for (int i = 0; i < 200 && helper.client_count() > 0; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
   rt.stop();
   return 0;
 }

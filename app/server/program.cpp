@@ -15,14 +15,15 @@
 #include "text_list.hpp"
 #include "tls_setup.hpp"
 
-#include <ignis/engineio/closing.hpp>
 #include <ignis/helpers/server_helper.hpp>
 #include <ignis/net/http.hpp>
+#include <ignis/net/shards.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_future.hpp>
 
 #include <malloc.h>
 #include <strings.h>
@@ -30,8 +31,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <future>
 #include <iostream>
-#include <thread>
 
 extern char** environ;
 
@@ -272,33 +273,29 @@ int run(int argc, char** argv, bool test_knobs) {
   log_line("info", "shutting down");
   ops.stopping = true;
   helper->shutdown();
-  // Every WebSocket write and every handed-over HTTP response is waited for until the deadline.
-  // A polling session can only be flushed when its client comes for it: a live client polls
-  // again within a round trip, one that is gone never will, so those get a short grace only.
-  const auto now = std::chrono::steady_clock::now();
-  const auto deadline = now + std::chrono::milliseconds(cfg.shutdown_timeout);
-  const auto polling_deadline =
-      std::min(deadline, now + std::chrono::milliseconds(polling_shutdown_grace_ms));
-  auto draining = [&] {
-    return engineio::websocket_connections_open() > 0 ||
-           net::http_listener::responses_in_flight() > 0 ||
-           (helper->io().engine()->draining() &&
-            std::chrono::steady_clock::now() < polling_deadline);
-  };
-  for (int turn = 1; draining() && std::chrono::steady_clock::now() < deadline; ++turn) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    if (turn % 100 == 0) {
-      log_line("debug", "draining: " + std::to_string(helper->io().engine()->session_count()) +
-                            " sessions, " + std::to_string(engineio::websocket_connections_open()) +
-                            " WebSocket connections, " +
-                            std::to_string(net::http_listener::responses_in_flight()) +
-                            " responses unwritten");
-    }
-  }
-  if (draining()) {
-    log_line("warn", "--shutdown-timeout reached with " +
-                         std::to_string(helper->io().engine()->session_count()) +
-                         " connections still sending");
+  // Every WebSocket connection's last frames and every handed-over HTTP response are waited for
+  // until the deadline. A polling session can only be flushed when its client comes for it: a
+  // live client polls again within a round trip, one that is gone never will, so those get a
+  // short grace only.
+  const auto timeout = std::chrono::milliseconds(cfg.shutdown_timeout);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto engine = helper->io().engine();
+  bool drained = engine
+                     ->async_drain(timeout, std::chrono::milliseconds(polling_shutdown_grace_ms),
+                                   boost::asio::use_future)
+                     .get();
+  std::promise<bool> written;
+  net::wait_until(
+      rt.at(0).executor(), [&] { return listener.connections().responses_in_flight() == 0; },
+      deadline, [&](bool ok) { written.set_value(ok); });
+  drained = written.get_future().get() && drained;
+  if (!drained) {
+    const auto left = engine->draining();
+    log_line("warn", "--shutdown-timeout reached with " + std::to_string(left.sessions) +
+                         " sessions and " + std::to_string(left.websockets) +
+                         " WebSocket connections still sending, " +
+                         std::to_string(listener.connections().responses_in_flight()) +
+                         " responses unwritten");
   }
   // Only now: polling clients fetch their last packets on new connections.
   listener.close();

@@ -5,6 +5,7 @@
 #include <ignis/common/base64.hpp>
 #include <ignis/common/string_hash.hpp>
 #include <ignis/engineio/server.hpp>
+#include <ignis/net/shards.hpp>
 #include <ignis/net/websocket.hpp>
 
 #include <boost/asio/post.hpp>
@@ -215,11 +216,30 @@ std::size_t server::session_count() const noexcept {
   return session_count_.load(std::memory_order_relaxed);
 }
 
-bool server::draining() const noexcept {
+server::drain_status server::draining() const noexcept {
   std::int64_t idle = 0;
-  for (const auto& shard : shards_)
+  std::int64_t websockets = 0;
+  for (const auto& shard : shards_) {
     idle += shard->counters.closing_idle.get();
-  return static_cast<std::int64_t>(session_count()) > idle || websocket_transport::open_count() > 0;
+    websockets += shard->counters.open_transports.get();
+  }
+  const auto sessions = static_cast<std::int64_t>(session_count()) - idle;
+  return {static_cast<std::size_t>(std::max<std::int64_t>(0, sessions)),
+          static_cast<std::size_t>(std::max<std::int64_t>(0, websockets))};
+}
+
+void server::drain(std::chrono::milliseconds timeout, std::chrono::milliseconds polling_grace,
+                   std::function<void(bool)> done) {
+  const auto start = net::clock::now();
+  const auto deadline = start + timeout;
+  const auto polling_deadline = start + std::min(timeout, polling_grace);
+  // Past the polling grace only the WebSocket connections are waited for: a polling client that
+  // is gone never comes for its last packets.
+  auto drained = [self = shared_from_this(), polling_deadline] {
+    const auto left = self->draining();
+    return left.websockets == 0 && (left.sessions == 0 || net::clock::now() >= polling_deadline);
+  };
+  net::wait_until(runtime_.at(0).executor(), std::move(drained), deadline, std::move(done));
 }
 
 const traffic_counters& server::counters(unsigned shard_index) const noexcept {

@@ -2,8 +2,6 @@
 
 #include "net/socket_close.hpp"
 
-#include <ignis/engineio/closing.hpp>
-
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
 
@@ -77,15 +75,11 @@ websocket_transport::websocket_transport(net::shard& home, net::upgraded_connect
     const int one = 1;
     ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // fails harmlessly on a pipe
   }
-  open_count_.fetch_add(1, std::memory_order_relaxed);
-}
-
-std::size_t websocket_connections_open() noexcept {
-  return websocket_transport::open_count();
+  counters_->open_transports.add();
 }
 
 websocket_transport::~websocket_transport() {
-  if (!closed_) open_count_.fetch_sub(1, std::memory_order_relaxed);
+  if (!closed_) counters_->open_transports.sub();
   net::close_connection(fd_);
 }
 
@@ -425,7 +419,7 @@ void websocket_transport::finish() {
   // Leaving the poller may drop the last reference to us.
   auto self = shared_from_this();
   closed_ = true;
-  open_count_.fetch_sub(1, std::memory_order_relaxed);
+  counters_->open_transports.sub();
   // A client that did not take everything is reset: the kernel then drops our bytes instead of
   // keeping an orphaned socket that retries them for minutes.
   net::close_connection(fd_);

@@ -64,12 +64,7 @@ class websocket_transport final : public net::ready_handler,
   void on_ready(std::uint32_t events) override;
   void on_timer(net::clock::time_point now) override;
 
-  /// WebSocket connections of this process not closed yet (still writing, e.g. at shutdown).
-  static std::size_t open_count() noexcept { return open_count_.load(std::memory_order_relaxed); }
-
  private:
-  // Changes once per connection, never per frame.
-  static inline std::atomic<std::size_t> open_count_{0};
   void read_now();
   void on_readable();
   void read_later();

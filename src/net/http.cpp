@@ -37,7 +37,7 @@ http_exchange::http_exchange(http_request req, tcp::endpoint remote, shard& home
     : request_(std::move(req)), remote_(std::move(remote)), home_(home) {}
 
 void http_exchange::respond(http_response res, std::function<void()> then) {
-  after_write = std::move(then);
+  after_write_ = std::move(then);
   respond(std::move(res));
 }
 
@@ -67,9 +67,6 @@ struct pending_state {
   bool peer_closed = false;
   bool abandoned = false;  // the connection is gone; a late response is dropped
 };
-
-// Responses handed over and not yet written, in the whole process (changes once per response).
-std::atomic<std::size_t> responses_unwritten{0};
 
 // Input read and thrown away while a connection closes is capped too, so that a client cannot keep
 // one closing for long by sending.
@@ -279,13 +276,14 @@ awaitable<void> detail::run_connection(shard& home, tcp::socket socket, listener
     auto ex = std::make_shared<http_exchange>(parser.release(), remote, home);
     auto state = std::make_shared<pending_state>(home.executor());
     state->wake.expires_at(clock::time_point::max());
-    ex->set_sink([state, executor = home.executor()](http_response res) {
+    auto tracker = config->tracker;
+    ex->set_sink([state, tracker, executor = home.executor()](http_response res) {
       // Counted from the hand-over, so that a graceful stop never misses a response that is
       // still on its way to the connection's shard.
-      responses_unwritten.fetch_add(1, std::memory_order_relaxed);
-      asio::post(executor, [state, res = std::move(res)]() mutable {
+      if (tracker) tracker->response_handed_over();
+      asio::post(executor, [state, tracker, res = std::move(res)]() mutable {
         if (state->abandoned) {
-          responses_unwritten.fetch_sub(1, std::memory_order_relaxed);
+          if (tracker) tracker->response_done();
           return;
         }
         state->response = std::move(res);
@@ -325,8 +323,8 @@ awaitable<void> detail::run_connection(shard& home, tcp::socket socket, listener
     deadline.expires_after(limits.write_timeout);
     auto [wec, wn] = co_await http::async_write(socket, res, nothrow_awaitable);
     deadline.expires_never();
-    responses_unwritten.fetch_sub(1, std::memory_order_relaxed);
-    if (auto then = std::move(ex->after_write)) then();
+    if (tracker) tracker->response_done();
+    if (auto then = ex->take_after_write()) then();
     if (wec) {
       if (deadline.expired() && config->tracker) config->tracker->count_write_timeout();
       co_return;
@@ -395,10 +393,6 @@ void http_listener::mount(std::shared_ptr<http_service> service) {
   services.push_back(std::move(service));
   services_ =
       std::make_shared<const std::vector<std::shared_ptr<http_service>>>(std::move(services));
-}
-
-std::size_t http_listener::responses_in_flight() noexcept {
-  return responses_unwritten.load(std::memory_order_relaxed);
 }
 
 unsigned short http_listener::port() const {

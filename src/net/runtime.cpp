@@ -146,4 +146,32 @@ void for_each_shard(runtime& rt, std::function<void(shard&)> fn, std::function<v
   });
 }
 
+void wait_until(boost::asio::any_io_executor ex, std::function<bool()> done_when,
+                clock::time_point deadline, std::function<void(bool)> then,
+                std::chrono::milliseconds period) {
+  struct waiting {
+    explicit waiting(boost::asio::any_io_executor e) : timer(std::move(e)) {}
+    boost::asio::steady_timer timer;
+    std::function<bool()> done_when;
+    std::function<void(bool)> then;
+    clock::time_point deadline;
+    std::chrono::milliseconds period;
+    void check(std::shared_ptr<waiting> self) {
+      if (done_when()) return then(true);
+      const auto now = clock::now();
+      if (now >= deadline) return then(false);
+      timer.expires_at(std::min(deadline, now + period));
+      timer.async_wait([self](const boost::system::error_code& ec) {
+        if (!ec) self->check(self);
+      });
+    }
+  };
+  auto w = std::make_shared<waiting>(ex);
+  w->done_when = std::move(done_when);
+  w->then = std::move(then);
+  w->deadline = deadline;
+  w->period = period;
+  boost::asio::post(ex, [w] { w->check(w); });
+}
+
 }  // namespace ignis::net

@@ -71,7 +71,7 @@ inline std::shared_ptr<exchange> send_request(loop& l, std::shared_ptr<net::http
     if (!self) return;
     self->response = std::move(res);
     // As a connection does once the response is written.
-    if (auto then = std::move(self->ex->after_write)) boost::asio::post(home.executor(), then);
+    if (auto then = self->ex->take_after_write()) boost::asio::post(home.executor(), then);
   });
   boost::asio::post(home.executor(), [service, ex = out->ex] { service->handle(ex); });
   l.run();

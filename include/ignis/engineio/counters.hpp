@@ -37,6 +37,9 @@ struct alignas(64) traffic_counters {
   shard_counter closes[7];
   /// WebSocket connections closed by the deadline of their close (reset, queued bytes dropped).
   shard_counter close_timeouts;
+  /// WebSocket connections not closed yet (a closed session's may still be writing its last
+  /// frames).
+  shard_counter open_transports;
   /// Polling sessions closed by the server with nothing left to send, waiting only for the
   /// client's next request to carry the close packet (nothing to drain at shutdown).
   shard_counter closing_idle;

@@ -2,11 +2,14 @@
 
 // The Engine.IO v4 server: sessions over HTTP long-polling and WebSocket, the upgrade between
 // them, and the heartbeat, behaving on the wire like Node's engine.io 6.6.
+#include <ignis/common/async.hpp>
 #include <ignis/common/header_list.hpp>
 #include <ignis/engineio/counters.hpp>
 #include <ignis/engineio/packet.hpp>
 #include <ignis/net/http.hpp>
 #include <ignis/net/runtime.hpp>
+
+#include <boost/asio/async_result.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -253,9 +256,31 @@ class server final : public net::http_service, public std::enable_shared_from_th
   std::size_t session_count() const noexcept;
   /// Closes every session (forced close), shard by shard.
   void close_all();
-  /// True while a session has something left to send or a WebSocket still writes its last
-  /// frames (for a graceful stop: wait for false before stopping the runtime).
-  bool draining() const noexcept;
+  /// What is left to drain before a graceful stop: sessions with something still to send
+  /// (polling ones wait for their client to come for it) and WebSocket connections not closed
+  /// yet (still writing their last frames).
+  struct drain_status {
+    std::size_t sessions = 0;
+    std::size_t websockets = 0;
+    bool drained() const noexcept { return sessions == 0 && websockets == 0; }
+  };
+  drain_status draining() const noexcept;
+  /// Waits for the sessions and connections of this server to drain (after close_all()), at most
+  /// `timeout`; polling sessions, whose clients must come for their last packets, are waited for
+  /// `polling_grace` at most. Completes with true when everything drained.
+  template <class CompletionToken>
+  auto async_drain(std::chrono::milliseconds timeout, std::chrono::milliseconds polling_grace,
+                   CompletionToken&& token) {
+    return boost::asio::async_initiate<CompletionToken, void(bool)>(
+        [self = shared_from_this(), timeout, polling_grace](auto handler) {
+          auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+          const auto fallback = self->runtime_.at(0).executor();
+          self->drain(timeout, polling_grace, [shared, fallback](bool drained) {
+            detail::post_completion(std::move(*shared), fallback, drained);
+          });
+        },
+        token);
+  }
   /// The traffic counters of shard `shard_index` (written on that shard only, readable anywhere).
   const traffic_counters& counters(unsigned shard_index) const noexcept;
   traffic_counters& counters(unsigned shard_index) noexcept;
@@ -277,6 +302,8 @@ class server final : public net::http_service, public std::enable_shared_from_th
   std::unique_ptr<session_config> session_config_;
   std::atomic<std::size_t> session_count_{0};
 
+  void drain(std::chrono::milliseconds timeout, std::chrono::milliseconds polling_grace,
+             std::function<void(bool)> done);
   unsigned shard_of(std::string_view sid) const noexcept;
   std::shared_ptr<session> find(unsigned shard_index, std::string_view sid) const;
   void reject(const std::shared_ptr<net::http_exchange>& ex, int code, std::string_view message,

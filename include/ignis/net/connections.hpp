@@ -66,6 +66,12 @@ class connection_tracker : public std::enable_shared_from_this<connection_tracke
     return write_timeouts_.load(std::memory_order_relaxed);
   }
   void count_write_timeout() noexcept { write_timeouts_.fetch_add(1, std::memory_order_relaxed); }
+  /// Responses handed to connections and not written yet (a graceful stop waits for none).
+  std::size_t responses_in_flight() const noexcept {
+    return responses_.load(std::memory_order_relaxed);
+  }
+  void response_handed_over() noexcept { responses_.fetch_add(1, std::memory_order_relaxed); }
+  void response_done() noexcept { responses_.fetch_sub(1, std::memory_order_relaxed); }
 
  private:
   friend class connection_slot;
@@ -74,6 +80,7 @@ class connection_tracker : public std::enable_shared_from_this<connection_tracke
   std::atomic<std::uint64_t> refused_{0};
   std::atomic<std::uint64_t> write_timeouts_{0};
   std::atomic<unsigned> answering_{0};
+  std::atomic<std::size_t> responses_{0};
 };
 
 }  // namespace ignis::net

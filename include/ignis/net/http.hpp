@@ -76,6 +76,8 @@ class http_exchange : public std::enable_shared_from_this<http_exchange> {
   void notify_aborted() {
     if (on_abort_) on_abort_();
   }
+  /// What respond(res, after_write) asked to run once the response is written (taken once).
+  std::function<void()> take_after_write() { return std::move(after_write_); }
 
  private:
   http_request request_;
@@ -84,10 +86,7 @@ class http_exchange : public std::enable_shared_from_this<http_exchange> {
   std::function<void()> on_abort_;
   std::atomic<bool> responded_{false};
   std::function<void(http_response)> deliver_;  // set by the connection
-
- public:
-  /// Set by respond(res, after_write); run by whatever writes the response.
-  std::function<void()> after_write;
+  std::function<void()> after_write_;
 };
 
 /// A connection handed over by a WebSocket upgrade request.
@@ -143,9 +142,6 @@ class http_listener final : public http_host {
   unsigned short port() const;
   /// Stops accepting (existing connections stay) and joins the accepting thread.
   void close();
-  /// Responses handed to connections (of any listener) and not yet written: a graceful stop
-  /// waits for none before stopping the runtime.
-  static std::size_t responses_in_flight() noexcept;
   /// The count of this listener's connections (open, refused, write timeouts).
   const connection_tracker& connections() const noexcept { return *connections_; }
   /// Serves HTTPS and WSS with `tls` (call before listen()). Plain connections are untouched

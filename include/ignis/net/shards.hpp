@@ -4,6 +4,8 @@
 // shard keeps to itself (its sockets, sessions, rooms), and to gather answers from all of them.
 #include <ignis/net/runtime.hpp>
 
+#include <boost/asio/any_io_executor.hpp>
+
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -48,5 +50,12 @@ void gather_from_shards(runtime& rt, std::function<std::vector<T>(shard&)> part,
     finish(std::move(all));
   });
 }
+
+/// Calls `then(true)` on `ex` once `done_when()` holds (checked on `ex` every `period`), or
+/// `then(false)` at `deadline` if it never did. For waits on state that many shards change, such as
+/// a server's last connections closing at shutdown.
+void wait_until(boost::asio::any_io_executor ex, std::function<bool()> done_when,
+                clock::time_point deadline, std::function<void(bool)> then,
+                std::chrono::milliseconds period = std::chrono::milliseconds(10));
 
 }  // namespace ignis::net

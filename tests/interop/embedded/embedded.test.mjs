@@ -84,13 +84,15 @@ describe('embedded in an application\'s own HTTP server', { skip: !EXAMPLE && 'I
     assert.equal(reason, 'io server disconnect');
   });
 
-  it('SIGTERM: clients get a server disconnect and the application exits 0', async () => {
-    const client = newSocket(app.url, { transports: ['websocket'], auth: { token: TOKEN } });
-    await authenticated(client);
-    const gone = waitFor(client, 'disconnect', { timeout: 5000 });
+  it('SIGTERM: clients get a server disconnect (a held poll included) and the application exits 0', async () => {
+    const clients = [
+      newSocket(app.url, { transports: ['websocket'], auth: { token: TOKEN } }),
+      newSocket(app.url, { transports: ['polling'], auth: { token: TOKEN } }),
+    ];
+    await Promise.all(clients.map(authenticated));
+    const gone = clients.map((c) => waitFor(c, 'disconnect', { timeout: 5000 }));
     const exit = app.signal('SIGTERM');
-    const [reason] = await gone;
-    assert.equal(reason, 'io server disconnect');
+    for (const g of gone) assert.equal((await g)[0], 'io server disconnect');
     assert.equal((await exit).code, 0);
   });
 });
