@@ -541,15 +541,13 @@ void server::open_websocket(net::http_request req, net::upgraded_connection conn
 }
 
 void server::close_all() {
-  for (std::size_t i = 0; i < shards_.size(); ++i) {
-    asio::post(runtime_.at(i).executor(), [self = shared_from_this(), i] {
-      std::vector<std::shared_ptr<session>> all;
-      for (auto& [sid, s] : self->shards_[i]->sessions)
-        all.push_back(s);
-      for (auto& s : all)
-        s->close();
-    });
-  }
+  net::for_each_shard(runtime_, [self = shared_from_this()](net::shard& shard) {
+    std::vector<std::shared_ptr<session>> all;
+    for (auto& [sid, s] : self->shards_[shard.index()]->sessions)
+      all.push_back(s);
+    for (auto& s : all)
+      s->close();
+  });
 }
 
 }  // namespace ignis::engineio

@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
+#include <future>
 #include <mutex>
 #include <stdexcept>
 #include <system_error>
@@ -216,7 +217,21 @@ server_helper::server_helper(net::runtime& rt, server_helper_options options)
     throw std::invalid_argument("[SocketIOServerHelper] Invalid authenticate timeout!");
 }
 
-server_helper::~server_helper() = default;
+server_helper::~server_helper() {
+  // Work the application hands back later (an authentication's answer) checks this token on the
+  // socket's shard before touching the helper. Once it is gone, one pass of every running shard's
+  // queue lets any such work that saw it alive finish before the members go.
+  alive_.reset();
+  if (!runtime_.running()) return;
+  net::shard* current = net::current_shard();
+  for (std::size_t i = 0; i < runtime_.size(); ++i) {
+    auto& shard = runtime_.at(i);
+    if (&shard == current) continue;
+    std::promise<void> passed;
+    boost::asio::post(shard.executor(), [&passed] { passed.set_value(); });
+    passed.get_future().wait();
+  }
+}
 
 void server_helper::log(std::string_view level, std::string_view message) const {
   if (options_.log) options_.log(level, message);
@@ -303,12 +318,15 @@ void server_helper::on_authenticate(socketio::socket& s) {
   rec->state = client_state::authenticating;
   auto self_socket = s.shared_from_this();
   auto answered = std::make_shared<std::atomic<bool>>(false);
-  auto done = [this, weak = std::weak_ptr<socketio::socket>(self_socket),
-               answered](auth_result result) {
+  // Called by the application, at once or later, from any thread: the helper may be gone by
+  // then (see ~server_helper).
+  auto done = [this, alive = std::weak_ptr<const int>(alive_),
+               weak = std::weak_ptr<socketio::socket>(self_socket), answered](auth_result result) {
     if (answered->exchange(true)) return;
     auto target = weak.lock();
     if (!target) return;
-    auto finish = [this, target, result = std::move(result)]() mutable {
+    auto finish = [this, alive, target, result = std::move(result)]() mutable {
+      if (alive.expired()) return;
       finish_authentication(target, std::move(result));
     };
     boost::asio::dispatch(target->home().executor(), std::move(finish));

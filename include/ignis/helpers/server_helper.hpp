@@ -176,6 +176,8 @@ class server_helper {
   std::unique_ptr<net::http_listener> listener_;  // standalone only
   std::atomic<std::size_t> clients_{0};
   std::atomic<std::size_t> authenticated_{0};
+  // Alive as long as the helper is: see ~server_helper.
+  std::shared_ptr<const int> alive_ = std::make_shared<const int>(0);
 };
 
 /// Room names the helper accepts in join/leave requests: non-empty, at most 256 bytes, valid

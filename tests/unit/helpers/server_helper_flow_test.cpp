@@ -153,6 +153,18 @@ TEST_F(ServerHelperFlow, AnAuthenticateFunctionThatNeverAnswersFailsAtTheTimeout
   EXPECT_EQ(helper->authenticated_count(), 0u);
 }
 
+TEST_F(ServerHelperFlow, AnAnswerThatComesAfterTheHelperIsGoneIsIgnored) {
+  verdict = "later";
+  make();
+  auto c = client();
+  c.send(R"(2["authenticate"])");
+  ASSERT_EQ(pending.size(), 1u);
+  helper.reset();
+  pending[0](helpers::auth_result::accept());  // from the application, later
+  loop.run();
+  EXPECT_EQ(c.received(), strings{});
+}
+
 TEST_F(ServerHelperFlow, ASecondAuthenticateOnceAuthenticatedIsIgnored) {
   make();
   auto c = authenticated();
