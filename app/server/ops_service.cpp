@@ -128,6 +128,22 @@ std::string ops_service::metrics_text() const {
            "Rooms with members (default namespace; a room with members on several event loops "
            "counts once per loop).");
   w.sample("ignis_rooms", rooms);
+  if (const auto r = main.recovery_state()) {
+    w.metric("ignis_recovery_packets", "gauge",
+             "Packets kept for connection state recovery (default namespace).");
+    w.sample("ignis_recovery_packets", static_cast<std::int64_t>(r->packets));
+    w.metric("ignis_recovery_bytes", "gauge", "Their bytes (bounded by the recovery store size).");
+    w.sample("ignis_recovery_bytes", static_cast<std::int64_t>(r->bytes));
+    w.metric("ignis_recovery_sessions", "gauge", "Sessions waiting for their client to come back.");
+    w.sample("ignis_recovery_sessions", static_cast<std::int64_t>(r->sessions));
+    w.metric("ignis_recovery_evicted_total", "counter",
+             "Packets dropped from the recovery store by its size bound before their time.");
+    w.sample("ignis_recovery_evicted_total", static_cast<std::int64_t>(r->evicted));
+    w.metric("ignis_recoveries_total", "counter", "Recovery attempts by result.");
+    w.sample("ignis_recoveries_total", static_cast<std::int64_t>(r->restored),
+             R"(result="restored")");
+    w.sample("ignis_recoveries_total", static_cast<std::int64_t>(r->missed), R"(result="missed")");
+  }
   w.metric("ignis_broadcasts_total", "counter", "Broadcasts emitted (default namespace).");
   w.sample("ignis_broadcasts_total", static_cast<std::int64_t>(main.broadcast_count()));
 

@@ -109,6 +109,11 @@ void add_options(CLI::App& app, settings& cfg, bool test_knobs) {
   env(app.add_option("--ping-interval", cfg.ping_interval, "ms between application pings")
           ->check(CLI::Range(100u, max_ping_interval_ms)),
       "IGNIS_PING_INTERVAL");
+  env(app.add_option("--connection-state-recovery", cfg.connection_state_recovery,
+                     "ms a disconnected client may come back within and recover its socket and "
+                     "what it missed (0: off)")
+          ->check(CLI::Range(0u, 86'400'000u)),
+      "IGNIS_CONNECTION_STATE_RECOVERY");
   env(app.add_flag("--broadcast-to-unauthenticated", cfg.broadcast_to_unauthenticated),
       "IGNIS_BROADCAST_TO_UNAUTHENTICATED");
 

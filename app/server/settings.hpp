@@ -47,6 +47,7 @@ struct settings {
   unsigned max_rooms_per_socket = 100;
   unsigned authenticate_timeout = 10'000;
   unsigned ping_interval = 30'000;
+  unsigned connection_state_recovery = 0;  ///< ms; 0: off
   bool broadcast_to_unauthenticated = false;
 
   // HTTP endpoints.

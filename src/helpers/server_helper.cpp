@@ -156,6 +156,8 @@ struct server_helper::client_record final : net::timer_client,
   std::weak_ptr<socketio::socket> target;
   net::shard* home = nullptr;
   client_state state = client_state::unauthorized;
+  // Restored by connection state recovery: the first `authenticate` is answered at once.
+  bool answer_next_authenticate = false;
   std::optional<std::vector<std::string>> room_patterns;
   // The rooms joined through join requests, while a per-socket limit is set (pruned of rooms the
   // socket has left some other way before each count).
@@ -248,6 +250,15 @@ std::shared_ptr<net::http_service> server_helper::http_service() {
 
 void server_helper::configure() {
   if (io_) return;
+  auto& recovery = options_.server.recovery;
+  if (recovery.enabled() && !recovery.authorize) {
+    // A session comes back only to a client whose credentials still pass (a token may have
+    // expired, a user been banned meanwhile).
+    recovery.authorize = [this, alive = std::weak_ptr<const int>(alive_)](
+                             socketio::socket& s, std::function<void(bool)> done) {
+      authorize_recovery(s, alive, std::move(done));
+    };
+  }
   io_ = std::make_unique<socketio::server>(runtime_, options_.server, options_.adapters);
   io_->of("/").on_connection([this](const socketio::socket_ptr& s) { on_connection(s); });
   if (options_.runtime == server_runtime::embedded) {
@@ -279,17 +290,60 @@ void server_helper::on(std::string_view topic, socketio::connection_handler hand
   if (topic == "connection" || topic == "connect") io_->of("/").on_connection(std::move(handler));
 }
 
-void server_helper::on_connection(const socketio::socket_ptr& s) {
+std::shared_ptr<server_helper::client_record> server_helper::record_for(
+    const socketio::socket_ptr& s) {
+  if (auto rec = s->attached<client_record>()) return rec;
   // Not make_shared: weak references on the timer heap would keep the record's memory.
   std::shared_ptr<client_record> rec(new client_record());
   rec->helper = this;
   rec->target = s;
   rec->home = &s->home();
   s->attach(rec);
-  if (!options_.broadcast_to_unauthenticated) s->mute_broadcasts(true);
+  return rec;
+}
+
+void server_helper::authorize_recovery(socketio::socket& s, std::weak_ptr<const int> alive,
+                                       std::function<void(bool)> done) {
+  auto answered = std::make_shared<std::atomic<bool>>(false);
+  auto decide = [this, alive, weak = std::weak_ptr<socketio::socket>(s.shared_from_this()),
+                 answered, done](auth_result result) {
+    if (answered->exchange(true) || alive.expired()) return;
+    auto target = weak.lock();
+    if (!target) return;
+    if (result.outcome != auth_result::kind::accepted) return done(false);
+    boost::asio::dispatch(target->home().executor(),
+                          [this, alive, target, done, patterns = std::move(result.room_patterns)] {
+                            if (alive.expired()) return;
+                            // What the credentials allow now; rooms and data come back with
+                            // the session.
+                            auto rec = record_for(target);
+                            rec->state = client_state::authenticated;
+                            rec->room_patterns = patterns;
+                            done(true);
+                          });
+  };
+  try {
+    options_.authenticate(s.handshake(), decide);
+  } catch (...) {
+    decide(auth_result::fail());
+  }
+}
+
+void server_helper::on_connection(const socketio::socket_ptr& s) {
+  auto rec = record_for(s);
   clients_.fetch_add(1, std::memory_order_relaxed);
-  rec->auth_deadline = s->home().now() + options_.authenticate_timeout;
-  rec->arm(rec->auth_deadline);
+  if (s->recovered()) {
+    // Restored after its credentials were checked again (or by the application's own
+    // authorize): authenticated at once, nothing missed went to anyone else.
+    recovered(s, rec);
+  } else {
+    rec->state = client_state::unauthorized;
+    if (!options_.broadcast_to_unauthenticated) s->mute_broadcasts(true);
+    // Until it authenticates, a disconnect leaves nothing to recover.
+    s->set_recoverable(false);
+    rec->auth_deadline = s->home().now() + options_.authenticate_timeout;
+    rec->arm(rec->auth_deadline);
+  }
 
   s->on_disconnect([this](socketio::socket& self, socketio::disconnect_reason) {
     auto r = self.attached<client_record>();
@@ -314,6 +368,13 @@ void server_helper::on_connection(const socketio::socket_ptr& s) {
 
 void server_helper::on_authenticate(socketio::socket& s) {
   auto rec = s.attached<client_record>();
+  if (rec && rec->answer_next_authenticate) {
+    // A client that authenticates on every connect keeps working after a recovery.
+    rec->answer_next_authenticate = false;
+    s.emit(event_authenticated,
+           socketio::make_args(json::object{{"id", s.id()}, {"time", iso_time()}}));
+    return;
+  }
   if (!rec || rec->state != client_state::unauthorized) return;  // in progress or done: ignored
   rec->state = client_state::authenticating;
   auto self_socket = s.shared_from_this();
@@ -368,10 +429,37 @@ void server_helper::authenticated(const socketio::socket_ptr& s,
   s->emit(event_ping, socketio::make_args(json::object{{"time", iso_time()}}));
   s->join(options_.default_rooms);
   s->mute_broadcasts(false);
+  s->set_recoverable(true);
   rec->next_ping = s->home().now() + options_.ping_interval;
   rec->arm(rec->next_ping);
   s->emit(event_authenticated,
           socketio::make_args(json::object{{"id", s->id()}, {"time", iso_time()}}));
+  run_client_connected(s);
+}
+
+void server_helper::recovered(const socketio::socket_ptr& s,
+                              const std::shared_ptr<client_record>& rec) {
+  rec->state = client_state::authenticated;
+  rec->answer_next_authenticate = true;
+  authenticated_.fetch_add(1, std::memory_order_relaxed);
+  s->mute_broadcasts(false);
+  s->set_recoverable(true);
+  // Its rooms came back with the session; the join count of the per-socket limit starts from
+  // them.
+  rec->requested_rooms.clear();
+  for (const auto& r : s->rooms()) {
+    if (r != s->id() && std::find(options_.default_rooms.begin(), options_.default_rooms.end(),
+                                  r) == options_.default_rooms.end())
+      rec->requested_rooms.push_back(r);
+  }
+  rec->next_ping = s->home().now() + options_.ping_interval;
+  rec->arm(rec->next_ping);
+  s->emit(event_authenticated,
+          socketio::make_args(json::object{{"id", s->id()}, {"time", iso_time()}}));
+  run_client_connected(s);
+}
+
+void server_helper::run_client_connected(const socketio::socket_ptr& s) {
   if (!options_.client_connected) return;
   try {
     options_.client_connected(s);

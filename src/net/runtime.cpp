@@ -130,6 +130,13 @@ void for_each_shard(runtime& rt, const std::function<void(shard&)>& fn) {
   if (current && current->index() < rt.size() && &rt.at(current->index()) == current) fn(*current);
 }
 
+void post_to_each_shard(runtime& rt, const std::function<void(shard&)>& fn) {
+  for (std::size_t i = 0; i < rt.size(); ++i) {
+    auto& s = rt.at(i);
+    boost::asio::post(s.executor(), [fn, &s] { fn(s); });
+  }
+}
+
 void for_each_shard(runtime& rt, std::function<void(shard&)> fn, std::function<void()> done) {
   struct progress {
     std::atomic<std::size_t> remaining;

@@ -1,5 +1,6 @@
 #include "socketio/client.hpp"
 #include "socketio/namespace_state.hpp"
+#include "socketio/recovery_store.hpp"
 
 #include <ignis/net/shards.hpp>
 #include <ignis/socketio/adapter.hpp>
@@ -13,16 +14,27 @@ void adapter::broadcast(packet p, const broadcast_options& opts) {
 }
 
 void adapter::broadcast_local(const packet& p, const broadcast_options& opts) {
+  if (nsp_.recovery()) {
+    // A recoverable packet gets its offset, is kept and delivered in offset order.
+    packet stamped = p;
+    if (nsp_.deliver_recoverable(stamped, opts)) return;
+  }
   // Encoded and framed once; every recipient on every shard gets the same buffers.
   auto messages = std::make_shared<const std::vector<engineio::message_ptr>>(to_messages(p));
   auto shared_opts = std::make_shared<const broadcast_options>(opts);
   auto* nsp = &nsp_;
-  net::for_each_shard(nsp_.srv().runtime(), [nsp, messages, shared_opts](net::shard& shard) {
+  auto deliver = [nsp, messages, shared_opts](net::shard& shard) {
     const bool droppable = shared_opts->flags.volatile_;
     nsp->for_each_local(
         shard.index(), *shared_opts, [&](socket& s) { s.send_encoded(*messages, droppable); },
         true);
-  });
+  };
+  // With recovery on, everything goes through the shards' queues, behind recoverable packets.
+  if (nsp_.recovery()) {
+    net::post_to_each_shard(nsp_.srv().runtime(), deliver);
+  } else {
+    net::for_each_shard(nsp_.srv().runtime(), deliver);
+  }
 }
 
 void adapter::broadcast_with_ack(packet p, const broadcast_options& opts,

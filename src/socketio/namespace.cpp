@@ -1,6 +1,7 @@
 #include "socketio/client.hpp"
 #include "socketio/event_packet.hpp"
 #include "socketio/namespace_state.hpp"
+#include "socketio/recovery_store.hpp"
 
 #include <ignis/net/shards.hpp>
 #include <ignis/socketio/server.hpp>
@@ -15,6 +16,10 @@ namespace ignis::socketio {
 namespace_::namespace_(server& srv, std::string name) : server_(srv), name_(std::move(name)) {
   for (std::size_t i = 0; i < srv.runtime().size(); ++i)
     shards_.push_back(std::make_unique<shard_state>());
+  if (const auto& r = srv.options().recovery; r.enabled()) {
+    recovery_ = std::make_unique<detail::recovery_store>(
+        detail::recovery_store::limits{r.max_disconnection_duration, r.max_bytes});
+  }
   adapter_ = srv.make_adapter(*this);
 }
 
@@ -72,14 +77,31 @@ void namespace_::for_each_local_socket(std::function<void(const socket_ptr&)> fn
 }
 
 void namespace_::with_local_socket(std::string id, std::function<void(const socket_ptr&)> fn) {
-  auto& rt = server_.runtime();
-  const auto owner = engineio::shard_of_id(id, static_cast<unsigned>(rt.size()));
-  auto& shard = rt.at(owner < rt.size() ? owner : 0);
-  boost::asio::post(shard.executor(), [this, &shard, id = std::move(id), fn = std::move(fn)] {
-    auto& sockets = local(shard.index()).sockets;
-    const auto it = sockets.find(id);
-    fn(it != sockets.end() && it->second->connected() ? it->second : nullptr);
-  });
+  // Usually on the shard its id names; a socket restored by connection state recovery may live
+  // on another one, so every shard is asked.
+  auto shared_id = std::make_shared<const std::string>(std::move(id));
+  net::gather_from_shards<socket_ptr>(
+      server_.runtime(),
+      [this, shared_id](net::shard& shard) {
+        std::vector<socket_ptr> found;
+        auto& sockets = local(shard.index()).sockets;
+        if (const auto it = sockets.find(*shared_id);
+            it != sockets.end() && it->second->connected())
+          found.push_back(it->second);
+        return found;
+      },
+      [this, fn = std::move(fn)](std::vector<socket_ptr> found) {
+        auto& where = found.empty() ? server_.runtime().at(0) : found.front()->home();
+        boost::asio::dispatch(where.executor(), [fn, found = std::move(found)] {
+          fn(found.empty() || !found.front()->connected() ? nullptr : found.front());
+        });
+      });
+}
+
+std::optional<namespace_::recovery_stats> namespace_::recovery_state() const {
+  if (!recovery_) return std::nullopt;
+  const auto c = recovery_->stats();
+  return recovery_stats{c.packets, c.bytes, c.sessions, c.evicted, c.restored, c.missed};
 }
 
 namespace_::room_stats namespace_::stats() const noexcept {
@@ -100,13 +122,99 @@ void namespace_::copy_handlers_from(const namespace_& parent) {
   connection_handlers_ = parent.connection_handlers_;
 }
 
+socket_ptr namespace_::make_socket(const std::shared_ptr<client>& owner,
+                                   std::shared_ptr<const handshake_info> handshake,
+                                   std::string id) {
+  auto s = std::make_shared<socket>(*this, owner, std::move(id), std::move(handshake));
+  if (recovery_) s->pid_ = server_.new_socket_id(owner->home().index());
+  return s;
+}
+
 void namespace_::add(std::shared_ptr<client> owner, boost::json::object auth,
                      std::function<void(socket_ptr)> on_connected) {
-  const auto shard_index = owner->home().index();
-  auto id = server_.new_socket_id(shard_index);
+  std::optional<detail::recovered_state> recovered;
+  if (recovery_) {
+    // socket.io-client sends {pid, offset, ...auth} after a connection it had recovery on; both
+    // must be strings (Node's rule). The auth keeps them, as Node's handshake.auth does.
+    const auto* pid = auth.if_contains("pid");
+    const auto* offset = auth.if_contains("offset");
+    if (pid && pid->is_string() && offset && offset->is_string()) {
+      recovered = recovery_->take(std::string(pid->get_string()), std::string(offset->get_string()),
+                                  owner->home().now());
+    }
+  }
   auto handshake = owner->make_handshake(std::move(auth));
-  auto s = std::make_shared<socket>(*this, std::move(owner), std::move(id), std::move(handshake));
+  if (recovered) {
+    restore(owner, std::move(handshake), std::move(*recovered), std::move(on_connected));
+    return;
+  }
+  auto s = make_socket(owner, std::move(handshake), server_.new_socket_id(owner->home().index()));
   run_middlewares(s, 0, std::move(on_connected));
+}
+
+void namespace_::restore(const std::shared_ptr<client>& owner,
+                         std::shared_ptr<const handshake_info> handshake,
+                         detail::recovered_state state,
+                         std::function<void(socket_ptr)> on_connected) {
+  auto s = std::make_shared<socket>(*this, owner, state.session.sid, handshake);
+  s->pid_ = state.session.pid;
+  auto shared_state = std::make_shared<detail::recovered_state>(std::move(state));
+  auto proceed = [this, s, owner, handshake, shared_state,
+                  on_connected = std::move(on_connected)](bool allowed) mutable {
+    if (!owner->is_open()) return;
+    if (!allowed) {
+      // Nothing is restored: a new socket, as if no recovery had been asked for.
+      auto fresh =
+          make_socket(owner, std::move(handshake), server_.new_socket_id(owner->home().index()));
+      run_middlewares(fresh, 0, std::move(on_connected));
+      return;
+    }
+    s->recovered_ = true;
+    s->data = std::move(shared_state->session.data);
+    // Node's order: what was missed, then the CONNECT answer.
+    for (const auto& missed : shared_state->missed)
+      owner->send_encoded(*missed, false);
+    const auto rooms = std::move(shared_state->session.rooms);
+    auto restore_rooms = [rooms, on_connected = std::move(on_connected)](socket_ptr restored) {
+      for (const auto& r : rooms) {
+        if (r != restored->id()) restored->join(r);
+      }
+      on_connected(std::move(restored));
+    };
+    if (server_.options().recovery.skip_middlewares) {
+      accept(s, restore_rooms);
+    } else {
+      run_middlewares(s, 0, std::move(restore_rooms));
+    }
+  };
+  auto& authorize = server_.options().recovery.authorize;
+  if (!authorize) {
+    proceed(true);
+    return;
+  }
+  authorize(*s, [proceed = std::move(proceed), ex = s->home().executor()](bool allowed) mutable {
+    boost::asio::dispatch(ex,
+                          [proceed = std::move(proceed), allowed]() mutable { proceed(allowed); });
+  });
+}
+
+bool namespace_::deliver_recoverable(packet& p, const broadcast_options& opts) {
+  if (!recovery_ || p.type != packet_type::event || p.id || opts.flags.volatile_) return false;
+  auto& rt = server_.runtime();
+  const auto now = rt.at(0).now();
+  auto shared_opts = std::make_shared<const broadcast_options>(opts);
+  recovery_->stamp(p, opts, now, [this, &rt, shared_opts](const detail::messages_ptr& messages) {
+    // Posted to every shard, the calling one included, while the offset's lock is held: each
+    // shard then delivers recoverable packets in offset order, whichever shard sent them.
+    for (std::size_t i = 0; i < rt.size(); ++i) {
+      boost::asio::post(rt.at(i).executor(), [this, i, shared_opts, messages] {
+        for_each_local(
+            static_cast<unsigned>(i), *shared_opts,
+            [&](socket& s) { s.send_encoded(*messages, false); }, true);
+      });
+    }
+  });
+  return true;
 }
 
 void namespace_::run_middlewares(const socket_ptr& s, std::size_t index,
@@ -133,7 +241,11 @@ void namespace_::run_middlewares(const socket_ptr& s, std::size_t index,
     middlewares_[index](*s, std::move(next));
     return;
   }
-  // All middlewares passed. The client may have gone meanwhile.
+  accept(s, on_connected);
+}
+
+void namespace_::accept(const socket_ptr& s, const std::function<void(socket_ptr)>& on_connected) {
+  // The client may have gone meanwhile.
   auto shard_index = s->home().index();
   auto& st = local(shard_index);
   st.sockets.emplace(s->id(), s);

@@ -1,6 +1,7 @@
 #include "socketio/client.hpp"
 #include "socketio/event_packet.hpp"
 #include "socketio/namespace_state.hpp"
+#include "socketio/recovery_store.hpp"
 
 #include <ignis/socketio/server.hpp>
 
@@ -210,13 +211,27 @@ void socket::send_encoded(const std::vector<engineio::message_ptr>& messages, bo
 void socket::emit(std::string_view event, payload args) {
   auto p = event_packet(nsp_->name(), event, std::move(args));
   if (!connected_) return;
+  // With recovery on, what is sent to a socket is recoverable too: it goes, with its offset, the
+  // way broadcasts go (to the socket's own room).
+  broadcast_options to_me;
+  to_me.rooms.push_back(id_);
+  if (nsp_->deliver_recoverable(p, to_me)) return;
   send_packet(p);
 }
 
 void socket::emit_volatile(std::string_view event, payload args) {
   auto p = event_packet(nsp_->name(), event, std::move(args));
   if (!connected_) return;
-  send_packet(p, true);
+  send_in_order(std::move(p), true);
+}
+
+void socket::send_in_order(packet p, bool droppable) {
+  if (!nsp_->recovery()) return send_packet(p, droppable);
+  // With recovery on, recoverable packets are delivered from the shard's queue (in offset
+  // order); what is sent without an offset queues behind them, keeping the order of emission.
+  boost::asio::post(home().executor(), [self = shared_from_this(), p = std::move(p), droppable] {
+    self->send_packet(p, droppable);
+  });
 }
 
 void socket::emit_with_ack(std::string_view event, payload args, std::chrono::milliseconds timeout,
@@ -257,7 +272,7 @@ void socket::emit_with_ack(std::string_view event, payload args, std::chrono::mi
           });
         });
   }
-  send_packet(p);
+  send_in_order(std::move(p), false);
 }
 
 void socket::arm_acks(net::clock::time_point when) {
@@ -302,8 +317,9 @@ void socket::add_pending_ack(std::uint64_t id, std::function<void(payload)> on_a
 
 void socket::send_ack(std::uint64_t id, payload args) {
   if (!connected_) return;
-  send_packet(packet{packet_type::ack, nsp_->name(), id, boost::json::value(std::move(args.args)),
-                     std::move(args.attachments)});
+  send_in_order(packet{packet_type::ack, nsp_->name(), id, boost::json::value(std::move(args.args)),
+                       std::move(args.attachments)},
+                false);
 }
 
 std::vector<std::string> socket::rooms() const {
@@ -368,11 +384,10 @@ void socket::on_connect_accepted() {
   // Every socket is in the room named after its id (kept out of the room index: the namespace
   // finds it through its sockets table).
   in_own_room_ = true;
-  send_packet(packet{packet_type::connect,
-                     nsp_->name(),
-                     std::nullopt,
-                     boost::json::value(boost::json::object{{"sid", id_}}),
-                     {}});
+  boost::json::object answer{{"sid", id_}};
+  if (!pid_.empty()) answer["pid"] = pid_;  // recovery on: the private id (Node's key order)
+  send_packet(packet{
+      packet_type::connect, nsp_->name(), std::nullopt, boost::json::value(std::move(answer)), {}});
 }
 
 void socket::disconnect(bool close) {
@@ -444,12 +459,37 @@ void socket::dispatch(std::string_view event, payload& args, ack_responder ack) 
   handler(*this, args, std::move(ack));
 }
 
+namespace {
+
+// Node's RECOVERABLE_DISCONNECT_REASONS: the client did not mean to leave.
+bool recoverable(disconnect_reason r) noexcept {
+  switch (r) {
+    case disconnect_reason::transport_error:
+    case disconnect_reason::transport_close:
+    case disconnect_reason::forced_close:
+    case disconnect_reason::ping_timeout:
+    case disconnect_reason::server_shutting_down:
+    case disconnect_reason::forced_server_close:
+      return true;
+    case disconnect_reason::parse_error:
+    case disconnect_reason::client_namespace_disconnect:
+    case disconnect_reason::server_namespace_disconnect:
+      return false;
+  }
+  return false;
+}
+
+}  // namespace
+
 void socket::on_close(disconnect_reason reason) {
   if (!connected_) return;
   auto self = shared_from_this();
   if (extras_) {
     for (const auto& h : std::vector<disconnect_handler>(extras_->disconnecting_handlers))
       h(*this, reason);
+  }
+  if (auto* store = nsp_->recovery(); store && recoverable_ && recoverable(reason)) {
+    store->persist({id_, pid_, rooms(), data}, home().now());
   }
   for (const auto& room : rooms_)
     nsp_->room_removed(*this, room);

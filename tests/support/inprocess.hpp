@@ -81,8 +81,10 @@ inline std::shared_ptr<exchange> send_request(loop& l, std::shared_ptr<net::http
 /// An Engine.IO client on long-polling.
 class polling_client {
  public:
-  polling_client(loop& l, std::shared_ptr<net::http_service> service, std::string path)
-      : loop_(l), service_(std::move(service)), path_(std::move(path)) {}
+  /// Its requests are handed to the service on shard `shard` (where its session then lives).
+  polling_client(loop& l, std::shared_ptr<net::http_service> service, std::string path,
+                 unsigned shard = 0)
+      : loop_(l), service_(std::move(service)), path_(std::move(path)), shard_(shard) {}
 
   /// The handshake; returns the open packet's JSON.
   std::string open() {
@@ -132,7 +134,7 @@ class polling_client {
     net::http_request req{method, target, 11};
     req.body() = std::move(body);
     if (method == net::http::verb::post) req.set(net::http::field::content_type, "text/plain");
-    return send_request(loop_, service_, std::move(req));
+    return send_request(loop_, service_, std::move(req), shard_);
   }
 
  private:
@@ -155,6 +157,7 @@ class polling_client {
   loop& loop_;
   std::shared_ptr<net::http_service> service_;
   std::string path_;
+  unsigned shard_;
   std::string sid_;
   std::shared_ptr<exchange> held_;
   std::deque<std::string> received_;
@@ -165,8 +168,9 @@ class polling_client {
 /// "42[\"ev\",1]", "431[…]") without the Engine.IO "4" in front.
 class sio_client {
  public:
-  sio_client(loop& l, std::shared_ptr<net::http_service> service, std::string path = "/socket.io/")
-      : eio_(l, std::move(service), std::move(path)) {
+  sio_client(loop& l, std::shared_ptr<net::http_service> service, std::string path = "/socket.io/",
+             unsigned shard = 0)
+      : eio_(l, std::move(service), std::move(path), shard) {
     eio_.open();
     eio_.poll();
   }

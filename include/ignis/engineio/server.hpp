@@ -276,7 +276,7 @@ class server final : public net::http_service, public std::enable_shared_from_th
           auto shared = std::make_shared<decltype(handler)>(std::move(handler));
           const auto fallback = self->runtime_.at(0).executor();
           self->drain(timeout, polling_grace, [shared, fallback](bool drained) {
-            detail::post_completion(std::move(*shared), fallback, drained);
+            ignis::detail::post_completion(std::move(*shared), fallback, drained);
           });
         },
         token);

@@ -164,6 +164,11 @@ class server_helper {
   void on_authenticate(socketio::socket& s);
   void finish_authentication(const socketio::socket_ptr& s, auth_result result);
   void authenticated(const socketio::socket_ptr& s, const std::shared_ptr<client_record>& rec);
+  void recovered(const socketio::socket_ptr& s, const std::shared_ptr<client_record>& rec);
+  void run_client_connected(const socketio::socket_ptr& s);
+  std::shared_ptr<client_record> record_for(const socketio::socket_ptr& s);
+  void authorize_recovery(socketio::socket& s, std::weak_ptr<const int> alive,
+                          std::function<void(bool)> done);
   void on_join(socketio::socket& s, socketio::payload& args, socketio::ack_responder ack);
   void on_leave(socketio::socket& s, socketio::payload& args, socketio::ack_responder ack);
   void validate_and_join(socketio::socket& s, std::vector<std::string> requested,

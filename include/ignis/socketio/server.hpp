@@ -41,6 +41,10 @@ class server;
 class namespace_;
 class socket;
 class client;
+namespace detail {
+class recovery_store;
+struct recovered_state;
+}  // namespace detail
 using socket_ptr = std::shared_ptr<socket>;
 
 /// Why a socket disconnected; the strings are socket.io's.
@@ -151,7 +155,7 @@ class broadcast_operator {
           auto shared = std::make_shared<decltype(handler)>(std::move(handler));
           const auto fallback = op.default_executor();
           op.fetch_sockets([shared, fallback](std::vector<socket_info> found) {
-            detail::post_completion(std::move(*shared), fallback, std::move(found));
+            ignis::detail::post_completion(std::move(*shared), fallback, std::move(found));
           });
         },
         token);
@@ -186,6 +190,13 @@ class socket final : public std::enable_shared_from_this<socket> {
 
   /// Application data (socket.data), reported by fetch_sockets.
   boost::json::value data;
+
+  /// With connection state recovery: this socket was restored from a session (same id, rooms and
+  /// data), and the packets it missed were sent before its CONNECT answer.
+  bool recovered() const noexcept { return recovered_; }
+  /// With connection state recovery, whether a disconnect of this socket leaves a session to
+  /// recover (true by default; a layer may keep a socket out until it trusts it).
+  void set_recoverable(bool on) noexcept { recoverable_ = on; }
 
   void on(std::string event, event_handler h);
   void off(std::string_view event);
@@ -222,7 +233,7 @@ class socket final : public std::enable_shared_from_this<socket> {
               event, std::move(a), timeout,
               [shared, fallback, slot](error_code ec, payload answer) mutable {
                 if (slot.is_connected()) slot.clear();
-                detail::post_completion(std::move(*shared), fallback, ec, std::move(answer));
+                ignis::detail::post_completion(std::move(*shared), fallback, ec, std::move(answer));
               },
               slot);
         },
@@ -273,6 +284,7 @@ class socket final : public std::enable_shared_from_this<socket> {
   void on_packet(packet& p);
   void on_close(disconnect_reason reason);
   void send_packet(const packet& p, bool droppable = false);
+  void send_in_order(packet p, bool droppable);
   void send_encoded(const std::vector<engineio::message_ptr>& messages, bool droppable);
   void add_pending_ack(std::uint64_t id, std::function<void(payload)> on_answer);
   void send_ack(std::uint64_t id, payload args);
@@ -298,7 +310,10 @@ class socket final : public std::enable_shared_from_this<socket> {
   std::shared_ptr<const handshake_info> handshake_;
   bool connected_ = false;
   bool broadcasts_muted_ = false;
-  bool in_own_room_ = false;        // the room named after the socket's id (Node puts it first)
+  bool recovered_ = false;
+  bool recoverable_ = true;
+  std::string pid_;           // the private session id (recovery on), in the CONNECT answer only
+  bool in_own_room_ = false;  // the room named after the socket's id (Node puts it first)
   std::vector<std::string> rooms_;  // the rooms joined besides it
   // A socket has a few handlers: scanning them beats hashing, and they take one allocation.
   std::vector<std::pair<std::string, event_handler>> handlers_;
@@ -374,6 +389,16 @@ class namespace_ {
   };
   /// Summed over the shards (readable from any thread, for metrics).
   room_stats stats() const noexcept;
+  /// With connection state recovery: what is kept for it, and how restores went.
+  struct recovery_stats {
+    std::size_t packets = 0;
+    std::size_t bytes = 0;
+    std::size_t sessions = 0;
+    std::uint64_t evicted = 0;   ///< packets dropped by max_bytes before their time
+    std::uint64_t restored = 0;  ///< sessions handed back
+    std::uint64_t missed = 0;    ///< restores asked for that found nothing to restore
+  };
+  std::optional<recovery_stats> recovery_state() const;
 
  private:
   friend class socket;
@@ -382,6 +407,7 @@ class namespace_ {
   friend class adapter;
   friend class broadcast_operator;
   struct shard_state;  // the sockets and rooms of one shard (src/socketio/namespace_state.hpp)
+  friend class detail::recovery_store;
 
   shard_state& local(unsigned shard_index) noexcept { return *shards_[shard_index]; }
   void count_broadcast() noexcept { broadcasts_.fetch_add(1, std::memory_order_relaxed); }
@@ -399,6 +425,16 @@ class namespace_ {
   void receive_server_side_emit(payload args, std::function<void(payload)> ack);
   void run_middlewares(const socket_ptr& s, std::size_t index,
                        std::function<void(socket_ptr)> on_connected);
+  void accept(const socket_ptr& s, const std::function<void(socket_ptr)>& on_connected);
+  socket_ptr make_socket(const std::shared_ptr<client>& owner,
+                         std::shared_ptr<const handshake_info> handshake, std::string id);
+  void restore(const std::shared_ptr<client>& owner,
+               std::shared_ptr<const handshake_info> handshake, detail::recovered_state state,
+               std::function<void(socket_ptr)> on_connected);
+  /// Recovery on: gives a recoverable packet its offset, keeps it and queues its deliveries.
+  /// False when `p` is not one (then the caller delivers it as usual).
+  bool deliver_recoverable(packet& p, const broadcast_options& opts);
+  detail::recovery_store* recovery() const noexcept { return recovery_.get(); }
 
   server& server_;
   std::string name_;
@@ -408,8 +444,28 @@ class namespace_ {
   std::mutex server_events_mutex_;
   std::vector<std::pair<std::string, server_event_handler>> server_event_handlers_;
   std::unique_ptr<socketio::adapter> adapter_;
+  std::unique_ptr<detail::recovery_store> recovery_;  // with connection state recovery only
   std::atomic<std::uint64_t> ack_ids_{0};
   std::atomic<std::uint64_t> broadcasts_{0};
+};
+
+/// Connection state recovery, as Node's `connectionStateRecovery`: a client that loses its
+/// connection and comes back within max_disconnection_duration gets its socket back (same id,
+/// rooms, data) and, before its CONNECT answer, every packet it missed.
+struct recovery_options {
+  /// 0: off (the default).
+  std::chrono::milliseconds max_disconnection_duration{0};
+  /// A recovered socket skips the middlewares (Node's default).
+  bool skip_middlewares = true;
+  /// Bytes of packets kept for recovery per namespace; past it the oldest go (a client whose
+  /// offset went with them gets a new session).
+  std::size_t max_bytes = 32 * 1024 * 1024;
+  /// Decides, before anything is restored, whether the reconnecting client may have its session
+  /// back (e.g. checks its credentials again): done(true) restores it, done(false) gives the client
+  /// a new socket. Called on the socket's shard with the socket (its handshake is the new
+  /// request's); may answer later, from any thread. Absent: always restored.
+  std::function<void(socket&, std::function<void(bool)> done)> authorize;
+  bool enabled() const noexcept { return max_disconnection_duration.count() > 0; }
 };
 
 struct server_options {
@@ -421,6 +477,7 @@ struct server_options {
   /// A connection that joins no namespace within this time is closed.
   std::chrono::milliseconds connect_timeout = 45'000ms;
   decoder_limits parser;
+  recovery_options recovery;
 };
 
 /// Creates the adapter of a namespace (in-memory by default; the Redis adapter plugs in here).

@@ -224,6 +224,97 @@ TEST_F(ServerHelperFlow, SendReachesRoomsEveryoneAuthenticatedAndIdsWhateverThei
   EXPECT_THROW(helper->send({"", "disconnect", {}, false}), std::invalid_argument);
 }
 
+// Connection state recovery with the helper: the credentials are checked again before anything
+// is restored.
+class ServerHelperRecovery : public ServerHelperFlow {
+ protected:
+  helpers::server_helper& make_recovering() {
+    return make([](helpers::server_helper_options& o) {
+      o.server.recovery.max_disconnection_duration = 2000ms;
+    });
+  }
+  struct session {
+    std::string sid, pid, offset;
+  };
+  // An authenticated client that lost its transport; the last event it got set its offset.
+  session authenticated_then_lost() {
+    sio_client c(loop, host.service);
+    const auto answer = c.connect();
+    c.send(R"(2["authenticate"])");
+    const auto got = c.received();
+    EXPECT_FALSE(got.empty());
+    const auto& last = got.back();  // 2["authenticated",{…},"OFFSET"]
+    const auto end = last.rfind('"');
+    const auto start = last.rfind('"', end - 1) + 1;
+    session out{sio_client::sid_of(answer), "", last.substr(start, end - start)};
+    const auto p = answer.find("\"pid\":\"") + 7;
+    out.pid = answer.substr(p, answer.find('"', p) - p);
+    c.engine().post("1");  // transport close
+    loop.run();
+    return out;
+  }
+};
+
+TEST_F(ServerHelperRecovery, ARecoveredClientIsCheckedAgainThenGetsWhatItMissedAndAuthenticated) {
+  make_recovering();
+  const auto lost = authenticated_then_lost();
+  helper->send({"io-default", "news", boost::json::value(1), false});
+  sio_client back(loop, host.service);
+  back.send(R"(0{"pid":")" + lost.pid + R"(","offset":")" + lost.offset + R"("})");
+  const auto got = untimed(back.received());
+  ASSERT_EQ(got.size(), 3u) << ::testing::PrintToString(got);
+  EXPECT_TRUE(got[0].starts_with(R"(2["news",1,")")) << got[0];
+  EXPECT_TRUE(got[1].starts_with(R"(0{"sid":")" + lost.sid)) << got[1];
+  EXPECT_TRUE(got[2].starts_with(R"(2["authenticated",{"id":")" + lost.sid + R"(","time":"T"})"))
+      << got[2];
+  EXPECT_EQ(authenticate_calls, 2) << "the credentials were checked again";
+  EXPECT_EQ(helper->authenticated_count(), 1u);
+  // A client that authenticates on every connect is answered at once.
+  back.send(R"(2["authenticate"])");
+  EXPECT_EQ(untimed(back.received()).size(), 1u);
+  EXPECT_EQ(authenticate_calls, 2);
+  // It is in its rooms again.
+  helper->send({"io-notification", "note", boost::json::value(2), false});
+  EXPECT_EQ(back.received().size(), 1u);
+}
+
+TEST_F(ServerHelperRecovery, CredentialsThatNoLongerPassRestoreNothing) {
+  make_recovering();
+  const auto lost = authenticated_then_lost();
+  helper->send({"io-default", "news", boost::json::value(1), false});
+  verdict = "reject";
+  sio_client back(loop, host.service);
+  back.send(R"(0{"pid":")" + lost.pid + R"(","offset":")" + lost.offset + R"("})");
+  const auto got = back.received();
+  ASSERT_EQ(got.size(), 1u) << "nothing missed: " << ::testing::PrintToString(got);
+  EXPECT_NE(sio_client::sid_of(got[0]), lost.sid);
+  EXPECT_EQ(helper->authenticated_count(), 0u);
+  // A new, unauthenticated socket: broadcasts do not reach it.
+  helper->send({"", "all", boost::json::value(3), false});
+  EXPECT_EQ(back.received(), strings{});
+}
+
+TEST_F(ServerHelperRecovery, AClientThatNeverAuthenticatedLeavesNothingToRecover) {
+  make_recovering();
+  sio_client c(loop, host.service);
+  const auto answer = c.connect();
+  const auto p = answer.find("\"pid\":\"") + 7;
+  const auto pid = answer.substr(p, answer.find('"', p) - p);
+  helper->send({sio_client::sid_of(answer), "direct", boost::json::value(1), false});
+  const auto got = c.received();
+  ASSERT_EQ(got.size(), 1u);
+  const auto offset =
+      got[0].substr(got[0].rfind(",\"") + 2, got[0].size() - got[0].rfind(",\"") - 4);
+  c.engine().post("1");
+  loop.run();
+  sio_client back(loop, host.service);
+  back.send(R"(0{"pid":")" + pid + R"(","offset":")" + offset + R"("})");
+  const auto again = back.received();
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_NE(sio_client::sid_of(again[0]), sio_client::sid_of(answer));
+  EXPECT_EQ(authenticate_calls, 0);
+}
+
 TEST_F(ServerHelperFlow, ShutdownDisconnectsEveryClient) {
   make();
   auto a = authenticated();

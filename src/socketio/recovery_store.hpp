@@ -1,0 +1,118 @@
+#pragma once
+
+// Connection state recovery (Node's connectionStateRecovery): what a namespace keeps so that a
+// client that lost its connection gets back its socket (id, rooms, data) and every packet it
+// missed. Shared by the namespace's shards, behind one lock:
+// - every recoverable packet (an EVENT without ack and not volatile) gets the next offset, which
+//   travels as its last argument, and is kept, encoded, with the rooms it went to, for
+//   max_disconnection_duration and within max_bytes (the oldest go first);
+// - a socket that disconnects for a recoverable reason leaves a session under its private id
+//   (pid); a CONNECT carrying that pid and an offset still kept takes the session (once) and the
+//   packets after that offset that its rooms would have received.
+// Offsets are handed out and their deliveries queued under the same lock, so each shard, and so
+// each client, receives recoverable packets in offset order.
+#include <ignis/engineio/server.hpp>
+#include <ignis/socketio/adapter.hpp>
+
+#include <boost/json/value.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace ignis::socketio::detail {
+
+using messages_ptr = std::shared_ptr<const std::vector<engineio::message_ptr>>;
+
+struct recovery_session {
+  std::string sid;
+  std::string pid;
+  std::vector<std::string> rooms;  ///< the socket's own room included
+  boost::json::value data;
+};
+
+/// What a successful restore gives back: the session and the missed packets, oldest first.
+struct recovered_state {
+  recovery_session session;
+  std::vector<messages_ptr> missed;
+};
+
+class recovery_store {
+ public:
+  using time_point = std::chrono::steady_clock::time_point;
+  struct limits {
+    std::chrono::milliseconds max_disconnection_duration;
+    std::size_t max_bytes;
+  };
+  explicit recovery_store(limits l) : limits_(l) {}
+
+  /// Gives `p` (an EVENT) the next offset as its last argument, encodes it, keeps it, and calls
+  /// `enqueue(messages)` while still holding the lock.
+  template <class Enqueue>
+  void stamp(packet& p, const broadcast_options& opts, time_point now, Enqueue&& enqueue) {
+    std::lock_guard lock(mutex_);
+    auto offset = next_offset();
+    if (p.data && p.data->is_array()) p.data->get_array().emplace_back(offset);
+    auto messages = encode(p);
+    keep(std::move(offset), opts, now, messages);
+    enqueue(messages);
+  }
+
+  /// A socket left for a recoverable reason.
+  void persist(recovery_session s, time_point now);
+  /// The session `pid` (taken: a second restore fails) and the packets after `offset` its rooms
+  /// would have received; nullopt when there is no such session, it expired, or `offset` is no
+  /// longer kept.
+  std::optional<recovered_state> take(const std::string& pid, const std::string& offset,
+                                      time_point now);
+
+  struct counts {
+    std::size_t packets = 0;
+    std::size_t bytes = 0;
+    std::size_t sessions = 0;
+    std::uint64_t evicted = 0;   ///< packets dropped for max_bytes before their time
+    std::uint64_t restored = 0;  ///< sessions handed back
+    std::uint64_t missed = 0;    ///< restores asked for that found nothing to restore
+  };
+  counts stats() const;
+
+ private:
+  struct kept_packet {
+    std::string offset;
+    time_point at;
+    std::vector<std::string> rooms;
+    std::vector<std::string> except;
+    messages_ptr messages;
+    std::size_t bytes = 0;
+  };
+  struct kept_session {
+    recovery_session session;
+    time_point disconnected_at;
+  };
+  std::string next_offset();
+  static messages_ptr encode(const packet& p);
+  void keep(std::string offset, const broadcast_options& opts, time_point now,
+            messages_ptr messages);
+  void expire(time_point now);
+
+  limits limits_;
+  mutable std::mutex mutex_;
+  std::deque<kept_packet> packets_;
+  std::size_t bytes_ = 0;
+  std::uint64_t evicted_ = 0;
+  std::uint64_t restored_ = 0;
+  std::uint64_t missed_ = 0;
+  std::unordered_map<std::string, kept_session> sessions_;
+  time_point swept_{};
+  // Offsets: the wall clock in ms as Node's yeast() writes it, and a counter within the same ms.
+  std::int64_t last_ms_ = 0;
+  std::uint32_t same_ms_ = 0;
+};
+
+}  // namespace ignis::socketio::detail
