@@ -8,14 +8,6 @@
 
 namespace ignis::socketio {
 
-bool operator==(const payload& a, const payload& b) noexcept {
-  if (a.args != b.args || a.attachments.size() != b.attachments.size()) return false;
-  for (std::size_t i = 0; i < a.attachments.size(); ++i) {
-    if (*a.attachments[i] != *b.attachments[i]) return false;
-  }
-  return true;
-}
-
 class server::engine_bridge final : public engineio::session_handler {
  public:
   explicit engine_bridge(server& srv) : server_(srv) {}
