@@ -4,9 +4,10 @@
 // 5.1, as JSON values in the project's payload model, plus their channel names. Sans-I/O: values
 // in, bytes out, and back. Layouts and key orders: wire-formats.md §3–4.
 #include <ignis/common/result.hpp>
-#include <ignis/socketio/adapter.hpp>
+#include <ignis/socketio/broadcast_options.hpp>
 #include <ignis/socketio/packet.hpp>
 #include <ignis/socketio/payload.hpp>
+#include <ignis/socketio/socket_info.hpp>
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
