@@ -90,6 +90,10 @@ void raw_reject(net::upgraded_connection conn, std::string_view message) {
                              std::to_string(message.size()) + "\r\n\r\n" + std::string(message));
 }
 
+void raw_reject(net::upgraded_connection conn, http_error e) {
+  raw_reject(std::move(conn), to_string(e));
+}
+
 }  // namespace
 
 namespace {
@@ -291,9 +295,13 @@ void server::add_cors_headers(const net::http_request& req, std::string& raw_hea
   }
 }
 
-void server::reject(const std::shared_ptr<net::http_exchange>& ex, int code,
-                    std::string_view message, unsigned status) const {
-  auto res = error_response(ex->request(), code, message, status);
+void server::reject(const std::shared_ptr<net::http_exchange>& ex, http_error e) const {
+  reject(ex, e, to_string(e));
+}
+
+void server::reject(const std::shared_ptr<net::http_exchange>& ex, http_error e,
+                    std::string_view message) const {
+  auto res = error_response(ex->request(), e, message);
   add_cors_headers(ex->request(), res);
   ex->respond(std::move(res));
 }
@@ -314,13 +322,14 @@ void server::handle(std::shared_ptr<net::http_exchange> ex) {
   const auto q = parse_query(req.target());
   const bool transport_ok = q.transport && ((*q.transport == "polling" && options_.polling) ||
                                             (*q.transport == "websocket" && options_.websocket));
-  if (!transport_ok) return reject(ex, 0, "Transport unknown");
-  if (has_invalid_header_chars(req[http::field::origin])) return reject(ex, 3, "Bad request");
-  if (!origin_allowed(options_, req)) return reject(ex, 4, "Forbidden", 403);
+  if (!transport_ok) return reject(ex, http_error::unknown_transport);
+  if (has_invalid_header_chars(req[http::field::origin]))
+    return reject(ex, http_error::bad_request);
+  if (!origin_allowed(options_, req)) return reject(ex, http_error::forbidden);
 
   if (q.sid) {
     const unsigned owner = shard_of(*q.sid);
-    if (owner >= shards_.size()) return reject(ex, 1, "Session ID unknown");
+    if (owner >= shards_.size()) return reject(ex, http_error::unknown_sid);
     auto self = shared_from_this();
     ex->on_abort([self, owner, weak = std::weak_ptr<net::http_exchange>(ex), sid = *q.sid] {
       asio::post(self->runtime_.at(owner).executor(), [self, owner, weak, sid] {
@@ -340,13 +349,13 @@ void server::handle(std::shared_ptr<net::http_exchange> ex) {
     return;
   }
 
-  if (req.method() != http::verb::get) return reject(ex, 2, "Bad handshake method");
-  if (*q.transport == "websocket") return reject(ex, 3, "Bad request");
+  if (req.method() != http::verb::get) return reject(ex, http_error::bad_handshake_method);
+  if (*q.transport == "websocket") return reject(ex, http_error::bad_request);
   if (options_.allow_request) {
     if (auto refusal = options_.allow_request(req, ex->remote()))
-      return reject(ex, 4, *refusal, 403);
+      return reject(ex, http_error::forbidden, *refusal);
   }
-  if (q.eio != "4") return reject(ex, 5, "Unsupported protocol version");
+  if (q.eio != protocol_version) return reject(ex, http_error::unsupported_protocol_version);
 
   auto& home = ex->home();
   auto sid = generate_id(home.index(), static_cast<unsigned>(shards_.size()));
@@ -377,10 +386,11 @@ void server::handle_on_owner(std::shared_ptr<net::http_exchange> ex, std::string
       ex->respond(std::move(res));
       return;
     }
-    return reject(ex, 1, "Session ID unknown");
+    return reject(ex, http_error::unknown_sid);
   }
   const auto q = parse_query(ex->request().target());
-  if (q.transport != to_string(s->transport()) || q.eio != "4") return reject(ex, 3, "Bad request");
+  if (q.transport != to_string(s->transport()) || q.eio != protocol_version)
+    return reject(ex, http_error::bad_request);
   switch (ex->request().method()) {
     case http::verb::get:
       s->on_poll(std::move(ex));
@@ -399,16 +409,17 @@ void server::handle_on_owner(std::shared_ptr<net::http_exchange> ex, std::string
 void server::upgrade(net::http_request req, net::upgraded_connection conn, net::shard& home) {
   const auto q = parse_query(req.target());
   if (!options_.websocket || q.transport != "websocket")
-    return raw_reject(std::move(conn), "Transport unknown");
+    return raw_reject(std::move(conn), http_error::unknown_transport);
   if (has_invalid_header_chars(req[http::field::origin]))
-    return raw_reject(std::move(conn), "Bad request");
-  if (!origin_allowed(options_, req)) return raw_reject(std::move(conn), "Forbidden");
+    return raw_reject(std::move(conn), http_error::bad_request);
+  if (!origin_allowed(options_, req)) return raw_reject(std::move(conn), http_error::forbidden);
   const auto key = req[http::field::sec_websocket_key];
   if (req[http::field::sec_websocket_version] != "13" || !net::ws::is_valid_key(key)) {
-    return raw_reject(std::move(conn), "Bad request");
+    return raw_reject(std::move(conn), http_error::bad_request);
   }
-  if (q.eio != "4") {
-    return raw_reject(std::move(conn), q.sid ? "Bad request" : "Unsupported protocol version");
+  if (q.eio != protocol_version) {
+    return raw_reject(std::move(conn),
+                      q.sid ? http_error::bad_request : http_error::unsupported_protocol_version);
   }
   if (!q.sid && options_.allow_request) {
     boost::system::error_code rec;
@@ -417,7 +428,7 @@ void server::upgrade(net::http_request req, net::upgraded_connection conn, net::
     }
   }
   if (q.sid && shard_of(*q.sid) >= shards_.size())
-    return raw_reject(std::move(conn), "Session ID unknown");
+    return raw_reject(std::move(conn), http_error::unknown_sid);
 
   net::shard& owner = q.sid ? runtime_.at(shard_of(*q.sid)) : home;
   if (&owner == &home) return open_websocket(std::move(req), std::move(conn), home);
@@ -451,7 +462,7 @@ void server::open_websocket(net::http_request req, net::upgraded_connection conn
   std::shared_ptr<session> existing;
   if (q.sid) {
     existing = find(home.index(), *q.sid);
-    if (!existing) return raw_reject(std::move(conn), "Session ID unknown");
+    if (!existing) return raw_reject(std::move(conn), http_error::unknown_sid);
   }
   std::string response =
       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: "

@@ -4,6 +4,7 @@
 // them, and the heartbeat, behaving on the wire like Node's engine.io 6.6.
 #include <ignis/common/header_list.hpp>
 #include <ignis/engineio/counters.hpp>
+#include <ignis/engineio/http_error.hpp>
 #include <ignis/engineio/message.hpp>
 #include <ignis/engineio/packet.hpp>
 #include <ignis/net/http.hpp>
@@ -242,8 +243,10 @@ class server final : public net::http_service, public std::enable_shared_from_th
 
   unsigned shard_of(std::string_view sid) const noexcept;
   std::shared_ptr<session> find(unsigned shard_index, std::string_view sid) const;
-  void reject(const std::shared_ptr<net::http_exchange>& ex, int code, std::string_view message,
-              unsigned status = 400) const;
+  /// Answers `ex` with the error, and Node's message for it unless `message` is given.
+  void reject(const std::shared_ptr<net::http_exchange>& ex, http_error e) const;
+  void reject(const std::shared_ptr<net::http_exchange>& ex, http_error e,
+              std::string_view message) const;
   void handle_on_owner(std::shared_ptr<net::http_exchange> ex, std::string sid);
   void open_websocket(net::http_request req, net::upgraded_connection conn, net::shard& home);
 };
