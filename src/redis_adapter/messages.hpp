@@ -88,6 +88,10 @@ enum class request_type : std::int64_t {
   broadcast_client_count = 8,
   broadcast_ack = 9,
 };
+/// The number a request's "type" member carries.
+constexpr std::int64_t type_number(request_type t) noexcept {
+  return static_cast<std::int64_t>(t);
+}
 
 /// [uid, {type:2, data, nsp}, opts]: a broadcast, msgpack.
 std::string encode_classic_broadcast(std::string_view uid, const socketio::packet& p,
