@@ -3,6 +3,7 @@
 #include "engineio/websocket_transport.hpp"
 
 #include <ignis/common/base64.hpp>
+#include <ignis/common/random.hpp>
 #include <ignis/common/string_hash.hpp>
 #include <ignis/engineio/server.hpp>
 #include <ignis/net/websocket.hpp>
@@ -10,7 +11,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/url/parse.hpp>
 
-#include <sys/random.h>
 #include <unistd.h>
 
 #include <array>
@@ -105,11 +105,7 @@ void take_random(std::uint8_t* out, std::size_t size) {
   thread_local std::array<std::uint8_t, 32 * 15> pool;
   thread_local std::size_t left = 0;
   if (left < size) {
-    std::size_t got = 0;
-    while (got < pool.size()) {
-      const auto n = ::getrandom(pool.data() + got, pool.size() - got, 0);
-      if (n > 0) got += static_cast<std::size_t>(n);
-    }
+    random_bytes(pool);
     left = pool.size();
   }
   std::uint8_t* from = pool.data() + (pool.size() - left);
