@@ -27,13 +27,6 @@ namespace {
 constexpr std::string_view sid_alphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-struct string_hash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept {
-    return std::hash<std::string_view>{}(s);
-  }
-};
-
 struct query_params {
   std::optional<std::string> eio;
   std::optional<std::string> transport;
@@ -54,11 +47,6 @@ query_params parse_query(std::string_view target) {
       q.sid = param.value;
   }
   return q;
-}
-
-std::string_view target_path(std::string_view target) {
-  const auto q = target.find('?');
-  return q == std::string_view::npos ? target : target.substr(0, q);
 }
 
 // Node rejects an Origin header holding characters that are invalid in a header value.
@@ -177,7 +165,7 @@ server::server(net::runtime& rt, server_options options, std::shared_ptr<session
 server::~server() = default;
 
 bool server::matches(const net::http_request& req) const {
-  return target_path(req.target()).starts_with(options_.path);
+  return net::target_path(req.target()).starts_with(options_.path);
 }
 
 std::size_t server::session_count() const noexcept {
@@ -234,10 +222,11 @@ std::string server::handshake_json(std::string_view sid, transport_kind t) const
 
 namespace {
 
-using header_list = std::vector<std::pair<std::string_view, std::string>>;
+// CORS response headers: literal names, values made for the request.
+using cors_headers = std::vector<std::pair<std::string_view, std::string>>;
 
-header_list cors_header_list(const cors_options& c, const net::http_request& req, bool preflight) {
-  header_list out;
+cors_headers cors_header_list(const cors_options& c, const net::http_request& req, bool preflight) {
+  cors_headers out;
   if (!c.enabled) return out;
   std::string vary;
   const auto origin = req[http::field::origin];

@@ -10,11 +10,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::string normalize(std::string nsp) {
-  if (nsp.empty() || nsp.front() != '/') nsp.insert(nsp.begin(), '/');
-  return nsp;
-}
-
 void check_event(std::string_view event) {
   if (socketio::is_reserved_event(event))
     throw std::invalid_argument("\"" + std::string(event) + "\" is a reserved event name");
@@ -30,11 +25,13 @@ emitter::emitter(std::shared_ptr<connection> conn, std::string key, std::string 
           std::move(key), std::move(nsp)) {}
 
 emitter::emitter(publish_fn publish, std::string key, std::string nsp)
-    : publish_(std::move(publish)), key_(std::move(key)), nsp_(normalize(std::move(nsp))) {}
+    : publish_(std::move(publish)),
+      key_(std::move(key)),
+      nsp_(socketio::normalize_namespace(std::move(nsp))) {}
 
 emitter emitter::of(std::string nsp) const {
   auto copy = *this;
-  copy.nsp_ = normalize(std::move(nsp));
+  copy.nsp_ = socketio::normalize_namespace(std::move(nsp));
   copy.opts_ = {};
   return copy;
 }
