@@ -2,7 +2,8 @@
 
 // The messages of @socket.io/redis-adapter 8.3 (classic and sharded) and @socket.io/redis-emitter
 // 5.1, as JSON values in the project's payload model, plus their channel names. Sans-I/O: values
-// in, bytes out, and back. Layouts and key orders: wire-formats.md §3–4.
+// in, bytes out, and back. Layouts and key orders are the Node packages', checked against messages
+// captured from them (tests/unit/redis_adapter/vectors).
 #include <ignis/common/result.hpp>
 #include <ignis/socketio/broadcast_options.hpp>
 #include <ignis/socketio/packet.hpp>

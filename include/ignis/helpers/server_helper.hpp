@@ -3,7 +3,7 @@
 // The Ignis server helper (upstream SocketIOServerHelper): every connection is accepted at the
 // Socket.IO handshake, then must authenticate (client event "authenticate") within a timeout;
 // authenticated clients join default rooms, may join/leave rooms a validator allows, get
-// application "ping" events, and receive what send() delivers. Contract: ignis-behaviour.md.
+// application "ping" events, and receive what send() delivers.
 #include <ignis/net/http.hpp>
 #include <ignis/net/runtime.hpp>
 #include <ignis/socketio/server.hpp>

@@ -271,7 +271,7 @@ class socket final : public std::enable_shared_from_this<socket> {
   // A socket has a few handlers: scanning them beats hashing, and they take one allocation.
   std::vector<std::pair<std::string, event_handler>> handlers_;
   // Catch-all and disconnect handlers and pending acknowledgements, allocated on first use: most
-  // sockets of a large server never have any, and together they are 130 bytes.
+  // sockets of a large server never have any (docs/performance.md, "Memory per idle connection").
   struct extras;
   extras& more();
   std::unique_ptr<extras> extras_;
