@@ -21,8 +21,6 @@
 
 namespace ignis::engineio {
 
-using namespace std::chrono_literals;
-
 /// Node's `cors` middleware semantics.
 struct cors_options {
   bool enabled = false;
@@ -43,9 +41,9 @@ struct cors_options {
 struct server_options {
   /// Requests whose path starts with this are Engine.IO's (a trailing '/' is added if missing).
   std::string path = "/engine.io/";
-  std::chrono::milliseconds ping_interval = 25'000ms;
-  std::chrono::milliseconds ping_timeout = 20'000ms;
-  std::chrono::milliseconds upgrade_timeout = 10'000ms;
+  std::chrono::milliseconds ping_interval = std::chrono::milliseconds{25'000};
+  std::chrono::milliseconds ping_timeout = std::chrono::milliseconds{20'000};
+  std::chrono::milliseconds upgrade_timeout = std::chrono::milliseconds{10'000};
   /// Node's maxHttpBufferSize: the largest POST body and WebSocket message.
   std::size_t max_payload = 1'000'000;
   bool polling = true;
@@ -68,10 +66,10 @@ struct server_options {
   std::size_t max_buffered_bytes = 8 * 1024 * 1024;
   /// Time a closing WebSocket connection is given to take its last frames and the close; then it
   /// is reset and everything queued for it is freed.
-  std::chrono::milliseconds close_timeout = 5'000ms;
+  std::chrono::milliseconds close_timeout = std::chrono::milliseconds{5'000};
   /// A WebSocket connection whose output waits while the client takes none of the bytes already
   /// sent for this long is closed as a slow consumer (even if nothing new is sent to it).
-  std::chrono::milliseconds write_stall_timeout = 30'000ms;
+  std::chrono::milliseconds write_stall_timeout = std::chrono::milliseconds{30'000};
 };
 
 /// A fresh 20-character id ([A-Za-z0-9_-], 15 random bytes as Node makes them) whose first

@@ -34,8 +34,6 @@
 
 namespace ignis::socketio {
 
-using namespace std::chrono_literals;
-
 class server;
 class namespace_;
 class socket;
@@ -373,7 +371,7 @@ struct server_options {
     return o;
   }();
   /// A connection that joins no namespace within this time is closed.
-  std::chrono::milliseconds connect_timeout = 45'000ms;
+  std::chrono::milliseconds connect_timeout = std::chrono::milliseconds{45'000};
   decoder_limits parser;
 };
 
