@@ -41,9 +41,11 @@ if(IGNIS_FUZZ)
   add_compile_options(-fsanitize=fuzzer-no-link)
 endif()
 
-# Adds a library of one layer: ignis_<layer>, alias ignis::<layer>.
+# Adds a library of one layer: ignis_<layer>, alias ignis::<layer>. HEADERS (paths or glob
+# patterns under include/) name the layer's public headers where the build checks that they
+# include no header of a layer they do not depend on (tests/headers).
 function(ignis_add_layer layer)
-  cmake_parse_arguments(ARG "" "" "SOURCES;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;HEADERS;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
   add_library(ignis_${layer} ${ARG_SOURCES})
   add_library(ignis::${layer} ALIAS ignis_${layer})
   target_include_directories(ignis_${layer}
@@ -51,4 +53,14 @@ function(ignis_add_layer layer)
     PRIVATE ${PROJECT_SOURCE_DIR}/src)
   target_link_libraries(ignis_${layer} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ignis_project_options ${ARG_PRIVATE_DEPS})
   set_target_properties(ignis_${layer} PROPERTIES POSITION_INDEPENDENT_CODE ON)
+  set(headers)
+  foreach(pattern ${ARG_HEADERS})
+    file(GLOB matched CONFIGURE_DEPENDS RELATIVE ${PROJECT_SOURCE_DIR}/include
+         ${PROJECT_SOURCE_DIR}/include/${pattern})
+    if(NOT matched)
+      message(FATAL_ERROR "ignis_add_layer(${layer}): no header matches ${pattern}")
+    endif()
+    list(APPEND headers ${matched})
+  endforeach()
+  set_property(TARGET ignis_${layer} PROPERTY IGNIS_HEADERS ${headers})
 endfunction()
