@@ -1,16 +1,23 @@
-# Compiler settings shared by every target of the project, kept in an interface target so that
-# nothing leaks into consumers through global flags.
-add_library(ignis_project_options INTERFACE)
-target_compile_options(ignis_project_options INTERFACE
+# Settings shared by the project's own targets, kept in interface targets so that nothing leaks
+# into a project that adds this one through global flags.
+#   ignis_warnings         compiler warnings; the libraries of the layers link it.
+#   ignis_project_options  the warnings and the linker; the project's executables link it. The
+#                          libraries must not: a static library passes its private dependencies'
+#                          link options on to whoever links it, the parent project's programs too.
+add_library(ignis_warnings INTERFACE)
+target_compile_options(ignis_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wcast-align -Woverloaded-virtual
   -Wnull-dereference -Wimplicit-fallthrough)
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   # GCC 12's -Wnull-dereference and -Wmaybe-uninitialized fire inside Boost headers at -O2.
-  target_compile_options(ignis_project_options INTERFACE -Wno-null-dereference -Wno-maybe-uninitialized)
+  target_compile_options(ignis_warnings INTERFACE -Wno-null-dereference -Wno-maybe-uninitialized)
 endif()
 if(IGNIS_WERROR)
-  target_compile_options(ignis_project_options INTERFACE -Werror)
+  target_compile_options(ignis_warnings INTERFACE -Werror)
 endif()
+
+add_library(ignis_project_options INTERFACE)
+target_link_libraries(ignis_project_options INTERFACE ignis_warnings)
 
 # lld links the large debug-info test binaries about four times faster than ld.bfd; any linker
 # works, so it is only used when present.
@@ -19,7 +26,7 @@ if(IGNIS_USE_LLD)
   include(CheckLinkerFlag)
   check_linker_flag(CXX "-fuse-ld=lld" IGNIS_HAVE_LLD)
   if(IGNIS_HAVE_LLD)
-    add_link_options(-fuse-ld=lld)
+    target_link_options(ignis_project_options INTERFACE -fuse-ld=lld)
   endif()
 endif()
 
@@ -41,14 +48,27 @@ if(IGNIS_FUZZ)
   add_compile_options(-fsanitize=fuzzer-no-link)
 endif()
 
-# Adds a library of one layer: ignis_<layer>, alias ignis::<layer>.
+# Adds a library of one layer: ignis_<layer>, alias ignis::<layer>. HEADERS (paths or glob
+# patterns under include/) name the layer's public headers where the build checks that they
+# include no header of a layer they do not depend on (tests/headers).
 function(ignis_add_layer layer)
-  cmake_parse_arguments(ARG "" "" "SOURCES;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;HEADERS;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
   add_library(ignis_${layer} ${ARG_SOURCES})
   add_library(ignis::${layer} ALIAS ignis_${layer})
   target_include_directories(ignis_${layer}
     PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
     PRIVATE ${PROJECT_SOURCE_DIR}/src)
-  target_link_libraries(ignis_${layer} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ignis_project_options ${ARG_PRIVATE_DEPS})
+  target_link_libraries(ignis_${layer} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ignis_warnings ${ARG_PRIVATE_DEPS})
+  target_compile_features(ignis_${layer} PUBLIC cxx_std_20)
   set_target_properties(ignis_${layer} PROPERTIES POSITION_INDEPENDENT_CODE ON)
+  set(headers)
+  foreach(pattern ${ARG_HEADERS})
+    file(GLOB matched CONFIGURE_DEPENDS RELATIVE ${PROJECT_SOURCE_DIR}/include
+         ${PROJECT_SOURCE_DIR}/include/${pattern})
+    if(NOT matched)
+      message(FATAL_ERROR "ignis_add_layer(${layer}): no header matches ${pattern}")
+    endif()
+    list(APPEND headers ${matched})
+  endforeach()
+  set_property(TARGET ignis_${layer} PROPERTY IGNIS_HEADERS ${headers})
 endfunction()

@@ -31,15 +31,10 @@ std::optional<json::object> body_object(const net::http_request& req) {
   return std::move(v.get_object());
 }
 
-std::string_view path_of(std::string_view target) {
-  const auto q = target.find('?');
-  return q == std::string_view::npos ? target : target.substr(0, q);
-}
-
 }  // namespace
 
 void api_service::handle(std::shared_ptr<net::http_exchange> ex) {
-  const auto path = path_of(ex->request().target());
+  const auto path = net::target_path(ex->request().target());
   if (api_key_.empty() || !path.starts_with("/api/"))
     return error(ex, http::status::not_found, "Not found");
   if (!constant_time_equal(ex->request()["X-API-Key"], api_key_))

@@ -20,11 +20,6 @@ namespace {
 constexpr std::string_view client_path = "/demo/socket.io.min.js";
 constexpr std::size_t max_chat_text = 2000;
 
-std::string_view path_of(std::string_view target) {
-  const auto q = target.find('?');
-  return q == std::string_view::npos ? target : target.substr(0, q);
-}
-
 }  // namespace
 
 demo_service::demo_service(std::string_view socketio_path, std::string client_file)
@@ -41,7 +36,7 @@ demo_service::demo_service(std::string_view socketio_path, std::string client_fi
 }
 
 bool demo_service::matches(const net::http_request& req) const {
-  const auto path = path_of(req.target());
+  const auto path = net::target_path(req.target());
   return path == "/" || path == "/index.html" || path == client_path;
 }
 
@@ -51,7 +46,7 @@ void demo_service::handle(std::shared_ptr<net::http_exchange> ex) {
     return ex->respond(net::make_response(req, http::status::method_not_allowed,
                                           "Method Not Allowed", "text/plain"));
   }
-  if (path_of(req.target()) == client_path) {
+  if (net::target_path(req.target()) == client_path) {
     if (client_script_.empty()) {
       return ex->respond(net::make_response(req, http::status::not_found,
                                             "the Socket.IO browser client is not installed",

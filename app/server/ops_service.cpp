@@ -11,11 +11,6 @@ namespace http = net::http;
 
 namespace {
 
-std::string_view path_of(std::string_view target) {
-  const auto q = target.find('?');
-  return q == std::string_view::npos ? target : target.substr(0, q);
-}
-
 // Sums one engine counter over every shard.
 template <typename Member>
 std::int64_t engine_sum(const engineio::server& engine, std::size_t shards, Member member) {
@@ -49,7 +44,7 @@ class prometheus_writer {
 }  // namespace
 
 bool ops_service::matches(const net::http_request& req) const {
-  const auto path = path_of(req.target());
+  const auto path = net::target_path(req.target());
   return path == "/health" || path == "/metrics";
 }
 
@@ -61,7 +56,7 @@ void ops_service::handle(std::shared_ptr<net::http_exchange> ex) {
     res.set(http::field::allow, "GET, HEAD");
     return ex->respond(std::move(res));
   }
-  if (path_of(req.target()) == "/health") {
+  if (net::target_path(req.target()) == "/health") {
     // A stopping server answers 503 so that a load balancer takes it out of rotation.
     const auto status = ops_.stopping.load(std::memory_order_relaxed)
                             ? http::status::service_unavailable

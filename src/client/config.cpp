@@ -1,5 +1,7 @@
 #include "client/config.hpp"
 
+#include <ignis/engineio/packet.hpp>
+
 #include <boost/asio/ssl/context.hpp>
 #include <boost/url/encode.hpp>
 #include <boost/url/parse.hpp>
@@ -39,7 +41,8 @@ std::shared_ptr<boost::asio::ssl::context> make_tls_context(const tls_options& t
 std::string engine_config::target(transport_kind t, std::string_view sid) const {
   std::string out;
   out.reserve(path.size() + 48 + sid.size() + query.size());
-  out.append(path).append("?EIO=4&transport=").append(to_string(t));
+  out.append(path).append("?EIO=").append(engineio::protocol_version);
+  out.append("&transport=").append(to_string(t));
   if (!sid.empty()) out.append("&sid=").append(sid);
   out.append(query);
   return out;

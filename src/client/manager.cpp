@@ -1,6 +1,7 @@
 #include "client/manager_impl.hpp"
 
 #include <ignis/client/manager.hpp>
+#include <ignis/socketio/packet.hpp>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -34,7 +35,7 @@ manager& manager::operator=(manager&& other) noexcept {
 }
 
 std::shared_ptr<client::socket> manager::socket(std::string nsp, boost::json::object auth) {
-  if (nsp.empty() || nsp.front() != '/') nsp.insert(nsp.begin(), '/');
+  nsp = socketio::normalize_namespace(std::move(nsp));
   std::lock_guard lk(impl_->registry_mutex);
   auto& slot = impl_->registry[nsp];
   if (auto existing = slot.lock()) return existing;

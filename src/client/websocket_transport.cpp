@@ -1,5 +1,7 @@
 #include "client/websocket_transport.hpp"
 
+#include <ignis/common/random.hpp>
+
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/string.hpp>
@@ -53,7 +55,7 @@ void websocket_transport::open() {
 
 void websocket_transport::write_upgrade() {
   std::array<std::uint8_t, 16> nonce{};
-  random_bytes(nonce.data(), nonce.size());
+  random_bytes(nonce);  // RFC 6455 §4.1: a random 16-byte nonce
   key_ = net::ws::make_key(nonce);
 
   upgrade_req_ = {http::verb::get, cfg_->target(transport_kind::websocket, sid_), 11};

@@ -20,12 +20,16 @@ net::http_response ok_response(const net::http_request& req) {
   return res;
 }
 
-net::http_response error_response(const net::http_request& req, int code, std::string_view message,
-                                  unsigned status) {
-  std::string body = "{\"code\":" + std::to_string(code) + ",\"message\":";
+net::http_response error_response(const net::http_request& req, http_error e) {
+  return error_response(req, e, to_string(e));
+}
+
+net::http_response error_response(const net::http_request& req, http_error e,
+                                  std::string_view message) {
+  std::string body = "{\"code\":" + std::to_string(code(e)) + ",\"message\":";
   body += boost::json::serialize(boost::json::string(message));
   body += '}';
-  return net::make_response(req, static_cast<http::status>(status), std::move(body),
+  return net::make_response(req, static_cast<http::status>(http_status(e)), std::move(body),
                             "application/json");
 }
 

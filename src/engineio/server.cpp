@@ -3,6 +3,7 @@
 #include "engineio/websocket_transport.hpp"
 
 #include <ignis/common/base64.hpp>
+#include <ignis/common/random.hpp>
 #include <ignis/common/string_hash.hpp>
 #include <ignis/engineio/server.hpp>
 #include <ignis/net/shards.hpp>
@@ -11,7 +12,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/url/parse.hpp>
 
-#include <sys/random.h>
 #include <unistd.h>
 
 #include <array>
@@ -23,48 +23,10 @@ namespace ignis::engineio {
 namespace asio = boost::asio;
 namespace http = net::http;
 
-// ---------------------------------------------------------------------------------------------
-// message
-
-std::shared_ptr<const message> message::text(packet_type type, std::string_view data) {
-  auto m = std::make_shared<message>();
-  std::string payload;
-  payload.reserve(1 + data.size());
-  payload.push_back(static_cast<char>('0' + static_cast<int>(type)));
-  payload.append(data);
-  m->header_size_ = static_cast<std::uint8_t>(net::ws::frame_header_size(payload.size(), false));
-  net::ws::encode_frame(m->frame_, net::ws::opcode::text, payload);
-  return m;
-}
-
-std::shared_ptr<const message> message::binary(std::string_view data) {
-  auto m = std::make_shared<message>();
-  m->binary_ = true;
-  m->header_size_ = static_cast<std::uint8_t>(net::ws::frame_header_size(data.size(), false));
-  net::ws::encode_frame(m->frame_, net::ws::opcode::binary, data);
-  return m;
-}
-
-std::shared_ptr<const message> message::control(std::string bytes) {
-  auto m = std::make_shared<message>();
-  m->frame_ = std::move(bytes);
-  return m;
-}
-
-// ---------------------------------------------------------------------------------------------
-// server
-
 namespace {
 
 constexpr std::string_view sid_alphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-struct string_hash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept {
-    return std::hash<std::string_view>{}(s);
-  }
-};
 
 struct query_params {
   std::optional<std::string> eio;
@@ -86,11 +48,6 @@ query_params parse_query(std::string_view target) {
       q.sid = param.value;
   }
   return q;
-}
-
-std::string_view target_path(std::string_view target) {
-  const auto q = target.find('?');
-  return q == std::string_view::npos ? target : target.substr(0, q);
 }
 
 // Node rejects an Origin header holding characters that are invalid in a header value.
@@ -122,6 +79,10 @@ void raw_reject(net::upgraded_connection conn, std::string_view message) {
                              std::to_string(message.size()) + "\r\n\r\n" + std::string(message));
 }
 
+void raw_reject(net::upgraded_connection conn, http_error e) {
+  raw_reject(std::move(conn), to_string(e));
+}
+
 }  // namespace
 
 namespace {
@@ -133,11 +94,7 @@ void take_random(std::uint8_t* out, std::size_t size) {
   thread_local std::array<std::uint8_t, 32 * 15> pool;
   thread_local std::size_t left = 0;
   if (left < size) {
-    std::size_t got = 0;
-    while (got < pool.size()) {
-      const auto n = ::getrandom(pool.data() + got, pool.size() - got, 0);
-      if (n > 0) got += static_cast<std::size_t>(n);
-    }
+    random_bytes(pool);
     left = pool.size();
   }
   std::uint8_t* from = pool.data() + (pool.size() - left);
@@ -209,7 +166,7 @@ server::server(net::runtime& rt, server_options options, std::shared_ptr<session
 server::~server() = default;
 
 bool server::matches(const net::http_request& req) const {
-  return target_path(req.target()).starts_with(options_.path);
+  return net::target_path(req.target()).starts_with(options_.path);
 }
 
 std::size_t server::session_count() const noexcept {
@@ -285,10 +242,11 @@ std::string server::handshake_json(std::string_view sid, transport_kind t) const
 
 namespace {
 
-using header_list = std::vector<std::pair<std::string_view, std::string>>;
+// CORS response headers: literal names, values made for the request.
+using cors_headers = std::vector<std::pair<std::string_view, std::string>>;
 
-header_list cors_header_list(const cors_options& c, const net::http_request& req, bool preflight) {
-  header_list out;
+cors_headers cors_header_list(const cors_options& c, const net::http_request& req, bool preflight) {
+  cors_headers out;
   if (!c.enabled) return out;
   std::string vary;
   const auto origin = req[http::field::origin];
@@ -342,9 +300,13 @@ void server::add_cors_headers(const net::http_request& req, std::string& raw_hea
   }
 }
 
-void server::reject(const std::shared_ptr<net::http_exchange>& ex, int code,
-                    std::string_view message, unsigned status) const {
-  auto res = error_response(ex->request(), code, message, status);
+void server::reject(const std::shared_ptr<net::http_exchange>& ex, http_error e) const {
+  reject(ex, e, to_string(e));
+}
+
+void server::reject(const std::shared_ptr<net::http_exchange>& ex, http_error e,
+                    std::string_view message) const {
+  auto res = error_response(ex->request(), e, message);
   add_cors_headers(ex->request(), res);
   ex->respond(std::move(res));
 }
@@ -365,13 +327,14 @@ void server::handle(std::shared_ptr<net::http_exchange> ex) {
   const auto q = parse_query(req.target());
   const bool transport_ok = q.transport && ((*q.transport == "polling" && options_.polling) ||
                                             (*q.transport == "websocket" && options_.websocket));
-  if (!transport_ok) return reject(ex, 0, "Transport unknown");
-  if (has_invalid_header_chars(req[http::field::origin])) return reject(ex, 3, "Bad request");
-  if (!origin_allowed(options_, req)) return reject(ex, 4, "Forbidden", 403);
+  if (!transport_ok) return reject(ex, http_error::unknown_transport);
+  if (has_invalid_header_chars(req[http::field::origin]))
+    return reject(ex, http_error::bad_request);
+  if (!origin_allowed(options_, req)) return reject(ex, http_error::forbidden);
 
   if (q.sid) {
     const unsigned owner = shard_of(*q.sid);
-    if (owner >= shards_.size()) return reject(ex, 1, "Session ID unknown");
+    if (owner >= shards_.size()) return reject(ex, http_error::unknown_sid);
     auto self = shared_from_this();
     ex->on_abort([self, owner, weak = std::weak_ptr<net::http_exchange>(ex), sid = *q.sid] {
       asio::post(self->runtime_.at(owner).executor(), [self, owner, weak, sid] {
@@ -391,13 +354,13 @@ void server::handle(std::shared_ptr<net::http_exchange> ex) {
     return;
   }
 
-  if (req.method() != http::verb::get) return reject(ex, 2, "Bad handshake method");
-  if (*q.transport == "websocket") return reject(ex, 3, "Bad request");
+  if (req.method() != http::verb::get) return reject(ex, http_error::bad_handshake_method);
+  if (*q.transport == "websocket") return reject(ex, http_error::bad_request);
   if (options_.allow_request) {
     if (auto refusal = options_.allow_request(req, ex->remote()))
-      return reject(ex, 4, *refusal, 403);
+      return reject(ex, http_error::forbidden, *refusal);
   }
-  if (q.eio != "4") return reject(ex, 5, "Unsupported protocol version");
+  if (q.eio != protocol_version) return reject(ex, http_error::unsupported_protocol_version);
 
   auto& home = ex->home();
   auto sid = generate_id(home.index(), static_cast<unsigned>(shards_.size()));
@@ -428,10 +391,11 @@ void server::handle_on_owner(std::shared_ptr<net::http_exchange> ex, std::string
       ex->respond(std::move(res));
       return;
     }
-    return reject(ex, 1, "Session ID unknown");
+    return reject(ex, http_error::unknown_sid);
   }
   const auto q = parse_query(ex->request().target());
-  if (q.transport != to_string(s->transport()) || q.eio != "4") return reject(ex, 3, "Bad request");
+  if (q.transport != to_string(s->transport()) || q.eio != protocol_version)
+    return reject(ex, http_error::bad_request);
   switch (ex->request().method()) {
     case http::verb::get:
       s->on_poll(std::move(ex));
@@ -450,16 +414,17 @@ void server::handle_on_owner(std::shared_ptr<net::http_exchange> ex, std::string
 void server::upgrade(net::http_request req, net::upgraded_connection conn, net::shard& home) {
   const auto q = parse_query(req.target());
   if (!options_.websocket || q.transport != "websocket")
-    return raw_reject(std::move(conn), "Transport unknown");
+    return raw_reject(std::move(conn), http_error::unknown_transport);
   if (has_invalid_header_chars(req[http::field::origin]))
-    return raw_reject(std::move(conn), "Bad request");
-  if (!origin_allowed(options_, req)) return raw_reject(std::move(conn), "Forbidden");
+    return raw_reject(std::move(conn), http_error::bad_request);
+  if (!origin_allowed(options_, req)) return raw_reject(std::move(conn), http_error::forbidden);
   const auto key = req[http::field::sec_websocket_key];
   if (req[http::field::sec_websocket_version] != "13" || !net::ws::is_valid_key(key)) {
-    return raw_reject(std::move(conn), "Bad request");
+    return raw_reject(std::move(conn), http_error::bad_request);
   }
-  if (q.eio != "4") {
-    return raw_reject(std::move(conn), q.sid ? "Bad request" : "Unsupported protocol version");
+  if (q.eio != protocol_version) {
+    return raw_reject(std::move(conn),
+                      q.sid ? http_error::bad_request : http_error::unsupported_protocol_version);
   }
   if (!q.sid && options_.allow_request) {
     boost::system::error_code rec;
@@ -468,7 +433,7 @@ void server::upgrade(net::http_request req, net::upgraded_connection conn, net::
     }
   }
   if (q.sid && shard_of(*q.sid) >= shards_.size())
-    return raw_reject(std::move(conn), "Session ID unknown");
+    return raw_reject(std::move(conn), http_error::unknown_sid);
 
   net::shard& owner = q.sid ? runtime_.at(shard_of(*q.sid)) : home;
   if (&owner == &home) return open_websocket(std::move(req), std::move(conn), home);
@@ -502,7 +467,7 @@ void server::open_websocket(net::http_request req, net::upgraded_connection conn
   std::shared_ptr<session> existing;
   if (q.sid) {
     existing = find(home.index(), *q.sid);
-    if (!existing) return raw_reject(std::move(conn), "Session ID unknown");
+    if (!existing) return raw_reject(std::move(conn), http_error::unknown_sid);
   }
   std::string response =
       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: "

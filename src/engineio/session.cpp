@@ -250,7 +250,7 @@ void session::on_poll(std::shared_ptr<net::http_exchange> ex) {
   if (!answered && machine_->current() == session_machine::state::closed) {
     // Closed by a deadline that passed before the request (or earlier).
     run(out);
-    auto res = error_response(ex->request(), 1, "Session ID unknown");
+    auto res = error_response(ex->request(), http_error::unknown_sid);
     server_.add_cors_headers(ex->request(), res);
     ex->respond(std::move(res));
     return;
@@ -287,7 +287,7 @@ void session::on_post(std::shared_ptr<net::http_exchange> ex) {
       res = ok_response(req);
       break;
     case session_machine::post_answer::unknown_session:
-      res = error_response(req, 1, "Session ID unknown");
+      res = error_response(req, http_error::unknown_sid);
       break;
     case session_machine::post_answer::bad_request:
       res = empty_response(req, net::http::status::bad_request);

@@ -68,25 +68,23 @@ websocket_transport::websocket_transport(net::shard& home, net::upgraded_connect
       write_stall_timeout_ms_(to_ms(limits.write_stall_timeout)) {
   boost::system::error_code ec;
   // Asio forgets the descriptor (it is non-blocking already); the shard's poller watches it.
-  fd_ = conn.socket.release(ec);
-  if (ec) {
-    fd_ = -1;
-  } else {
+  const int fd = conn.socket.release(ec);
+  if (!ec) {
+    fd_ = net::connection_fd(fd);
     const int one = 1;
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // fails harmlessly on a pipe
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // fails harmlessly on a pipe
   }
   counters_->open_transports.add();
 }
 
 websocket_transport::~websocket_transport() {
   if (!closed_) counters_->open_transports.sub();
-  net::close_connection(fd_);
 }
 
 void websocket_transport::start(std::string handshake_response) {
   boost::system::error_code ec;
-  if (fd_ >= 0) token_ = home_.poller().add(fd_, shared_from_this(), ec);
-  if (fd_ < 0 || ec) {
+  if (fd_) token_ = home_.poller().add(fd_.get(), shared_from_this(), ec);
+  if (!fd_ || ec) {
     // Nothing can be written or read: the session's ping timeout ends it.
     finish();
     return;
@@ -152,7 +150,7 @@ bool websocket_transport::decode(byte_span in) {
 void websocket_transport::on_readable() {
   auto scratch = home_.scratch();
   for (int i = 0; i < max_reads_per_turn; ++i) {
-    const ssize_t n = ::recv(fd_, scratch.data(), scratch.size(), MSG_DONTWAIT);
+    const ssize_t n = ::recv(fd_.get(), scratch.data(), scratch.size(), MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;  // drained: the next data is an edge
       if (errno == EINTR) continue;
@@ -269,7 +267,7 @@ void websocket_transport::flush() {
     msghdr msg{};
     msg.msg_iov = gather.data();
     msg.msg_iovlen = gather.size();
-    const ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    const ssize_t n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -312,7 +310,7 @@ void websocket_transport::write_blocked() {
   if (stall_deadline_ != net::clock::time_point::max()) return;
   // Progress is judged at the deadline from the kernel's queue too: a slow reader drains it
   // without freeing enough for EPOLLOUT to be reported.
-  unacked_at_block_ = net::unacknowledged_bytes(fd_);
+  unacked_at_block_ = net::unacknowledged_bytes(fd_.get());
   stall_deadline_ = home_.now() + std::chrono::milliseconds(write_stall_timeout_ms_);
   arm(stall_deadline_);
 }
@@ -330,12 +328,13 @@ void websocket_transport::on_timer(net::clock::time_point now) {
   if (now >= close_deadline_) {
     // The client did not take the close in time (or took it and did not close its side while we
     // lingered): reset, freeing what is queued here and in the kernel.
-    if (!queue_.empty() || net::unacknowledged_bytes(fd_) > 0) counters_->close_timeouts.add();
+    if (!queue_.empty() || net::unacknowledged_bytes(fd_.get()) > 0)
+      counters_->close_timeouts.add();
     finish();
     return;
   }
   if (now >= stall_deadline_) {
-    const auto unacked = net::unacknowledged_bytes(fd_);
+    const auto unacked = net::unacknowledged_bytes(fd_.get());
     if (!write_blocked_) {
       stall_deadline_ = net::clock::time_point::max();
     } else if (unacked < unacked_at_block_) {
@@ -396,7 +395,7 @@ void websocket_transport::linger() {
   // read of ours (the DISCONNECT before the close, say). So half-close, discard what the client
   // still sends until it closes too, and give up after a short while (within the close timeout).
   lingering_ = true;
-  ::shutdown(fd_, SHUT_WR);
+  ::shutdown(fd_.get(), SHUT_WR);
   close_deadline_ = std::min(close_deadline_, home_.now() + linger_timeout);
   arm(close_deadline_);
   // Input that arrived while the close was being written raised its edge already.
@@ -406,7 +405,7 @@ void websocket_transport::linger() {
 void websocket_transport::discard_input() {
   auto scratch = home_.scratch();
   for (int i = 0; i < max_reads_per_turn; ++i) {
-    const ssize_t n = ::recv(fd_, scratch.data(), scratch.size(), MSG_DONTWAIT);
+    const ssize_t n = ::recv(fd_.get(), scratch.data(), scratch.size(), MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;  // until the next edge
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return finish();  // the client closed its side too (or the connection failed)
@@ -422,8 +421,7 @@ void websocket_transport::finish() {
   counters_->open_transports.sub();
   // A client that did not take everything is reset: the kernel then drops our bytes instead of
   // keeping an orphaned socket that retries them for minutes.
-  net::close_connection(fd_);
-  fd_ = -1;
+  fd_.reset();
   slot_.release();
   std::vector<message_ptr>().swap(queue_);
   queued_bytes_ = 0;

@@ -8,6 +8,7 @@
 // the close timeout, a write that the client stops taking the write-stall timeout; then the
 // connection is reset and everything queued for it freed.
 #include "net/ready_poller.hpp"
+#include "net/socket_close.hpp"
 
 #include <ignis/engineio/server.hpp>
 #include <ignis/net/websocket.hpp>
@@ -87,7 +88,7 @@ class websocket_transport final : public net::ready_handler,
   void arm(net::clock::time_point deadline);
 
   net::shard& home_;
-  int fd_ = -1;
+  net::connection_fd fd_;
   net::ready_poller::token token_ = 0;
   net::ws::frame_decoder decoder_;
   net::ws::control control_;

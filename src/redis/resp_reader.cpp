@@ -84,29 +84,24 @@ void free_object(void* obj) {
 redisReplyObjectFunctions reply_functions = {create_string, create_array, create_integer,
                                              create_nil, free_object};
 
-redisReader* as_reader(void* p) noexcept {
-  return static_cast<redisReader*>(p);
-}
-
 }  // namespace
+
+void resp_reader::reader_deleter::operator()(redisReader* r) const noexcept {
+  redisReaderFree(r);
+}
 
 resp_reader::resp_reader(std::size_t max_buffered) : max_buffered_(max_buffered) {
   reset();
 }
 
-resp_reader::~resp_reader() {
-  if (reader_ != nullptr) redisReaderFree(as_reader(reader_));
-}
-
 void resp_reader::reset() {
-  if (reader_ != nullptr) redisReaderFree(as_reader(reader_));
-  reader_ = redisReaderCreateWithFunctions(&reply_functions);
-  if (reader_ == nullptr) throw std::bad_alloc();
+  reader_.reset(redisReaderCreateWithFunctions(&reply_functions));
+  if (!reader_) throw std::bad_alloc();
   failed_ = false;
 }
 
 error_code resp_reader::feed(std::string_view bytes) {
-  auto* r = as_reader(reader_);
+  auto* r = reader_.get();
   if (failed_ || r->err != 0) {
     failed_ = true;
     return make_error_code(error::protocol_error);
@@ -124,7 +119,7 @@ error_code resp_reader::feed(std::string_view bytes) {
 }
 
 result<std::optional<reply>> resp_reader::next() {
-  auto* r = as_reader(reader_);
+  auto* r = reader_.get();
   if (failed_) return make_error_code(error::protocol_error);
   void* obj = nullptr;
   if (redisReaderGetReply(r, &obj) != REDIS_OK) {
@@ -137,7 +132,7 @@ result<std::optional<reply>> resp_reader::next() {
 }
 
 std::string_view resp_reader::error_text() const noexcept {
-  const auto* r = as_reader(reader_);
+  const auto* r = reader_.get();
   if (r->err != 0) return r->errstr;
   return failed_ ? "input over the reader's buffer limit" : "";
 }

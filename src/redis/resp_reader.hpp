@@ -1,13 +1,16 @@
 #pragma once
 
 // Incremental RESP2 parsing on hiredis' redisReader, sans I/O: bytes go in as they arrive, whole
-// replies come out. hiredis types stay inside the .cpp file.
+// replies come out. hiredis stays inside the .cpp file; only its reader type is named here.
 #include <ignis/common/result.hpp>
 #include <ignis/redis/reply.hpp>
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string_view>
+
+struct redisReader;  // hiredis/read.h
 
 namespace ignis::redis::detail {
 
@@ -18,7 +21,6 @@ class resp_reader {
   static constexpr std::size_t default_max_buffered = std::size_t{512} << 20;
 
   explicit resp_reader(std::size_t max_buffered = default_max_buffered);
-  ~resp_reader();
   resp_reader(const resp_reader&) = delete;
   resp_reader& operator=(const resp_reader&) = delete;
 
@@ -32,7 +34,10 @@ class resp_reader {
   void reset();
 
  private:
-  void* reader_ = nullptr;  // redisReader*
+  struct reader_deleter {
+    void operator()(redisReader* r) const noexcept;
+  };
+  std::unique_ptr<redisReader, reader_deleter> reader_;
   std::size_t max_buffered_;
   bool failed_ = false;
 };

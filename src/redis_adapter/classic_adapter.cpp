@@ -69,7 +69,7 @@ void classic_adapter::broadcast_with_ack(socketio::packet p,
                on_ack);
     json::object request{{"uid", uid_},
                          {"requestId", id},
-                         {"type", static_cast<std::int64_t>(request_type::broadcast)},
+                         {"type", type_number(request_type::broadcast)},
                          {"packet", encode_event(p, &p.nsp)},
                          {"opts", encode_opts(opts, opts_layout::adapter)}};
     link_->publish(channels_.request, to_msgpack(request, p.attachments));
@@ -90,7 +90,7 @@ void classic_adapter::add_sockets(const socketio::broadcast_options& opts,
                                   std::vector<std::string> rooms) {
   if (opts.flags.local) return add_sockets_local(opts, std::move(rooms));
   json::object request{{"uid", uid_},
-                       {"type", static_cast<std::int64_t>(request_type::remote_join)},
+                       {"type", type_number(request_type::remote_join)},
                        {"opts", encode_opts(opts, opts_layout::without_flags)},
                        {"rooms", to_array(rooms)}};
   publish_operation(std::move(request), [this, opts, rooms] { add_sockets_local(opts, rooms); });
@@ -100,7 +100,7 @@ void classic_adapter::del_sockets(const socketio::broadcast_options& opts,
                                   std::vector<std::string> rooms) {
   if (opts.flags.local) return del_sockets_local(opts, std::move(rooms));
   json::object request{{"uid", uid_},
-                       {"type", static_cast<std::int64_t>(request_type::remote_leave)},
+                       {"type", type_number(request_type::remote_leave)},
                        {"opts", encode_opts(opts, opts_layout::without_flags)},
                        {"rooms", to_array(rooms)}};
   publish_operation(std::move(request), [this, opts, rooms] { del_sockets_local(opts, rooms); });
@@ -109,7 +109,7 @@ void classic_adapter::del_sockets(const socketio::broadcast_options& opts,
 void classic_adapter::disconnect_sockets(const socketio::broadcast_options& opts, bool close) {
   if (opts.flags.local) return disconnect_sockets_local(opts, close);
   json::object request{{"uid", uid_},
-                       {"type", static_cast<std::int64_t>(request_type::remote_disconnect)},
+                       {"type", type_number(request_type::remote_disconnect)},
                        {"opts", encode_opts(opts, opts_layout::without_flags)},
                        {"close", close}};
   publish_operation(std::move(request),
@@ -128,7 +128,7 @@ void classic_adapter::fetch_sockets(const socketio::broadcast_options& opts, soc
           await_sockets(id, servers - 1, std::move(local), std::move(done));
           json::object request{{"uid", uid_},
                                {"requestId", id},
-                               {"type", static_cast<std::int64_t>(request_type::remote_fetch)},
+                               {"type", type_number(request_type::remote_fetch)},
                                {"opts", encode_opts(opts, opts_layout::without_flags)}};
           link_->publish(channels_.request, to_json(request));
         });
@@ -138,7 +138,7 @@ void classic_adapter::fetch_sockets(const socketio::broadcast_options& opts, soc
 void classic_adapter::server_side_emit(socketio::payload args, replies_done on_replies) {
   if (!on_replies) {
     json::object request{{"uid", uid_},
-                         {"type", static_cast<std::int64_t>(request_type::server_side_emit)},
+                         {"type", type_number(request_type::server_side_emit)},
                          {"data", std::move(args.args)}};
     link_->publish(channels_.request, to_json(request));
     return;
@@ -150,7 +150,7 @@ void classic_adapter::server_side_emit(socketio::payload args, replies_done on_r
     await_replies(id, servers - 1, std::move(on_replies));
     json::object request{{"uid", uid_},
                          {"requestId", id},
-                         {"type", static_cast<std::int64_t>(request_type::server_side_emit)},
+                         {"type", type_number(request_type::server_side_emit)},
                          {"data", std::move(args.args)}};
     link_->publish(channels_.request, to_json(request));
   });
@@ -266,16 +266,16 @@ void classic_adapter::on_request(std::string_view payload) {
       auto answered = std::make_shared<std::atomic<bool>>(false);
       std::weak_ptr<adapter_link_state> link = link_;
       auto channel = channels_.response;  // acks always use the general channel
-      deliver_server_side_emit(std::move(args), [answered, link, channel,
-                                                 request_id](socketio::payload answer) {
-        if (answered->exchange(true)) return;
-        auto l = link.lock();
-        if (!l) return;
-        json::object response{{"type", static_cast<std::int64_t>(request_type::server_side_emit)},
-                              {"requestId", request_id}};
-        if (auto v = first_arg(answer)) response["data"] = std::move(*v);
-        l->publish(channel, to_json(response));
-      });
+      deliver_server_side_emit(
+          std::move(args), [answered, link, channel, request_id](socketio::payload answer) {
+            if (answered->exchange(true)) return;
+            auto l = link.lock();
+            if (!l) return;
+            json::object response{{"type", type_number(request_type::server_side_emit)},
+                                  {"requestId", request_id}};
+            if (auto v = first_arg(answer)) response["data"] = std::move(*v);
+            l->publish(channel, to_json(response));
+          });
       return;
     }
     case request_type::broadcast: {
@@ -296,16 +296,15 @@ void classic_adapter::on_request(std::string_view payload) {
             if (auto l = link.lock()) {
               l->publish(
                   response_channel,
-                  to_json(json::object{
-                      {"type", static_cast<std::int64_t>(request_type::broadcast_client_count)},
-                      {"requestId", request_id},
-                      {"clientCount", n}}));
+                  to_json(json::object{{"type", type_number(request_type::broadcast_client_count)},
+                                       {"requestId", request_id},
+                                       {"clientCount", n}}));
             }
           },
           [link, response_channel, request_id](socketio::payload answer) {
             auto l = link.lock();
             if (!l) return;
-            json::object response{{"type", static_cast<std::int64_t>(request_type::broadcast_ack)},
+            json::object response{{"type", type_number(request_type::broadcast_ack)},
                                   {"requestId", request_id}};
             if (auto v = first_arg(answer)) response["packet"] = std::move(*v);
             l->publish(response_channel, to_msgpack(response, answer.attachments));
@@ -325,10 +324,10 @@ void classic_adapter::on_response(std::string_view payload) {
   if (request_id.empty()) return;
   const auto type = integer_member(r, "type");
   if (is_own_ack_request(request_id)) {
-    if (type == static_cast<std::int64_t>(request_type::broadcast_client_count)) {
+    if (type == type_number(request_type::broadcast_client_count)) {
       const auto n = integer_member(r, "clientCount");
       on_client_count(request_id, n && *n > 0 ? static_cast<std::size_t>(*n) : 0);
-    } else if (type == static_cast<std::int64_t>(request_type::broadcast_ack)) {
+    } else if (type == type_number(request_type::broadcast_ack)) {
       on_ack(request_id, payload_of(r.if_contains("packet"), w->attachments));
     }
     return;
@@ -341,7 +340,7 @@ void classic_adapter::on_response(std::string_view payload) {
     on_sockets_answer(request_id, std::move(found));
     return;
   }
-  if (type == static_cast<std::int64_t>(request_type::server_side_emit))
+  if (type == type_number(request_type::server_side_emit))
     on_reply(request_id, payload_of(r.if_contains("data"), w->attachments));
 }
 

@@ -10,11 +10,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::string normalize(std::string nsp) {
-  if (nsp.empty() || nsp.front() != '/') nsp.insert(nsp.begin(), '/');
-  return nsp;
-}
-
 void check_event(std::string_view event) {
   if (socketio::is_reserved_event(event))
     throw std::invalid_argument("\"" + std::string(event) + "\" is a reserved event name");
@@ -30,11 +25,13 @@ emitter::emitter(std::shared_ptr<connection> conn, std::string key, std::string 
           std::move(key), std::move(nsp)) {}
 
 emitter::emitter(publish_fn publish, std::string key, std::string nsp)
-    : publish_(std::move(publish)), key_(std::move(key)), nsp_(normalize(std::move(nsp))) {}
+    : publish_(std::move(publish)),
+      key_(std::move(key)),
+      nsp_(socketio::normalize_namespace(std::move(nsp))) {}
 
 emitter emitter::of(std::string nsp) const {
   auto copy = *this;
-  copy.nsp_ = normalize(std::move(nsp));
+  copy.nsp_ = socketio::normalize_namespace(std::move(nsp));
   copy.opts_ = {};
   return copy;
 }
@@ -98,21 +95,21 @@ void emitter::emit(std::string_view event, socketio::payload args) const {
 }
 
 void emitter::sockets_join(std::vector<std::string> rooms) const {
-  json::object request{{"type", 2},
+  json::object request{{"type", detail::type_number(detail::request_type::remote_join)},
                        {"opts", detail::encode_opts(opts_, detail::opts_layout::without_flags)},
                        {"rooms", detail::to_array(rooms)}};
   publish_(key_ + "-request#" + nsp_ + "#", detail::to_json(request));
 }
 
 void emitter::sockets_leave(std::vector<std::string> rooms) const {
-  json::object request{{"type", 3},
+  json::object request{{"type", detail::type_number(detail::request_type::remote_leave)},
                        {"opts", detail::encode_opts(opts_, detail::opts_layout::without_flags)},
                        {"rooms", detail::to_array(rooms)}};
   publish_(key_ + "-request#" + nsp_ + "#", detail::to_json(request));
 }
 
 void emitter::disconnect_sockets(bool close) const {
-  json::object request{{"type", 4},
+  json::object request{{"type", detail::type_number(detail::request_type::remote_disconnect)},
                        {"opts", detail::encode_opts(opts_, detail::opts_layout::without_flags)},
                        {"close", close}};
   publish_(key_ + "-request#" + nsp_ + "#", detail::to_json(request));
@@ -124,7 +121,9 @@ void emitter::server_side_emit(std::string_view event, socketio::payload args) c
   data.emplace_back(event);
   for (auto& a : args.args)
     data.push_back(std::move(a));
-  json::object request{{"uid", "emitter"}, {"type", 6}, {"data", std::move(data)}};
+  json::object request{{"uid", "emitter"},
+                       {"type", detail::type_number(detail::request_type::server_side_emit)},
+                       {"data", std::move(data)}};
   publish_(key_ + "-request#" + nsp_ + "#", detail::to_json(request));
 }
 

@@ -2,11 +2,13 @@
 
 // The messages of @socket.io/redis-adapter 8.3 (classic and sharded) and @socket.io/redis-emitter
 // 5.1, as JSON values in the project's payload model, plus their channel names. Sans-I/O: values
-// in, bytes out, and back. Layouts and key orders: wire-formats.md §3–4.
+// in, bytes out, and back. Layouts and key orders are the Node packages', checked against messages
+// captured from them (tests/unit/redis_adapter/vectors).
 #include <ignis/common/result.hpp>
-#include <ignis/socketio/adapter.hpp>
+#include <ignis/socketio/broadcast_options.hpp>
 #include <ignis/socketio/packet.hpp>
 #include <ignis/socketio/payload.hpp>
+#include <ignis/socketio/socket_info.hpp>
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
@@ -87,6 +89,10 @@ enum class request_type : std::int64_t {
   broadcast_client_count = 8,
   broadcast_ack = 9,
 };
+/// The number a request's "type" member carries.
+constexpr std::int64_t type_number(request_type t) noexcept {
+  return static_cast<std::int64_t>(t);
+}
 
 /// [uid, {type:2, data, nsp}, opts]: a broadcast, msgpack.
 std::string encode_classic_broadcast(std::string_view uid, const socketio::packet& p,

@@ -337,4 +337,9 @@ bool is_reserved_event(std::string_view name) noexcept {
   return false;
 }
 
+std::string normalize_namespace(std::string name) {
+  if (name.empty() || name.front() != '/') name.insert(name.begin(), '/');
+  return name;
+}
+
 }  // namespace ignis::socketio

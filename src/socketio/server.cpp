@@ -8,14 +8,6 @@
 
 namespace ignis::socketio {
 
-bool operator==(const payload& a, const payload& b) noexcept {
-  if (a.args != b.args || a.attachments.size() != b.attachments.size()) return false;
-  for (std::size_t i = 0; i < a.attachments.size(); ++i) {
-    if (*a.attachments[i] != *b.attachments[i]) return false;
-  }
-  return true;
-}
-
 class server::engine_bridge final : public engineio::session_handler {
  public:
   explicit engine_bridge(server& srv) : server_(srv) {}
@@ -34,15 +26,6 @@ class server::engine_bridge final : public engineio::session_handler {
   server& server_;
 };
 
-namespace {
-
-std::string normalize(std::string name) {
-  if (name.empty() || name.front() != '/') name.insert(name.begin(), '/');
-  return name;
-}
-
-}  // namespace
-
 server::server(net::runtime& rt, server_options options, adapter_factory adapters)
     : runtime_(rt), options_(std::move(options)), adapter_factory_(std::move(adapters)) {
   bridge_ = std::make_shared<engine_bridge>(*this);
@@ -58,7 +41,7 @@ std::unique_ptr<adapter> server::make_adapter(namespace_& nsp) {
 }
 
 namespace_& server::of(std::string name) {
-  name = normalize(std::move(name));
+  name = normalize_namespace(std::move(name));
   std::unique_lock lock(namespaces_mutex_);
   auto& slot = namespaces_[name];
   if (!slot) slot = std::make_unique<namespace_>(*this, name);

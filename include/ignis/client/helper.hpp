@@ -1,7 +1,7 @@
 #pragma once
 
 // The Ignis client helper: upstream's SocketIOClientHelper (@venizia/ignis-helpers 0.0.7) in the
-// project's naming, with its bugs fixed as ../shared/spec/ignis-behaviour.md says:
+// project's naming, with its bugs fixed:
 //
 //   upstream                         here
 //   new SocketIOClientHelper(opts)   helper(executor, helper_options)   (connects at once)
@@ -19,10 +19,10 @@
 //   connect()/disconnect()           connect() / disconnect()
 //   shutdown()                       shutdown()
 //
-// Fixed: unsubscribe with a handler removes exactly that handler (B9); ignore_duplicate counts only
-// the application's handlers, and unsubscribe never removes the helper's own (B10); handlers get
-// every argument and can answer acknowledgements; shutdown() calls on_disconnected("io client
-// disconnect") before it lets go (B11). Added: auto_authenticate after every (re)connection.
+// Fixed: unsubscribe with a handler removes exactly that handler; ignore_duplicate counts only the
+// application's handlers, and unsubscribe never removes the helper's own; handlers get every
+// argument and can answer acknowledgements; shutdown() calls on_disconnected("io client
+// disconnect") before it lets go. Added: auto_authenticate after every (re)connection.
 //
 // Threading: as the manager's. Callbacks run on the manager's strand; none runs once the helper is
 // destroyed.

@@ -14,8 +14,6 @@
 
 namespace ignis::client {
 
-using namespace std::chrono_literals;
-
 enum class transport_kind : std::uint8_t { polling, websocket };
 /// "polling" / "websocket", as the query parameter says.
 std::string_view to_string(transport_kind t) noexcept;
@@ -34,8 +32,8 @@ struct reconnection_options {
   bool enabled = true;
   /// Attempts before giving up (then on_reconnect_failed); the default never gives up.
   std::size_t attempts = std::numeric_limits<std::size_t>::max();
-  std::chrono::milliseconds delay = 1'000ms;
-  std::chrono::milliseconds delay_max = 5'000ms;
+  std::chrono::milliseconds delay = std::chrono::milliseconds{1'000};
+  std::chrono::milliseconds delay_max = std::chrono::milliseconds{5'000};
   /// Growth factor per attempt (socket.io-client: 2).
   double factor = 2.0;
   /// Each delay is moved by up to this fraction of itself, up or down (0 to 1).
@@ -55,7 +53,7 @@ struct manager_options {
   std::vector<std::pair<std::string, std::string>> extra_headers{};
   reconnection_options reconnection{};
   /// Time allowed from the start of a connection attempt to the Engine.IO handshake (0: none).
-  std::chrono::milliseconds timeout = 20'000ms;
+  std::chrono::milliseconds timeout = std::chrono::milliseconds{20'000};
   tls_options tls{};
   /// Send Accept-Encoding: gzip, deflate on polling requests and inflate the answers.
   bool accept_compression = true;

@@ -1,8 +1,8 @@
 #pragma once
 
 // HTTP request headers kept for the life of a connection (a Socket.IO handshake's headers), in one
-// allocation: a vector of string pairs costs 64 bytes per header before its text, and most
-// connections keep their handshake headers for hours without reading them.
+// allocation rather than a pair of strings per header: most connections keep their handshake
+// headers for hours without reading them (docs/performance.md, "Memory per idle connection").
 //
 // Names are stored as given (callers store them in lower case); the order and duplicates of the
 // request are kept. Header text never contains NUL (RFC 9110 §5.5), which separates the entries.

@@ -15,6 +15,9 @@
 
 namespace ignis::engineio {
 
+/// The protocol version, as the EIO query parameter of every request names it.
+inline constexpr std::string_view protocol_version = "4";
+
 enum class packet_type : std::uint8_t {
   open = 0,
   close = 1,

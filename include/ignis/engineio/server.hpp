@@ -5,6 +5,8 @@
 #include <ignis/common/async.hpp>
 #include <ignis/common/header_list.hpp>
 #include <ignis/engineio/counters.hpp>
+#include <ignis/engineio/http_error.hpp>
+#include <ignis/engineio/message.hpp>
 #include <ignis/engineio/packet.hpp>
 #include <ignis/net/http.hpp>
 #include <ignis/net/runtime.hpp>
@@ -21,8 +23,6 @@
 #include <vector>
 
 namespace ignis::engineio {
-
-using namespace std::chrono_literals;
 
 /// Node's `cors` middleware semantics.
 struct cors_options {
@@ -44,9 +44,9 @@ struct cors_options {
 struct server_options {
   /// Requests whose path starts with this are Engine.IO's (a trailing '/' is added if missing).
   std::string path = "/engine.io/";
-  std::chrono::milliseconds ping_interval = 25'000ms;
-  std::chrono::milliseconds ping_timeout = 20'000ms;
-  std::chrono::milliseconds upgrade_timeout = 10'000ms;
+  std::chrono::milliseconds ping_interval = std::chrono::milliseconds{25'000};
+  std::chrono::milliseconds ping_timeout = std::chrono::milliseconds{20'000};
+  std::chrono::milliseconds upgrade_timeout = std::chrono::milliseconds{10'000};
   /// Node's maxHttpBufferSize: the largest POST body and WebSocket message.
   std::size_t max_payload = 1'000'000;
   bool polling = true;
@@ -69,10 +69,10 @@ struct server_options {
   std::size_t max_buffered_bytes = 8 * 1024 * 1024;
   /// Time a closing WebSocket connection is given to take its last frames and the close; then it
   /// is reset and everything queued for it is freed.
-  std::chrono::milliseconds close_timeout = 5'000ms;
+  std::chrono::milliseconds close_timeout = std::chrono::milliseconds{5'000};
   /// A WebSocket connection whose output waits while the client takes none of the bytes already
   /// sent for this long is closed as a slow consumer (even if nothing new is sent to it).
-  std::chrono::milliseconds write_stall_timeout = 30'000ms;
+  std::chrono::milliseconds write_stall_timeout = std::chrono::milliseconds{30'000};
 };
 
 /// A fresh 20-character id ([A-Za-z0-9_-], 15 random bytes as Node makes them) whose first
@@ -97,30 +97,6 @@ enum class close_reason : std::uint8_t {
 };
 inline constexpr std::size_t close_reason_count = 7;
 std::string_view to_string(close_reason r) noexcept;
-
-/// An outgoing Engine.IO packet, encoded once (WebSocket frame included) and shareable between
-/// any number of sessions on any shard.
-class message {
- public:
-  static std::shared_ptr<const message> text(packet_type type, std::string_view data);
-  static std::shared_ptr<const message> binary(std::string_view data);
-  /// A ready-made frame (control frames, the 101 response) that is written as it is.
-  static std::shared_ptr<const message> control(std::string bytes);
-
-  bool is_binary() const noexcept { return binary_; }
-  /// The whole server-to-client WebSocket frame.
-  std::string_view ws_frame() const noexcept { return frame_; }
-  /// The packet as a WebSocket message carries it: "4hello", or raw bytes when binary.
-  std::string_view payload() const noexcept {
-    return std::string_view(frame_).substr(header_size_);
-  }
-
- private:
-  bool binary_ = false;
-  std::uint8_t header_size_ = 0;
-  std::string frame_;
-};
-using message_ptr = std::shared_ptr<const message>;
 
 class server;
 class websocket_transport;
@@ -306,8 +282,10 @@ class server final : public net::http_service, public std::enable_shared_from_th
              std::function<void(bool)> done);
   unsigned shard_of(std::string_view sid) const noexcept;
   std::shared_ptr<session> find(unsigned shard_index, std::string_view sid) const;
-  void reject(const std::shared_ptr<net::http_exchange>& ex, int code, std::string_view message,
-              unsigned status = 400) const;
+  /// Answers `ex` with the error, and Node's message for it unless `message` is given.
+  void reject(const std::shared_ptr<net::http_exchange>& ex, http_error e) const;
+  void reject(const std::shared_ptr<net::http_exchange>& ex, http_error e,
+              std::string_view message) const;
   void handle_on_owner(std::shared_ptr<net::http_exchange> ex, std::string sid);
   void open_websocket(net::http_request req, net::upgraded_connection conn, net::shard& home);
 };

@@ -3,7 +3,7 @@
 // The Ignis server helper (upstream SocketIOServerHelper): every connection is accepted at the
 // Socket.IO handshake, then must authenticate (client event "authenticate") within a timeout;
 // authenticated clients join default rooms, may join/leave rooms a validator allows, get
-// application "ping" events, and receive what send() delivers. Contract: ignis-behaviour.md.
+// application "ping" events, and receive what send() delivers.
 #include <ignis/net/http.hpp>
 #include <ignis/net/runtime.hpp>
 #include <ignis/socketio/server.hpp>
@@ -20,8 +20,6 @@
 #include <vector>
 
 namespace ignis::helpers {
-
-using namespace std::chrono_literals;
 
 // Upstream's constants (SocketIOConstants), with their exact values.
 inline constexpr std::string_view event_ping = "ping";
@@ -99,8 +97,8 @@ struct server_helper_options {
   /// Rooms a client may be in through its own join requests at once (default rooms, its own id
   /// room and server-side joins not counted; leaving frees a place); 0: no limit.
   std::size_t max_rooms_per_socket = 100;
-  std::chrono::milliseconds authenticate_timeout = 10'000ms;
-  std::chrono::milliseconds ping_interval = 30'000ms;
+  std::chrono::milliseconds authenticate_timeout = std::chrono::milliseconds{10'000};
+  std::chrono::milliseconds ping_interval = std::chrono::milliseconds{30'000};
   bool broadcast_to_unauthenticated = false;
   /// Logs a line (level, message); default: nothing.
   std::function<void(std::string_view level, std::string_view message)> log;

@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -170,5 +171,11 @@ class http_listener final : public http_host {
 /// Writes a complete response with Node-like defaults (Content-Length, keep-alive as requested).
 http_response make_response(const http_request& req, http::status status, std::string body,
                             std::string_view content_type);
+
+/// The path of a request target: everything before the query ("/health" of "/health?x=1").
+inline std::string_view target_path(std::string_view target) noexcept {
+  const auto q = target.find('?');
+  return q == std::string_view::npos ? target : target.substr(0, q);
+}
 
 }  // namespace ignis::net

@@ -4,7 +4,7 @@
 // messages of Node's @socket.io/redis-emitter 5.1 (classic adapter channels, uid "emitter"), byte
 // for byte. Immutable: to()/except()/of() return new emitters, like the Node API's chaining.
 #include <ignis/redis/client.hpp>
-#include <ignis/socketio/adapter.hpp>
+#include <ignis/socketio/broadcast_options.hpp>
 #include <ignis/socketio/payload.hpp>
 
 #include <functional>

@@ -2,43 +2,20 @@
 
 // The adapter decides which sockets a broadcast reaches: on this server only (the in-memory
 // adapter, this base class) or on every server of a cluster (the Redis adapter, derived from it).
+#include <ignis/socketio/broadcast_options.hpp>
 #include <ignis/socketio/packet.hpp>
 #include <ignis/socketio/payload.hpp>
+#include <ignis/socketio/socket_info.hpp>
 
 #include <boost/json/value.hpp>
 
-#include <chrono>
 #include <functional>
-#include <optional>
 #include <string>
 #include <vector>
 
 namespace ignis::socketio {
 
 class namespace_;
-
-struct broadcast_flags {
-  bool volatile_ = false;
-  bool compress = true;
-  bool local = false;
-  std::optional<std::chrono::milliseconds> timeout;
-};
-
-/// Node's BroadcastOptions: sockets in any of `rooms` (everybody when empty) and in none of
-/// `except`.
-struct broadcast_options {
-  std::vector<std::string> rooms;
-  std::vector<std::string> except;
-  broadcast_flags flags;
-};
-
-/// A socket as fetch_sockets reports it (Node's RemoteSocket data).
-struct socket_info {
-  std::string id;
-  boost::json::value handshake;  ///< {headers,time,address,xdomain,secure,issued,url,query,auth}
-  std::vector<std::string> rooms;
-  boost::json::value data;
-};
 
 class adapter {
  public:

@@ -144,4 +144,8 @@ std::optional<std::size_t> placeholder_index(const boost::json::value& v) noexce
 /// removeListener).
 bool is_reserved_event(std::string_view name) noexcept;
 
+/// A namespace name with its leading '/': "chat" and "/chat" are the same namespace, and "" is
+/// the main one, "/" (as the server's of() and the client's Manager.socket() take them).
+std::string normalize_namespace(std::string name);
+
 }  // namespace ignis::socketio

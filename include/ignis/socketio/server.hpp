@@ -35,8 +35,6 @@
 
 namespace ignis::socketio {
 
-using namespace std::chrono_literals;
-
 class server;
 class namespace_;
 class socket;
@@ -318,7 +316,7 @@ class socket final : public std::enable_shared_from_this<socket> {
   // A socket has a few handlers: scanning them beats hashing, and they take one allocation.
   std::vector<std::pair<std::string, event_handler>> handlers_;
   // Catch-all and disconnect handlers and pending acknowledgements, allocated on first use: most
-  // sockets of a large server never have any, and together they are 130 bytes.
+  // sockets of a large server never have any (docs/performance.md, "Memory per idle connection").
   struct extras;
   extras& more();
   std::unique_ptr<extras> extras_;
@@ -475,7 +473,7 @@ struct server_options {
     return o;
   }();
   /// A connection that joins no namespace within this time is closed.
-  std::chrono::milliseconds connect_timeout = 45'000ms;
+  std::chrono::milliseconds connect_timeout = std::chrono::milliseconds{45'000};
   decoder_limits parser;
   recovery_options recovery;
 };

@@ -586,4 +586,11 @@ TEST(SocketIoCodec, EveryReorderingGivesTheModelsAnswer) {
   EXPECT_EQ(permutations, 5040u);
 }
 
+TEST(SocketIoCodec, NamespaceNamesGetTheirSlash) {
+  EXPECT_EQ(normalize_namespace(""), "/");
+  EXPECT_EQ(normalize_namespace("/"), "/");
+  EXPECT_EQ(normalize_namespace("chat"), "/chat");
+  EXPECT_EQ(normalize_namespace("/chat"), "/chat");
+}
+
 }  // namespace
