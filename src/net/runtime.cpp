@@ -122,19 +122,18 @@ void runtime::stop() {
 
 void for_each_shard(runtime& rt, const std::function<void(shard&)>& fn) {
   shard* current = current_shard();
+  if (!current) {
+    // A thread that runs a shard's context itself (an application's, a test's).
+    for (std::size_t i = 0; i < rt.size() && !current; ++i) {
+      if (rt.at(i).is_current()) current = &rt.at(i);
+    }
+  }
   for (std::size_t i = 0; i < rt.size(); ++i) {
     auto& s = rt.at(i);
     if (&s == current) continue;
     boost::asio::post(s.executor(), [fn, &s] { fn(s); });
   }
   if (current && current->index() < rt.size() && &rt.at(current->index()) == current) fn(*current);
-}
-
-void post_to_each_shard(runtime& rt, const std::function<void(shard&)>& fn) {
-  for (std::size_t i = 0; i < rt.size(); ++i) {
-    auto& s = rt.at(i);
-    boost::asio::post(s.executor(), [fn, &s] { fn(s); });
-  }
 }
 
 void for_each_shard(runtime& rt, std::function<void(shard&)> fn, std::function<void()> done) {

@@ -29,12 +29,7 @@ void adapter::broadcast_local(const packet& p, const broadcast_options& opts) {
         shard.index(), *shared_opts, [&](socket& s) { s.send_encoded(*messages, droppable); },
         true);
   };
-  // With recovery on, everything goes through the shards' queues, behind recoverable packets.
-  if (nsp_.recovery()) {
-    net::post_to_each_shard(nsp_.srv().runtime(), deliver);
-  } else {
-    net::for_each_shard(nsp_.srv().runtime(), deliver);
-  }
+  net::for_each_shard(nsp_.srv().runtime(), deliver);
 }
 
 void adapter::broadcast_with_ack(packet p, const broadcast_options& opts,

@@ -18,7 +18,8 @@ namespace_::namespace_(server& srv, std::string name) : server_(srv), name_(std:
     shards_.push_back(std::make_unique<shard_state>());
   if (const auto& r = srv.options().recovery; r.enabled()) {
     recovery_ = std::make_unique<detail::recovery_store>(
-        detail::recovery_store::limits{r.max_disconnection_duration, r.max_bytes});
+        detail::recovery_store::limits{r.max_disconnection_duration, r.max_bytes},
+        srv.runtime().size());
   }
   adapter_ = srv.make_adapter(*this);
 }
@@ -132,60 +133,58 @@ socket_ptr namespace_::make_socket(const std::shared_ptr<client>& owner,
 
 void namespace_::add(std::shared_ptr<client> owner, boost::json::object auth,
                      std::function<void(socket_ptr)> on_connected) {
-  std::optional<detail::recovered_state> recovered;
+  std::optional<detail::recovery_session> session;
+  std::string offset;
   if (recovery_) {
     // socket.io-client sends {pid, offset, ...auth} after a connection it had recovery on; both
     // must be strings (Node's rule). The auth keeps them, as Node's handshake.auth does.
     const auto* pid = auth.if_contains("pid");
-    const auto* offset = auth.if_contains("offset");
-    if (pid && pid->is_string() && offset && offset->is_string()) {
-      recovered = recovery_->take(std::string(pid->get_string()), std::string(offset->get_string()),
-                                  owner->home().now());
+    const auto* off = auth.if_contains("offset");
+    if (pid && pid->is_string() && off && off->is_string()) {
+      offset = std::string(off->get_string());
+      session =
+          recovery_->take_session(std::string(pid->get_string()), offset, owner->home().now());
     }
   }
   auto handshake = owner->make_handshake(std::move(auth));
-  if (recovered) {
-    restore(owner, std::move(handshake), std::move(*recovered), std::move(on_connected));
+  if (session) {
+    restore(owner, std::move(handshake), std::move(*session), std::move(offset),
+            std::move(on_connected));
     return;
   }
   auto s = make_socket(owner, std::move(handshake), server_.new_socket_id(owner->home().index()));
-  run_middlewares(s, 0, std::move(on_connected));
+  run_middlewares(s, 0,
+                  [this, s, on_connected = std::move(on_connected)] { accept(s, on_connected); });
 }
 
 void namespace_::restore(const std::shared_ptr<client>& owner,
                          std::shared_ptr<const handshake_info> handshake,
-                         detail::recovered_state state,
+                         detail::recovery_session session, std::string offset,
                          std::function<void(socket_ptr)> on_connected) {
-  auto s = std::make_shared<socket>(*this, owner, state.session.sid, handshake);
-  s->pid_ = state.session.pid;
-  auto shared_state = std::make_shared<detail::recovered_state>(std::move(state));
-  auto proceed = [this, s, owner, handshake, shared_state,
+  auto s = std::make_shared<socket>(*this, owner, session.sid, handshake);
+  s->pid_ = session.pid;
+  auto shared_session = std::make_shared<const detail::recovery_session>(std::move(session));
+  auto proceed = [this, s, owner, handshake, shared_session, offset = std::move(offset),
                   on_connected = std::move(on_connected)](bool allowed) mutable {
     if (!owner->is_open()) return;
     if (!allowed) {
       // Nothing is restored: a new socket, as if no recovery had been asked for.
       auto fresh =
           make_socket(owner, std::move(handshake), server_.new_socket_id(owner->home().index()));
-      run_middlewares(fresh, 0, std::move(on_connected));
+      run_middlewares(fresh, 0, [this, fresh, on_connected = std::move(on_connected)] {
+        accept(fresh, on_connected);
+      });
       return;
     }
-    s->recovered_ = true;
-    s->data = std::move(shared_state->session.data);
-    // Node's order: what was missed, then the CONNECT answer.
-    for (const auto& missed : shared_state->missed)
-      owner->send_encoded(*missed, false);
-    const auto rooms = std::move(shared_state->session.rooms);
-    auto restore_rooms = [rooms, on_connected = std::move(on_connected)](socket_ptr restored) {
-      for (const auto& r : rooms) {
-        if (r != restored->id()) restored->join(r);
-      }
-      on_connected(std::move(restored));
-    };
     if (server_.options().recovery.skip_middlewares) {
-      accept(s, restore_rooms);
-    } else {
-      run_middlewares(s, 0, std::move(restore_rooms));
+      finish_restore(s, *shared_session, offset, std::move(on_connected));
+      return;
     }
+    // Unlike Node, nothing missed goes out before the middlewares let the socket in.
+    run_middlewares(s, 0,
+                    [this, s, shared_session, offset, on_connected = std::move(on_connected)] {
+                      finish_restore(s, *shared_session, offset, on_connected);
+                    });
   };
   auto& authorize = server_.options().recovery.authorize;
   if (!authorize) {
@@ -198,31 +197,71 @@ void namespace_::restore(const std::shared_ptr<client>& owner,
   });
 }
 
+void namespace_::finish_restore(const socket_ptr& s, const detail::recovery_session& session,
+                                const std::string& offset,
+                                std::function<void(socket_ptr)> on_connected) {
+  // In one step: what is queued for this shard goes to the sockets already here, the packets
+  // after the offset to this one; what is stamped from now on reaches it through the queue, as
+  // it is in the tables (and its rooms) before this handler returns.
+  const auto shard = s->home().index();
+  std::deque<detail::recoverable_delivery> queued;
+  auto missed = recovery_->packets_after(offset, session.rooms, shard, queued);
+  deliver_queued(shard, queued);
+  if (!missed) {
+    // The offset was pushed out meanwhile: no partial replay, a new socket.
+    auto fresh = make_socket(s->client_, std::make_shared<const handshake_info>(s->handshake()),
+                             server_.new_socket_id(shard));
+    accept(fresh, on_connected);
+    return;
+  }
+  s->recovered_ = true;
+  s->data = session.data;
+  // Node's order: what was missed, then the CONNECT answer.
+  for (const auto& m : *missed)
+    s->client_->send_encoded(*m, false);
+  accept(s, [rooms = session.rooms, on_connected = std::move(on_connected)](socket_ptr restored) {
+    for (const auto& r : rooms) {
+      if (r != restored->id()) restored->join(r);
+    }
+    on_connected(std::move(restored));
+  });
+}
+
 bool namespace_::deliver_recoverable(packet& p, const broadcast_options& opts) {
   if (!recovery_ || p.type != packet_type::event || p.id || opts.flags.volatile_) return false;
   auto& rt = server_.runtime();
-  const auto now = rt.at(0).now();
-  auto shared_opts = std::make_shared<const broadcast_options>(opts);
-  recovery_->stamp(p, opts, now, [this, &rt, shared_opts](const detail::messages_ptr& messages) {
-    // Posted to every shard, the calling one included, while the offset's lock is held: each
-    // shard then delivers recoverable packets in offset order, whichever shard sent them.
-    for (std::size_t i = 0; i < rt.size(); ++i) {
-      boost::asio::post(rt.at(i).executor(), [this, i, shared_opts, messages] {
-        for_each_local(
-            static_cast<unsigned>(i), *shared_opts,
-            [&](socket& s) { s.send_encoded(*messages, false); }, true);
-      });
-    }
-  });
+  const auto to_drain = recovery_->stamp(p, opts, rt.at(0).now());
+  // The calling shard delivers at once (what a handler emits keeps its order); the others drain
+  // their queue on their own thread.
+  net::shard* here = nullptr;
+  for (std::size_t i = 0; i < rt.size(); ++i) {
+    if (rt.at(i).is_current()) here = &rt.at(i);
+  }
+  for (const auto shard : to_drain) {
+    if (here && shard == here->index()) continue;
+    boost::asio::post(rt.at(shard).executor(), [this, shard] { drain_recoverable(shard); });
+  }
+  if (here) drain_recoverable(here->index());
   return true;
 }
 
+void namespace_::drain_recoverable(unsigned shard) {
+  deliver_queued(shard, recovery_->take_pending(shard));
+}
+
+void namespace_::deliver_queued(unsigned shard,
+                                const std::deque<detail::recoverable_delivery>& queued) {
+  for (const auto& d : queued) {
+    for_each_local(
+        shard, *d.opts, [&](socket& s) { s.send_encoded(*d.messages, false); }, true);
+  }
+}
+
 void namespace_::run_middlewares(const socket_ptr& s, std::size_t index,
-                                 std::function<void(socket_ptr)> on_connected) {
+                                 std::function<void()> passed) {
   if (index < middlewares_.size()) {
-    auto next = [this, s, index, on_connected](std::optional<connect_error> err) mutable {
-      auto resume = [this, s, index, on_connected = std::move(on_connected),
-                     err = std::move(err)]() mutable {
+    auto next = [this, s, index, passed](std::optional<connect_error> err) mutable {
+      auto resume = [this, s, index, passed = std::move(passed), err = std::move(err)]() mutable {
         if (err) {
           boost::json::object body{{"message", err->message}};
           if (err->data) body["data"] = *err->data;
@@ -233,7 +272,7 @@ void namespace_::run_middlewares(const socket_ptr& s, std::size_t index,
                                 {}});
           return;
         }
-        run_middlewares(s, index + 1, std::move(on_connected));
+        run_middlewares(s, index + 1, std::move(passed));
       };
       // An asynchronous middleware may answer from any thread; the socket's shard continues.
       boost::asio::dispatch(s->home().executor(), std::move(resume));
@@ -241,7 +280,7 @@ void namespace_::run_middlewares(const socket_ptr& s, std::size_t index,
     middlewares_[index](*s, std::move(next));
     return;
   }
-  accept(s, on_connected);
+  passed();
 }
 
 void namespace_::accept(const socket_ptr& s, const std::function<void(socket_ptr)>& on_connected) {

@@ -28,6 +28,29 @@ bool any_in(const std::vector<std::string>& rooms, const std::vector<std::string
 
 }  // namespace
 
+recovery_store::recovery_store(limits l, std::size_t shards) : limits_(l), pending_(shards) {}
+
+std::vector<unsigned> recovery_store::stamp(packet& p, const broadcast_options& opts,
+                                            time_point now) {
+  auto shared_opts = std::make_shared<const broadcast_options>(opts);
+  std::lock_guard lock(mutex_);
+  auto offset = next_offset();
+  if (p.data && p.data->is_array()) p.data->get_array().emplace_back(offset);
+  auto messages = std::make_shared<const std::vector<engineio::message_ptr>>(to_messages(p));
+  keep(std::move(offset), opts, now, messages);
+  std::vector<unsigned> to_drain;
+  for (std::size_t i = 0; i < pending_.size(); ++i) {
+    if (pending_[i].empty()) to_drain.push_back(static_cast<unsigned>(i));
+    pending_[i].push_back({messages, shared_opts});
+  }
+  return to_drain;
+}
+
+std::deque<recoverable_delivery> recovery_store::take_pending(unsigned shard) {
+  std::lock_guard lock(mutex_);
+  return std::exchange(pending_[shard], {});
+}
+
 std::string recovery_store::next_offset() {
   // Opaque to clients; unique and growing here.
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -44,10 +67,6 @@ std::string recovery_store::next_offset() {
     append_base64(out, same_ms_++);
   }
   return out;
-}
-
-messages_ptr recovery_store::encode(const packet& p) {
-  return std::make_shared<const std::vector<engineio::message_ptr>>(to_messages(p));
 }
 
 void recovery_store::keep(std::string offset, const broadcast_options& opts, time_point now,
@@ -87,8 +106,15 @@ void recovery_store::persist(recovery_session s, time_point now) {
   sessions_[std::move(pid)] = kept_session{std::move(s), now};
 }
 
-std::optional<recovered_state> recovery_store::take(const std::string& pid,
-                                                    const std::string& offset, time_point now) {
+std::deque<recovery_store::kept_packet>::const_iterator recovery_store::find(
+    const std::string& offset) const {
+  return std::find_if(packets_.begin(), packets_.end(),
+                      [&](const kept_packet& k) { return k.offset == offset; });
+}
+
+std::optional<recovery_session> recovery_store::take_session(const std::string& pid,
+                                                             const std::string& offset,
+                                                             time_point now) {
   std::lock_guard lock(mutex_);
   expire(now);
   const auto it = sessions_.find(pid);
@@ -98,22 +124,29 @@ std::optional<recovered_state> recovery_store::take(const std::string& pid,
   }
   auto kept = std::move(it->second);
   sessions_.erase(it);
-  const auto from = std::find_if(packets_.begin(), packets_.end(),
-                                 [&](const kept_packet& k) { return k.offset == offset; });
   // Expired, or the offset is unknown or no longer kept: no partial replay.
-  if (kept.disconnected_at + limits_.max_disconnection_duration < now || from == packets_.end()) {
+  if (kept.disconnected_at + limits_.max_disconnection_duration < now ||
+      find(offset) == packets_.end()) {
     ++missed_;
     return std::nullopt;
   }
   ++restored_;
-  recovered_state out;
-  const auto& rooms = kept.session.rooms;
-  for (auto it2 = std::next(from); it2 != packets_.end(); ++it2) {
-    if ((it2->rooms.empty() || any_in(rooms, it2->rooms)) && !any_in(rooms, it2->except))
-      out.missed.push_back(it2->messages);
+  return std::move(kept.session);
+}
+
+std::optional<std::vector<messages_ptr>> recovery_store::packets_after(
+    const std::string& offset, const std::vector<std::string>& rooms, unsigned shard,
+    std::deque<recoverable_delivery>& queued) {
+  std::lock_guard lock(mutex_);
+  queued = std::exchange(pending_[shard], {});
+  const auto from = find(offset);
+  if (from == packets_.end()) return std::nullopt;  // pushed out meanwhile
+  std::vector<messages_ptr> missed;
+  for (auto it = std::next(from); it != packets_.end(); ++it) {
+    if ((it->rooms.empty() || any_in(rooms, it->rooms)) && !any_in(rooms, it->except))
+      missed.push_back(it->messages);
   }
-  out.session = std::move(kept.session);
-  return out;
+  return missed;
 }
 
 recovery_store::counts recovery_store::stats() const {

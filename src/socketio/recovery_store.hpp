@@ -6,13 +6,14 @@
 // - every recoverable packet (an EVENT without ack and not volatile) gets the next offset, which
 //   travels as its last argument, and is kept, encoded, with the rooms it went to, for
 //   max_disconnection_duration and within max_bytes (the oldest go first);
+// - its deliveries are queued per shard in offset order, so that each shard, and so each client,
+//   receives recoverable packets in offset order whichever shard sent them;
 // - a socket that disconnects for a recoverable reason leaves a session under its private id
-//   (pid); a CONNECT carrying that pid and an offset still kept takes the session (once) and the
+//   (pid); a CONNECT carrying that pid and an offset still kept takes the session (once), and the
 //   packets after that offset that its rooms would have received.
-// Offsets are handed out and their deliveries queued under the same lock, so each shard, and so
-// each client, receives recoverable packets in offset order.
-#include <ignis/engineio/server.hpp>
-#include <ignis/socketio/adapter.hpp>
+#include <ignis/engineio/message.hpp>
+#include <ignis/socketio/broadcast_options.hpp>
+#include <ignis/socketio/packet.hpp>
 
 #include <boost/json/value.hpp>
 
@@ -37,10 +38,10 @@ struct recovery_session {
   boost::json::value data;
 };
 
-/// What a successful restore gives back: the session and the missed packets, oldest first.
-struct recovered_state {
-  recovery_session session;
-  std::vector<messages_ptr> missed;
+/// A recoverable packet to deliver on one shard.
+struct recoverable_delivery {
+  messages_ptr messages;
+  std::shared_ptr<const broadcast_options> opts;
 };
 
 class recovery_store {
@@ -50,27 +51,28 @@ class recovery_store {
     std::chrono::milliseconds max_disconnection_duration;
     std::size_t max_bytes;
   };
-  explicit recovery_store(limits l) : limits_(l) {}
+  recovery_store(limits l, std::size_t shards);
 
-  /// Gives `p` (an EVENT) the next offset as its last argument, encodes it, keeps it, and calls
-  /// `enqueue(messages)` while still holding the lock.
-  template <class Enqueue>
-  void stamp(packet& p, const broadcast_options& opts, time_point now, Enqueue&& enqueue) {
-    std::lock_guard lock(mutex_);
-    auto offset = next_offset();
-    if (p.data && p.data->is_array()) p.data->get_array().emplace_back(offset);
-    auto messages = encode(p);
-    keep(std::move(offset), opts, now, messages);
-    enqueue(messages);
-  }
+  /// Gives `p` (an EVENT) the next offset as its last argument, encodes and keeps it, and queues
+  /// its delivery on every shard. Returns the shards whose queue was empty: a drain must be
+  /// scheduled there.
+  std::vector<unsigned> stamp(packet& p, const broadcast_options& opts, time_point now);
+  /// What is queued for `shard`, oldest first (called on that shard).
+  std::deque<recoverable_delivery> take_pending(unsigned shard);
 
   /// A socket left for a recoverable reason.
   void persist(recovery_session s, time_point now);
-  /// The session `pid` (taken: a second restore fails) and the packets after `offset` its rooms
-  /// would have received; nullopt when there is no such session, it expired, or `offset` is no
-  /// longer kept.
-  std::optional<recovered_state> take(const std::string& pid, const std::string& offset,
-                                      time_point now);
+  /// The session `pid`, taken (a second restore fails), if it has not expired and `offset` is
+  /// still kept.
+  std::optional<recovery_session> take_session(const std::string& pid, const std::string& offset,
+                                               time_point now);
+  /// The packets after `offset` that `rooms` would have received, and (in `queued`) what is queued
+  /// for `shard`, in one step: what is stamped later is not among them and is delivered through
+  /// the queue. nullopt when `offset` is no longer kept.
+  std::optional<std::vector<messages_ptr>> packets_after(const std::string& offset,
+                                                         const std::vector<std::string>& rooms,
+                                                         unsigned shard,
+                                                         std::deque<recoverable_delivery>& queued);
 
   struct counts {
     std::size_t packets = 0;
@@ -96,10 +98,10 @@ class recovery_store {
     time_point disconnected_at;
   };
   std::string next_offset();
-  static messages_ptr encode(const packet& p);
   void keep(std::string offset, const broadcast_options& opts, time_point now,
             messages_ptr messages);
   void expire(time_point now);
+  std::deque<kept_packet>::const_iterator find(const std::string& offset) const;
 
   limits limits_;
   mutable std::mutex mutex_;
@@ -109,6 +111,7 @@ class recovery_store {
   std::uint64_t restored_ = 0;
   std::uint64_t missed_ = 0;
   std::unordered_map<std::string, kept_session> sessions_;
+  std::vector<std::deque<recoverable_delivery>> pending_;  // per shard
   time_point swept_{};
   // Offsets: the wall clock in ms as Node's yeast() writes it, and a counter within the same ms.
   std::int64_t last_ms_ = 0;

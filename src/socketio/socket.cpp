@@ -201,6 +201,9 @@ void socket::on_disconnect(disconnect_handler h) {
 }
 
 void socket::send_packet(const packet& p, bool droppable) {
+  // With recovery on, recoverable packets queued for this shard go first: what this socket is
+  // sent keeps the order in which it was sent.
+  if (nsp_->recovery()) nsp_->drain_recoverable(home_->index());
   if (client_) client_->send(p, droppable);
 }
 
@@ -222,16 +225,7 @@ void socket::emit(std::string_view event, payload args) {
 void socket::emit_volatile(std::string_view event, payload args) {
   auto p = event_packet(nsp_->name(), event, std::move(args));
   if (!connected_) return;
-  send_in_order(std::move(p), true);
-}
-
-void socket::send_in_order(packet p, bool droppable) {
-  if (!nsp_->recovery()) return send_packet(p, droppable);
-  // With recovery on, recoverable packets are delivered from the shard's queue (in offset
-  // order); what is sent without an offset queues behind them, keeping the order of emission.
-  boost::asio::post(home().executor(), [self = shared_from_this(), p = std::move(p), droppable] {
-    self->send_packet(p, droppable);
-  });
+  send_packet(p, true);
 }
 
 void socket::emit_with_ack(std::string_view event, payload args, std::chrono::milliseconds timeout,
@@ -272,7 +266,7 @@ void socket::emit_with_ack(std::string_view event, payload args, std::chrono::mi
           });
         });
   }
-  send_in_order(std::move(p), false);
+  send_packet(p);
 }
 
 void socket::arm_acks(net::clock::time_point when) {
@@ -317,9 +311,8 @@ void socket::add_pending_ack(std::uint64_t id, std::function<void(payload)> on_a
 
 void socket::send_ack(std::uint64_t id, payload args) {
   if (!connected_) return;
-  send_in_order(packet{packet_type::ack, nsp_->name(), id, boost::json::value(std::move(args.args)),
-                       std::move(args.attachments)},
-                false);
+  send_packet(packet{packet_type::ack, nsp_->name(), id, boost::json::value(std::move(args.args)),
+                     std::move(args.attachments)});
 }
 
 std::vector<std::string> socket::rooms() const {
@@ -398,6 +391,10 @@ void socket::disconnect(bool close) {
   }
   send_packet(packet{packet_type::disconnect, nsp_->name(), std::nullopt, std::nullopt, {}});
   on_close(disconnect_reason::server_namespace_disconnect);
+}
+
+void socket::close_connection() {
+  if (auto c = client_) c->close();
 }
 
 void socket::on_packet(packet& p) {

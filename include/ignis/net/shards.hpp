@@ -19,10 +19,6 @@ namespace ignis::net {
 /// that is no shard's, every call is posted.
 void for_each_shard(runtime& rt, const std::function<void(shard&)>& fn);
 
-/// Runs `fn(shard)` on every shard of `rt`, each posted to its shard (the calling one included):
-/// what several threads post this way reaches each shard in the order it was posted.
-void post_to_each_shard(runtime& rt, const std::function<void(shard&)>& fn);
-
 /// As for_each_shard, then `done()` once every shard has run `fn` (on the thread of the last).
 void for_each_shard(runtime& rt, std::function<void(shard&)> fn, std::function<void()> done);
 

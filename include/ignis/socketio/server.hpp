@@ -22,6 +22,7 @@
 #include <boost/json/value.hpp>
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -41,7 +42,8 @@ class socket;
 class client;
 namespace detail {
 class recovery_store;
-struct recovered_state;
+struct recovery_session;
+struct recoverable_delivery;
 }  // namespace detail
 using socket_ptr = std::shared_ptr<socket>;
 
@@ -269,6 +271,9 @@ class socket final : public std::enable_shared_from_this<socket> {
   /// Disconnects from this namespace (DISCONNECT packet, "server namespace disconnect"), or with
   /// `close` the whole connection.
   void disconnect(bool close = false);
+  /// Closes the underlying connection without a DISCONNECT (Node's socket.conn.close()): the
+  /// client sees a lost connection and reconnects; with recovery on, its session is kept.
+  void close_connection();
 
   /// What fetch_sockets reports of this socket.
   socket_info info() const;
@@ -282,7 +287,6 @@ class socket final : public std::enable_shared_from_this<socket> {
   void on_packet(packet& p);
   void on_close(disconnect_reason reason);
   void send_packet(const packet& p, bool droppable = false);
-  void send_in_order(packet p, bool droppable);
   void send_encoded(const std::vector<engineio::message_ptr>& messages, bool droppable);
   void add_pending_ack(std::uint64_t id, std::function<void(payload)> on_answer);
   void send_ack(std::uint64_t id, payload args);
@@ -421,17 +425,23 @@ class namespace_ {
   void copy_handlers_from(const namespace_& parent);
   /// An event from another server (the adapter), args = [event, ...].
   void receive_server_side_emit(payload args, std::function<void(payload)> ack);
-  void run_middlewares(const socket_ptr& s, std::size_t index,
-                       std::function<void(socket_ptr)> on_connected);
+  /// Runs the middlewares from `index` on; `passed` when all let the socket in.
+  void run_middlewares(const socket_ptr& s, std::size_t index, std::function<void()> passed);
   void accept(const socket_ptr& s, const std::function<void(socket_ptr)>& on_connected);
   socket_ptr make_socket(const std::shared_ptr<client>& owner,
                          std::shared_ptr<const handshake_info> handshake, std::string id);
+  // Connection state recovery.
   void restore(const std::shared_ptr<client>& owner,
-               std::shared_ptr<const handshake_info> handshake, detail::recovered_state state,
-               std::function<void(socket_ptr)> on_connected);
+               std::shared_ptr<const handshake_info> handshake, detail::recovery_session session,
+               std::string offset, std::function<void(socket_ptr)> on_connected);
+  void finish_restore(const socket_ptr& s, const detail::recovery_session& session,
+                      const std::string& offset, std::function<void(socket_ptr)> on_connected);
   /// Recovery on: gives a recoverable packet its offset, keeps it and queues its deliveries.
   /// False when `p` is not one (then the caller delivers it as usual).
   bool deliver_recoverable(packet& p, const broadcast_options& opts);
+  /// Delivers what is queued for `shard` (called on it).
+  void drain_recoverable(unsigned shard);
+  void deliver_queued(unsigned shard, const std::deque<detail::recoverable_delivery>& queued);
   detail::recovery_store* recovery() const noexcept { return recovery_.get(); }
 
   server& server_;

@@ -382,6 +382,7 @@ export async function startSioServer({ threads = 1, extraArgs = [] } = {}) {
  * applies them too):
  *   --ping-interval MS   (default 300)
  *   --ping-timeout MS    (default 200)
+ *   --connection-state-recovery MS  (default off: maxDisconnectionDuration, skipMiddlewares)
  * The 200-client test relaxes the heartbeat with them: with the official
  * suite's 300/200 ms a single event-loop stall of ~200 ms in the test process
  * (200 clients, plus the in-process reference) is a spurious "ping timeout".
@@ -400,6 +401,9 @@ export function parseExtraArgs(extraArgs) {
     switch (flag) {
       case '--ping-interval': out.pingInterval = num(); break;
       case '--ping-timeout': out.pingTimeout = num(); break;
+      case '--connection-state-recovery':
+        out.connectionStateRecovery = { maxDisconnectionDuration: num(), skipMiddlewares: true };
+        break;
       default: throw new Error(`unknown fixture flag ${flag}`);
     }
   }

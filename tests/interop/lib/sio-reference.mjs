@@ -34,6 +34,7 @@
 //     sockets-leave ({rooms?, room}, ack) -> nsp[.in(rooms)].socketsLeave(room); ack("ok")
 //     disconnect-sockets ({rooms?, close}, ack) -> ack("ok"); nsp[.in(rooms)].disconnectSockets(close)
 //     disconnect-me (close)           -> socket.disconnect(close)
+//     close-transport                 -> socket.conn.close() (no DISCONNECT: the client reconnects)
 //     server-disconnect-reasons (ack) -> ack(<reasons of the last 50 server-side
 //                                        "disconnect" events of this namespace, oldest first>)
 //   On "/" only: socket.onAny((event, ...args) => event.startsWith("any:") &&
@@ -136,6 +137,7 @@ export function attachFixtureProtocol(io) {
       ack('ok');
       target(nsp, opts.rooms).disconnectSockets(Boolean(opts.close));
     });
+    socket.on('close-transport', () => socket.conn.close());
     socket.on('disconnect-me', (close) => {
       socket.disconnect(close === true);
     });

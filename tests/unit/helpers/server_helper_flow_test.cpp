@@ -289,9 +289,13 @@ TEST_F(ServerHelperRecovery, CredentialsThatNoLongerPassRestoreNothing) {
   ASSERT_EQ(got.size(), 1u) << "nothing missed: " << ::testing::PrintToString(got);
   EXPECT_NE(sio_client::sid_of(got[0]), lost.sid);
   EXPECT_EQ(helper->authenticated_count(), 0u);
-  // A new, unauthenticated socket: broadcasts do not reach it.
+  // A new, unauthenticated socket: broadcasts do not reach it, and it must authenticate.
   helper->send({"", "all", boost::json::value(3), false});
   EXPECT_EQ(back.received(), strings{});
+  back.send(R"(2["authenticate"])");
+  const auto answer = back.received();
+  ASSERT_FALSE(answer.empty());
+  EXPECT_TRUE(answer[0].starts_with(R"(2["unauthenticated")")) << answer[0];
 }
 
 TEST_F(ServerHelperRecovery, AClientThatNeverAuthenticatedLeavesNothingToRecover) {

@@ -78,12 +78,15 @@ TEST_F(Recovery, TheConnectAnswerCarriesAPrivateIdAndRecoverablePacketsAnOffset)
   EXPECT_EQ(pid.size(), 20u);
   EXPECT_NE(pid, sid);
   auto s = connected.back();
-  s->emit("direct", socketio::make_args(1));
-  srv.main().emit("all");
-  srv.main().to(sid).emit("room");
-  srv.main().volatile_().emit("volatile");  // no offset, not kept
-  s->emit_with_ack("with-ack", {}, 5s, [](error_code, socketio::payload) {});
-  srv.main().timeout(1s).emit_with_ack("bcast-ack", {}, [](error_code, auto) {});
+  // From a handler on the socket's shard, as an application emits.
+  boost::asio::post(s->home().executor(), [&] {
+    s->emit("direct", socketio::make_args(1));
+    srv.main().emit("all");
+    srv.main().to(sid).emit("room");
+    srv.main().volatile_().emit("volatile");  // no offset, not kept
+    s->emit_with_ack("with-ack", {}, 5s, [](error_code, socketio::payload) {});
+    srv.main().timeout(1s).emit_with_ack("bcast-ack", {}, [](error_code, auto) {});
+  });
   const auto got = c.received();
   ASSERT_EQ(got.size(), 6u);
   EXPECT_EQ(without_offsets({got[0], got[1], got[2]}),
