@@ -85,6 +85,12 @@ void helper::configure() {
   std::vector<listener_id> ids;
 
   ids.push_back(sock->on_connect([sh, weak_socket] {
+    if (auto s = weak_socket.lock(); s && s->recovered()) {
+      // The server restores the session and says `authenticated` itself: nothing to redo.
+      sh->log("info", "recovered");
+      sh->call(sh->options.on_recovered, "on_recovered");
+      return;
+    }
     sh->log("info", "connected");
     sh->call(sh->options.on_connected, "on_connected");
     if (sh->options.auto_authenticate && sh->listening.load()) {

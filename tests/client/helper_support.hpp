@@ -14,6 +14,7 @@ namespace ignis::client::test {
 /// "error:<msg>", "authenticated" and "unauthenticated:<msg>".
 inline void report_to(helper_options& o, queue<std::string>& q) {
   o.on_connected = [&q] { q.push("connected"); };
+  o.on_recovered = [&q] { q.push("recovered"); };
   o.on_disconnected = [&q](std::string_view r) { q.push("disconnected:" + std::string(r)); };
   o.on_error = [&q](const connect_error& e) { q.push("error:" + e.message); };
   o.on_authenticated = [&q] { q.push("authenticated"); };

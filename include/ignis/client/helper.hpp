@@ -83,6 +83,10 @@ struct helper_options {
   bool auto_authenticate = false;
 
   std::function<void()> on_connected{};
+  /// The connection came back with connection state recovery: the same socket id, rooms and
+  /// server state, and what was missed already delivered. The helper neither authenticates nor
+  /// joins again (the server answers `authenticated` by itself); on_connected is not called.
+  std::function<void()> on_recovered{};
   std::function<void(std::string_view reason)> on_disconnected{};
   std::function<void(const connect_error&)> on_error{};
   std::function<void()> on_authenticated{};
