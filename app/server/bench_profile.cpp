@@ -64,6 +64,9 @@ int run_bench_profile(int argc, char** argv) {
   app.add_option("--port", port, "port (0: any free port)");
   app.add_option("--threads", threads, "event loops (0: one per hardware thread)");
   app.add_option("--path", path, "Socket.IO path");
+  unsigned recovery_ms = 0;
+  app.add_option("--connection-state-recovery", recovery_ms,
+                 "ms a client may come back within and recover (0: off)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -73,6 +76,7 @@ int run_bench_profile(int argc, char** argv) {
   net::runtime rt(threads);
   socketio::server_options options;
   options.engine.path = path;
+  options.recovery.max_disconnection_duration = std::chrono::milliseconds(recovery_ms);
   socketio::server server(rt, options);
   install_handlers(server.main());
   net::http_listener listener(rt, {server.engine()});

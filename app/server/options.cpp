@@ -114,6 +114,10 @@ void add_options(CLI::App& app, settings& cfg, bool test_knobs) {
                      "what it missed (0: off)")
           ->check(CLI::Range(0u, 86'400'000u)),
       "IGNIS_CONNECTION_STATE_RECOVERY");
+  env(app.add_option("--recovery-store-bytes", cfg.recovery_store_bytes,
+                     "bytes of messages kept for recovery; past it the oldest go")
+          ->check(CLI::Range(std::size_t{64 * 1024}, std::size_t{1} << 34)),
+      "IGNIS_RECOVERY_STORE_BYTES");
   env(app.add_flag("--broadcast-to-unauthenticated", cfg.broadcast_to_unauthenticated),
       "IGNIS_BROADCAST_TO_UNAUTHENTICATED");
 

@@ -84,6 +84,7 @@ helpers::server_helper_options helper_options(const settings& cfg, net::runtime&
   options.server.engine.close_timeout = std::chrono::milliseconds(cfg.close_timeout);
   options.server.recovery.max_disconnection_duration =
       std::chrono::milliseconds(cfg.connection_state_recovery);
+  options.server.recovery.max_bytes = cfg.recovery_store_bytes;
   options.server.engine.write_stall_timeout = std::chrono::milliseconds(cfg.write_stall_timeout);
   if (!cfg.cors_origin.empty()) {
     options.server.engine.cors.enabled = true;

@@ -48,6 +48,7 @@ struct settings {
   unsigned authenticate_timeout = 10'000;
   unsigned ping_interval = 30'000;
   unsigned connection_state_recovery = 0;  ///< ms; 0: off
+  std::size_t recovery_store_bytes = 32 * 1024 * 1024;
   bool broadcast_to_unauthenticated = false;
 
   // HTTP endpoints.

@@ -1,6 +1,6 @@
 // The bench profile on Node's socket.io 4.8: the same three handlers as `ignis-socketio --profile
 // bench`, for bench/compare. socket.io is loaded from tests/node (NODE_PATH), pinned by its lock file.
-// Usage: node bench/node/server.js [--port N] [--host A]
+// Usage: node bench/node/server.js [--port N] [--host A] [--connection-state-recovery MS]
 "use strict";
 
 const http = require("node:http");
@@ -15,7 +15,13 @@ const host = flag("--host", "127.0.0.1");
 const port = Number(flag("--port", "3000"));
 
 const httpServer = http.createServer();
-const io = new Server(httpServer, { perMessageDeflate: false });
+const recovery = Number(flag("--connection-state-recovery", "0"));
+const io = new Server(httpServer, {
+  perMessageDeflate: false,
+  ...(recovery > 0
+    ? { connectionStateRecovery: { maxDisconnectionDuration: recovery, skipMiddlewares: true } }
+    : {}),
+});
 
 io.on("connection", (socket) => {
   socket.on("echo", (arg, ack) => {
