@@ -59,6 +59,7 @@ start_program() {
   local log=$1 i
   shift
   stop_program
+  rm -f "$log"  # a line of an earlier run must not be taken for this one's
   "$@" >"$log" 2>&1 &
   program_pid=$!
   for ((i = 0; i < 100; i++)); do
@@ -80,7 +81,8 @@ stop_program() {
 }
 trap stop_program EXIT
 
-# wait_for_line FILE TEXT: until FILE has a line TEXT (10 s at most).
+# wait_for_line FILE TEXT: until FILE has a line TEXT (10 s at most). FILE must be new: a line
+# left by an earlier run would be taken for this one's.
 wait_for_line() {
   local i
   for ((i = 0; i < 100; i++)); do
@@ -104,6 +106,7 @@ run_client_examples() {
   local dir=$1 out="$WORK/news_client.out" status
   start_program "$WORK/program.log" "$DEV/app/ignis-socketio" --port 0 --auth tokens \
     --tokens check-token --rooms-allow 'news-*' --api-key check-key || return 1
+  rm -f "$out"
   "$dir/news_client" "$program_url" check-token news-1 >"$out" 2>&1 &
   local client=$!
   wait_for_line "$out" "joined news-1" || return 1
@@ -115,6 +118,7 @@ run_client_examples() {
 
   [ -x "$dir/helper_client" ] || { stop_program; return 0; }
   out="$WORK/helper_client.out"
+  rm -f "$out"
   "$dir/helper_client" "$program_url" check-token alert news-2 >"$out" 2>&1 &
   client=$!
   wait_for_line "$out" "authenticated" || return 1
@@ -155,7 +159,9 @@ check_static_install() {
 
 check_static_examples() {
   configure_examples || return 1
-  if ldd "$EXAMPLES/news_client" | grep libignis; then
+  local libraries
+  libraries=$(ldd "$EXAMPLES/news_client") || return 1
+  if grep libignis <<<"$libraries"; then
     echo "a static install gave a program shared libraries of the project"
     return 1
   fi
@@ -184,8 +190,10 @@ check_shared_install() {
 
 check_shared_examples() {
   configure_examples || return 1
-  ldd "$EXAMPLES/news_client" | grep libignis
-  ldd "$EXAMPLES/news_client" | grep -q "$PREFIX/lib/libignis_client.so" || {
+  local libraries
+  libraries=$(ldd "$EXAMPLES/news_client") || return 1
+  grep libignis <<<"$libraries"
+  grep -q "$PREFIX/lib/libignis_client.so" <<<"$libraries" || {
     echo "news_client does not use the installed libignis_client.so"
     return 1
   }
@@ -249,7 +257,9 @@ check_deb() {
   dpkg-deb --field "$DEB" Depends
   rm -rf "$ROOTFS"
   dpkg-deb --extract "$DEB" "$ROOTFS" || return 1
-  zcat "$ROOTFS/usr/share/man/man1/ignis-socketio.1.gz" | grep -q '^\.TH "\?IGNIS-SOCKETIO' || {
+  local page
+  page=$(zcat "$ROOTFS/usr/share/man/man1/ignis-socketio.1.gz") || return 1
+  grep -q '^\.TH "\?IGNIS-SOCKETIO' <<<"$page" || {
     echo "no manual page title"
     return 1
   }
@@ -268,15 +278,19 @@ check_unit() {
 }
 
 check_deb_run() {
-  local bin="$ROOTFS/usr/bin" p
+  local bin="$ROOTFS/usr/bin" p out
   for p in ignis-socketio ignis-cli ignis-emit; do
-    "$bin/$p" --version | tee /dev/stderr | grep -qx "$p [0-9]*\.[0-9]*\.[0-9]*" || return 1
+    out=$("$bin/$p" --version) || return 1
+    echo "$out"
+    grep -qx "$p [0-9]*\.[0-9]*\.[0-9]*" <<<"$out" || return 1
   done
   # The packaged configuration, on a free port, with the demo page served to check that its
   # browser client is found next to the installed program (IGNIS_* variables win over the file).
   IGNIS_NO_DEMO=false start_program "$WORK/deb-program.log" "$bin/ignis-socketio" \
     --config "$ROOTFS/etc/ignis-socketio/config.toml" --port 0 || return 1
-  curl -fsS "$program_url/health" | tee /dev/stderr | grep -q '"status":"ok"' || return 1
+  out=$(curl -fsS "$program_url/health") || return 1
+  echo "$out"
+  grep -q '"status":"ok"' <<<"$out" || return 1
   curl -fsS -o "$WORK/served.js" "$program_url/demo/socket.io.min.js" || return 1
   cmp "$WORK/served.js" "$ROOTFS/usr/share/ignis-socketio/socket.io.min.js" || return 1
   stop_program
