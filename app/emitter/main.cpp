@@ -9,6 +9,7 @@
 #include <ignis/redis/client.hpp>
 #include <ignis/redis/emitter.hpp>
 #include <ignis/socketio/json.hpp>
+#include <ignis/version.hpp>
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
@@ -18,6 +19,7 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"ignis-emit: send to the clients of a Socket.IO cluster through Redis"};
+  app.set_version_flag("--version", "ignis-emit " IGNIS_VERSION_STRING);
   std::string url = "redis://127.0.0.1:6379", key = "socket.io", nsp = "/";
   std::vector<std::string> to, except;
   bool volatile_ = false, close = false, disconnect = false;

@@ -18,6 +18,7 @@
 #include <ignis/helpers/server_helper.hpp>
 #include <ignis/net/http.hpp>
 #include <ignis/net/shards.hpp>
+#include <ignis/version.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -148,6 +149,8 @@ int run(int argc, char** argv, bool test_knobs) {
   settings cfg;
   CLI::App app{
       "ignis-socketio: a Socket.IO server with authentication, validated rooms and an HTTP API"};
+  app.set_version_flag("--version", std::string(test_knobs ? "ignis-fixture " : "ignis-socketio ") +
+                                        IGNIS_VERSION_STRING);
   add_options(app, cfg, test_knobs);
   redis_settings redis_cfg;
   add_redis_options(app, redis_cfg);
@@ -159,7 +162,7 @@ int run(int argc, char** argv, bool test_knobs) {
   }
   try {
     app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
+  } catch (const CLI::Success& e) {  // --help, --version
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::cerr << "error: " << e.what() << "\n";
