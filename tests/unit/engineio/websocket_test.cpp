@@ -190,6 +190,20 @@ TEST_F(EngineIOWebSocket, AClientThatKeepsItsEndOpenAfterTheCloseIsLetGoAfterALi
   EXPECT_EQ(server->draining().websockets, 0u);
 }
 
+// A program that destroys its server before its runtime (the fixture's and the examples' order)
+// leaves open WebSocket transports in the shard's poller until the runtime goes; each still counts
+// its own end then, so it must not count into the server's freed memory (caught by ASan).
+TEST_F(EngineIOWebSocket, AConnectionStillOpenWhenTheServerIsDestroyedEndsWithTheRuntime) {
+  make();
+  auto ws = open();
+  std::weak_ptr<engineio::server> gone = server;
+  app->opened.clear();
+  server.reset();
+  EXPECT_TRUE(gone.expired());
+  loop.run();
+  EXPECT_FALSE(ws->closed());  // nothing ended it: the poller still holds the transport
+}
+
 TEST_F(EngineIOWebSocket, AServerCloseSendsWhatIsQueuedFirst) {
   make();
   auto ws = open();
