@@ -8,9 +8,6 @@
 namespace ignis::redis::detail {
 namespace {
 
-constexpr std::chrono::milliseconds min_refresh_interval{100};
-constexpr std::chrono::milliseconds max_refresh_interval{1000};
-
 std::string describe(error_code ec, const reply& r) {
   if (ec == error::server_error) return "answered \"" + r.str.substr(0, 200) + "\"";
   return ec.message();
@@ -89,8 +86,7 @@ cluster_connection_impl::cluster_connection_impl(asio::any_io_executor ex, confi
     : cfg_(std::move(cfg)),
       seeds_(std::move(seeds)),
       strand_(asio::make_strand(ex)),
-      schedule_(std::max(min_refresh_interval, std::min(cfg_.reconnect_min, max_refresh_interval)),
-                std::min(max_refresh_interval, std::max(cfg_.reconnect_max, min_refresh_interval))),
+      schedule_(refresh_schedule::within_bounds(cfg_.reconnect_min, cfg_.reconnect_max)),
       refresh_timer_(strand_),
       periodic_timer_(strand_) {}
 

@@ -94,6 +94,12 @@ refresh_schedule::refresh_schedule(std::chrono::milliseconds min_interval,
       max_(std::max(max_interval, min_)),
       interval_(min_) {}
 
+refresh_schedule refresh_schedule::within_bounds(std::chrono::milliseconds reconnect_min,
+                                                 std::chrono::milliseconds reconnect_max) {
+  const auto lo = std::clamp(reconnect_min, floor, ceiling);
+  return {lo, std::clamp(reconnect_max, lo, ceiling)};
+}
+
 std::chrono::milliseconds refresh_schedule::delay_from(clock::time_point now) const {
   if (!last_start_) return std::chrono::milliseconds(0);
   const auto due = *last_start_ + interval_;

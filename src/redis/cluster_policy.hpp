@@ -87,7 +87,15 @@ class refresh_schedule {
  public:
   using clock = std::chrono::steady_clock;
 
+  /// The bounds a connection's schedule is kept within: never more than 10 requests a second,
+  /// and never more than half a second between them while the cluster stays broken (a replica
+  /// promoted is then used within half a second).
+  static constexpr std::chrono::milliseconds floor{100}, ceiling{500};
+
   refresh_schedule(std::chrono::milliseconds min_interval, std::chrono::milliseconds max_interval);
+  /// A schedule following a connection's reconnection delays, within [floor, ceiling].
+  static refresh_schedule within_bounds(std::chrono::milliseconds reconnect_min,
+                                        std::chrono::milliseconds reconnect_max);
 
   /// Someone wants a fresh map. Returns the delay after which to start one, or std::nullopt when
   /// one is already running or scheduled (it serves this request too; a request during a running

@@ -4,12 +4,6 @@
 #include <stdexcept>
 
 namespace ignis::redis::detail {
-namespace {
-
-constexpr std::chrono::milliseconds min_refresh_interval{100};
-constexpr std::chrono::milliseconds max_refresh_interval{1000};
-
-}  // namespace
 
 std::shared_ptr<cluster_subscriber_impl> cluster_subscriber_impl::create(asio::any_io_executor ex,
                                                                          config cfg) {
@@ -24,8 +18,7 @@ cluster_subscriber_impl::cluster_subscriber_impl(asio::any_io_executor ex, confi
     : cfg_(std::move(cfg)),
       seeds_(std::move(seeds)),
       strand_(asio::make_strand(ex)),
-      schedule_(std::max(min_refresh_interval, std::min(cfg_.reconnect_min, max_refresh_interval)),
-                std::min(max_refresh_interval, std::max(cfg_.reconnect_max, min_refresh_interval))),
+      schedule_(refresh_schedule::within_bounds(cfg_.reconnect_min, cfg_.reconnect_max)),
       refresh_timer_(strand_),
       periodic_timer_(strand_) {}
 

@@ -172,5 +172,18 @@ TEST(RedisClusterRefresh, ABrokenClusterIsNotAskedInALoop) {
   EXPECT_LE(refreshes, 16);
 }
 
+TEST(RedisClusterRefresh, AConnectionsScheduleStaysWithinBounds) {
+  EXPECT_EQ(refresh_schedule::within_bounds(100ms, 5000ms).interval(), 100ms);
+  EXPECT_EQ(refresh_schedule::within_bounds(1ms, 2ms).interval(), 100ms);  // never a loop
+  auto s = refresh_schedule::within_bounds(100ms, 5000ms);
+  const auto t = clock::time_point{} + 1h;
+  for (int i = 0; i < 10; ++i) {
+    s.request(t);
+    s.started(t);
+    s.finished(t, false);
+  }
+  EXPECT_EQ(s.interval(), 500ms);  // a promoted replica is found within half a second
+}
+
 }  // namespace
 }  // namespace ignis::redis::detail
