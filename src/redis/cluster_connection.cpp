@@ -41,25 +41,30 @@ config node_config(const config& cluster_cfg, const parsed_url& seed, const node
   return c;
 }
 
+bool may_guess_standalone(const config& cfg, std::size_t seeds) noexcept {
+  return cfg.cluster == cluster_mode::automatic && seeds == 1;
+}
+
 void ask_topology(const std::shared_ptr<connection_impl>& conn, const node_address& node, bool tls,
-                  std::function<void(topology_result)> done) {
-  conn->command({"CLUSTER", "SHARDS"},
-                [conn, node, tls, done = std::move(done)](error_code ec, reply r) mutable {
-                  if (!ec) return done(parse_cluster_shards(r, node, tls));
-                  if (ec == error::server_error && is_cluster_disabled(r.str)) {
-                    return done(slot_map::single(node));
-                  }
-                  if (ec == error::server_error && is_unknown_subcommand(r.str)) {
-                    // Redis before 7.0.
-                    conn->command({"CLUSTER", "SLOTS"}, [node, done = std::move(done)](
-                                                            error_code ec2, reply r2) mutable {
+                  bool guess_standalone, std::function<void(topology_result)> done) {
+  conn->command({"CLUSTER", "SHARDS"}, [conn, node, tls, guess_standalone, done = std::move(done)](
+                                           error_code ec, reply r) mutable {
+    if (!ec) return done(parse_cluster_shards(r, node, tls));
+    if (ec == error::server_error &&
+        (is_cluster_disabled(r.str) || (guess_standalone && is_cluster_command_refused(r.str)))) {
+      return done(slot_map::single(node));
+    }
+    if (ec == error::server_error && is_unknown_subcommand(r.str)) {
+      // Redis before 7.0.
+      conn->command({"CLUSTER", "SLOTS"},
+                    [node, done = std::move(done)](error_code ec2, reply r2) mutable {
                       if (!ec2) return done(parse_cluster_slots(r2, node));
                       done(node.to_string() + " " + describe(ec2, r2) + " to CLUSTER SLOTS");
                     });
-                    return;
-                  }
-                  done(node.to_string() + " " + describe(ec, r) + " to CLUSTER SHARDS");
-                });
+      return;
+    }
+    done(node.to_string() + " " + describe(ec, r) + " to CLUSTER SHARDS");
+  });
 }
 
 // A command on its way: encoded once, sent again as redirections ask.
@@ -359,6 +364,7 @@ void cluster_connection_impl::start_refresh() {
       candidates.push_back(m);
   const auto from = candidates[candidate_ % candidates.size()];
   ask_topology(node_for(from).conn, from, seeds_.front().tls,
+               may_guess_standalone(cfg_, seeds_.size()),
                [this, self = shared_from_this(), from](topology_result result) mutable {
                  later([this, from, result = std::move(result)]() mutable {
                    on_topology(from, std::move(result));

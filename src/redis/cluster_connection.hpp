@@ -22,9 +22,13 @@ namespace ignis::redis::detail {
 
 /// Reads the map from the node `conn` talks to (`node`): CLUSTER SHARDS, or CLUSTER SLOTS on a
 /// server without it. `done` gets the map (a one-server map when the server is not a cluster) or
-/// a sentence saying why there is none. Called on `conn`'s strand.
+/// a sentence saying why there is none. With `guess_standalone` (automatic mode, one seed), a
+/// server that refuses CLUSTER altogether (renamed, or not for our user) counts as one server
+/// too: a cluster would not be usable without it. Called on `conn`'s strand.
 void ask_topology(const std::shared_ptr<connection_impl>& conn, const node_address& node, bool tls,
-                  std::function<void(topology_result)> done);
+                  bool guess_standalone, std::function<void(topology_result)> done);
+/// Whether a server that refuses CLUSTER may be taken for one server: automatic mode, one seed.
+bool may_guess_standalone(const config& cfg, std::size_t seeds) noexcept;
 
 /// The config of a node's own connection: `seed`'s scheme and credentials, the node's address,
 /// no cluster logic of its own.

@@ -322,7 +322,7 @@ void cluster_subscriber_impl::start_refresh() {
     probe_->start();
     probe_addr_ = from;
   }
-  ask_topology(probe_, from, seeds_.front().tls,
+  ask_topology(probe_, from, seeds_.front().tls, may_guess_standalone(cfg_, seeds_.size()),
                [this, self = shared_from_this(), from](topology_result result) mutable {
                  later([this, from, result = std::move(result)]() mutable {
                    on_topology(from, std::move(result));

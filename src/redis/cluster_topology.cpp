@@ -307,4 +307,9 @@ bool is_unknown_subcommand(std::string_view error_text) noexcept {
   return error_text.find("nknown subcommand") != std::string_view::npos;
 }
 
+bool is_cluster_command_refused(std::string_view error_text) noexcept {
+  return error_text.starts_with("NOPERM") ||
+         error_text.find("unknown command") != std::string_view::npos;
+}
+
 }  // namespace ignis::redis::detail

@@ -104,5 +104,8 @@ topology_result parse_cluster_slots(const reply& r, const node_address& answered
 bool is_cluster_disabled(std::string_view error_text) noexcept;
 /// Whether an error reply to CLUSTER SHARDS means the server predates it (ask CLUSTER SLOTS).
 bool is_unknown_subcommand(std::string_view error_text) noexcept;
+/// Whether an error reply means that CLUSTER may not be asked at all: renamed or disabled
+/// ("ERR unknown command"), or not allowed to our user (NOPERM), as managed services do.
+bool is_cluster_command_refused(std::string_view error_text) noexcept;
 
 }  // namespace ignis::redis::detail

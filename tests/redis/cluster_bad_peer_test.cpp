@@ -304,5 +304,30 @@ TEST(RedisClusterBadPeer, AServerThatIsNotAClusterIsUsedAsOne) {
   sub->close();
 }
 
+// Managed services often rename or forbid CLUSTER. In automatic mode with one URL that is one
+// server; told it is a cluster, the connection cannot know the map and says why.
+TEST(RedisClusterBadPeer, AServerThatRefusesClusterCommands) {
+  ignis::test::redis_server redis({.args = {"--rename-command", "CLUSTER", ""}});
+  io_thread io;
+  logged log;
+  queue<link_state> states;
+  auto cfg = quick_config(redis.url());
+  cfg.cluster = cluster_mode::automatic;
+  auto c = connection::create(io.executor(), log.with_log(cfg));
+  ASSERT_TRUE(start_and_wait(*c, states));
+  EXPECT_EQ(c->cluster().kind, cluster_status::topology::standalone);
+  EXPECT_EQ(call(*c, {"SET", "k", "v"}).r.str, "OK");
+
+  logged strict_log;
+  queue<link_state> strict_states;
+  cfg.cluster = cluster_mode::on;
+  auto strict = connection::create(io.executor(), strict_log.with_log(cfg));
+  strict->on_state([&](link_state s) { strict_states.push(s); });
+  strict->start();
+  ASSERT_TRUE(strict_states.wait_for(link_state::degraded));
+  ASSERT_TRUE(strict_log.saw("unknown command"));
+  EXPECT_EQ(strict->cluster().kind, cluster_status::topology::unknown);
+}
+
 }  // namespace
 }  // namespace ignis::redis::test

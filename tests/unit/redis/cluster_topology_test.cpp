@@ -239,6 +239,13 @@ TEST(RedisClusterTopology, ServerRepliesThatAreNotMaps) {
   EXPECT_FALSE(is_cluster_disabled("ERR unknown subcommand 'SHARDS'"));
   EXPECT_TRUE(is_unknown_subcommand("ERR unknown subcommand 'SHARDS'. Try CLUSTER HELP."));
   EXPECT_TRUE(is_unknown_subcommand("ERR Unknown subcommand or wrong number of arguments"));
+  EXPECT_TRUE(
+      is_cluster_command_refused("ERR unknown command 'CLUSTER', with args beginning "
+                                 "with: 'SHARDS' "));
+  EXPECT_TRUE(
+      is_cluster_command_refused("NOPERM this user has no permissions to run the "
+                                 "'cluster|shards' command"));
+  EXPECT_FALSE(is_cluster_command_refused("ERR This instance has cluster support disabled"));
 }
 
 }  // namespace
