@@ -230,6 +230,19 @@ int run(int argc, char** argv, bool test_knobs) {
       r.state = redis::to_string(link->redis_state());
       r.publishes = stats.publishes;
       r.errors = stats.publish_errors;
+      const auto cluster = link->redis_cluster();
+      r.cluster = cluster.kind == redis::cluster_status::topology::cluster;
+      for (const auto& n : cluster.nodes) {
+        r.nodes.push_back({n.address, n.slots, redis::to_string(n.state), n.moved, n.ask});
+      }
+      if (cluster.last_refresh != std::chrono::steady_clock::time_point{}) {
+        r.topology_age_seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - cluster.last_refresh)
+                .count();
+      }
+      r.topology_refreshes = cluster.refreshes;
+      r.topology_refresh_failures = cluster.refresh_failures;
+      r.topology_error = cluster.last_error;
       return r;
     };
   }
