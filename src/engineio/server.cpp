@@ -165,7 +165,17 @@ server::server(net::runtime& rt, server_options options, std::shared_ptr<session
     shards_.push_back(std::make_unique<shard_state>());
 }
 
-server::~server() = default;
+// Sessions still open when the server is let go of without close_all() (a program that ends, a
+// test) may be referred to by their listener and by a poll they hold: drop those references so
+// the sessions go with the server.
+server::~server() {
+  for (auto& shard : shards_) {
+    for (auto& [id, s] : shard->sessions) {
+      s->listener_.reset();
+      s->held_poll_.reset();
+    }
+  }
+}
 
 bool server::matches(const net::http_request& req) const {
   return net::target_path(req.target()).starts_with(options_.path);
@@ -337,8 +347,12 @@ void server::handle(std::shared_ptr<net::http_exchange> ex) {
   if (q.sid) {
     const unsigned owner = shard_of(*q.sid);
     if (owner >= shards_.size()) return reject(ex, http_error::unknown_sid);
-    auto self = shared_from_this();
-    ex->on_abort([self, owner, weak = std::weak_ptr<net::http_exchange>(ex), sid = *q.sid] {
+    // Weak: a held poll belongs to its session, which the server owns; a strong reference here
+    // would keep a server that is let go of with polls held (and its sessions) for ever.
+    ex->on_abort([server = weak_from_this(), owner, weak = std::weak_ptr<net::http_exchange>(ex),
+                  sid = *q.sid] {
+      auto self = server.lock();
+      if (!self) return;
       asio::post(self->runtime_.at(owner).executor(), [self, owner, weak, sid] {
         auto aborted = weak.lock();
         if (!aborted) return;
@@ -349,9 +363,10 @@ void server::handle(std::shared_ptr<net::http_exchange> ex) {
     if (&target == &ex->home()) {
       handle_on_owner(std::move(ex), *q.sid);
     } else {
-      asio::post(target.executor(), [self, ex = std::move(ex), sid = *q.sid]() mutable {
-        self->handle_on_owner(std::move(ex), sid);
-      });
+      asio::post(target.executor(),
+                 [self = shared_from_this(), ex = std::move(ex), sid = *q.sid]() mutable {
+                   self->handle_on_owner(std::move(ex), sid);
+                 });
     }
     return;
   }

@@ -34,6 +34,12 @@ class client final : public std::enable_shared_from_this<client>,
   void close();
   /// socket.disconnect(true): every namespace gets a DISCONNECT, then the connection closes.
   void disconnect_all();
+  /// Lets go of the session and the sockets without a word to anyone: the server is being
+  /// destroyed without having closed its connections.
+  void abandon() noexcept {
+    sockets_.clear();
+    session_.reset();
+  }
 
   bool is_open() const noexcept { return !closed_; }
   net::shard& home() const noexcept { return session_home_; }

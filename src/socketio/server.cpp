@@ -33,7 +33,22 @@ server::server(net::runtime& rt, server_options options, adapter_factory adapter
   of("/");
 }
 
-server::~server() = default;
+// A server let go of without close() (a program that ends, a test) may still have connections,
+// whose Engine.IO session, client and sockets refer to each other: cut those links so that they
+// go with the server instead of staying allocated for ever.
+server::~server() {
+  auto release = [this](namespace_& nsp) {
+    for (unsigned i = 0; i < runtime_.size(); ++i) {
+      for (auto& [id, s] : nsp.local(i).sockets) {
+        if (s->client_) s->client_->abandon();
+      }
+    }
+  };
+  for (auto& [name, nsp] : namespaces_)
+    release(*nsp);
+  for (auto& d : dynamic_)
+    release(*d.parent);
+}
 
 std::unique_ptr<adapter> server::make_adapter(namespace_& nsp) {
   if (adapter_factory_) return adapter_factory_(nsp);
