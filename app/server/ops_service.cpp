@@ -116,13 +116,13 @@ std::string ops_service::metrics_text() const {
            R"(result="error")");
 
   auto& main = io.of("/");
-  const auto [joins, rooms] = main.stats();
+  const auto room_stats = main.stats();
   w.metric("ignis_room_joins_total", "counter", "Rooms joined (default namespace).");
-  w.sample("ignis_room_joins_total", joins);
+  w.sample("ignis_room_joins_total", room_stats.joins);
   w.metric("ignis_rooms", "gauge",
            "Rooms with members (default namespace; a room with members on several event loops "
            "counts once per loop).");
-  w.sample("ignis_rooms", rooms);
+  w.sample("ignis_rooms", room_stats.rooms);
   if (const auto r = main.recovery_state()) {
     w.metric("ignis_recovery_packets", "gauge",
              "Packets kept for connection state recovery (default namespace).");
