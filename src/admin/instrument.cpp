@@ -116,6 +116,9 @@ struct instrument::impl final : socketio::observer,
 
   void start() {
     nsp = &io.of(opts.namespace_name);
+    // The UI's credentials never leave the server, whatever the mode (Node's fetchSockets would
+    // carry them to the other servers of a cluster).
+    nsp->conceal_auth();
     std::weak_ptr<impl> weak = weak_from_this();
     nsp->use([self = shared_from_this()](socketio::socket& s, socketio::next_fn next) {
       self->authenticate(s, std::move(next));
@@ -387,9 +390,6 @@ struct instrument::impl final : socketio::observer,
     data["_admin"] =
         json::object{{"clientId", s.engine_id().substr(0, 12)}, {"transport", transport_of(s)}};
     info.data = std::move(data);
-    // The UI's credentials never leave the server (Node's fetchSockets would carry them).
-    if (&s.nsp() == nsp && info.handshake.is_object())
-      info.handshake.get_object()["auth"] = json::object();
   }
 
   void socket_updated(const socketio::socket& s) {

@@ -549,11 +549,15 @@ socket_info socket::info() const {
   for (const auto [k, v] : handshake_->headers)
     headers[k] = v;
   out.handshake = boost::json::object{
-      {"headers", std::move(headers)},  {"time", date_string_from_ms(handshake_->issued)},
-      {"address", handshake_->address}, {"xdomain", !handshake_->header("origin").empty()},
-      {"secure", handshake_->secure},   {"issued", handshake_->issued},
-      {"url", handshake_->url},         {"query", handshake_->query()},
-      {"auth", handshake_->auth},
+      {"headers", std::move(headers)},
+      {"time", date_string_from_ms(handshake_->issued)},
+      {"address", handshake_->address},
+      {"xdomain", !handshake_->header("origin").empty()},
+      {"secure", handshake_->secure},
+      {"issued", handshake_->issued},
+      {"url", handshake_->url},
+      {"query", handshake_->query()},
+      {"auth", nsp_->auth_concealed() ? boost::json::object() : handshake_->auth},
   };
   if (auto* o = nsp_->srv().observing()) o->on_info(*this, out);
   return out;

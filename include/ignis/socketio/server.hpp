@@ -352,6 +352,10 @@ class namespace_ {
   /// Register before clients connect.
   void use(middleware m);
   void on_connection(connection_handler h);
+  /// fetch_sockets reports this namespace's handshake.auth as {} (it holds credentials, e.g. the
+  /// Admin UI's), also to the other servers of a cluster. Before clients connect.
+  void conceal_auth() noexcept { conceal_auth_ = true; }
+  bool auth_concealed() const noexcept { return conceal_auth_; }
 
   broadcast_operator to(std::string room) { return all().to(std::move(room)); }
   broadcast_operator in(std::string room) { return all().to(std::move(room)); }
@@ -459,6 +463,7 @@ class namespace_ {
   std::unique_ptr<detail::recovery_store> recovery_;  // with connection state recovery only
   std::atomic<std::uint64_t> ack_ids_{0};
   std::atomic<std::uint64_t> broadcasts_{0};
+  bool conceal_auth_ = false;
 };
 
 /// Connection state recovery, as Node's `connectionStateRecovery`: a client that loses its

@@ -436,6 +436,26 @@ TEST_F(SocketIOServer, NamespacesAreListedWithTheirSocketCounts) {
   EXPECT_EQ(srv.of("/chat").stats().sockets, 0);
 }
 
+TEST_F(SocketIOServer, ANamespaceMayConcealItsHandshakeAuthFromFetchSockets) {
+  auto& srv = make();
+  srv.of("/secret").conceal_auth();
+  auto c = client();
+  join(c);
+  c.send(R"(0/secret,{"password":"p"})");
+  c.received();
+  srv.of("/other");
+  c.send(R"(0/other,{"token":"t"})");
+  c.received();
+  std::vector<socketio::socket_info> hidden, shown;
+  srv.of("/secret").all().fetch_sockets([&](auto found) { hidden = std::move(found); });
+  srv.of("/other").all().fetch_sockets([&](auto found) { shown = std::move(found); });
+  loop.run();
+  ASSERT_EQ(hidden.size(), 1u);
+  EXPECT_EQ(hidden[0].handshake.at("auth"), boost::json::object());
+  ASSERT_EQ(shown.size(), 1u);
+  EXPECT_EQ(shown[0].handshake.at("auth"), (boost::json::object{{"token", "t"}}));
+}
+
 // Everything an observer is told, as one line each.
 struct recording_observer final : socketio::observer {
   std::vector<std::string> seen;
