@@ -139,6 +139,12 @@ std::string ops_service::metrics_text() const {
              R"(result="restored")");
     w.sample("ignis_recoveries_total", static_cast<std::int64_t>(r->missed), R"(result="missed")");
   }
+  if (ops_.admin_events_not_sent) {
+    w.metric("ignis_admin_events_not_sent_total", "counter",
+             "Admin UI event messages left out by --admin-events-per-second.");
+    w.sample("ignis_admin_events_not_sent_total",
+             static_cast<std::int64_t>(ops_.admin_events_not_sent()));
+  }
   w.metric("ignis_broadcasts_total", "counter", "Broadcasts emitted (default namespace).");
   w.sample("ignis_broadcasts_total", static_cast<std::int64_t>(main.broadcast_count()));
 

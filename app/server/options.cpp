@@ -161,6 +161,11 @@ void add_options(CLI::App& app, settings& cfg, bool test_knobs) {
   env(app.add_option("--admin-server-id", cfg.admin_server_id,
                      "this server's name in the Admin UI (default: HOSTNAME#PID)"),
       "IGNIS_ADMIN_SERVER_ID");
+  env(app.add_option("--admin-events-per-second", cfg.admin_events_per_second,
+                     "--admin-ui dev: event_received/event_sent messages to the UI per second, "
+                     "the rest left out (0: every event; a broadcast to N sockets is N)")
+          ->check(CLI::Range(std::size_t{0}, std::size_t{10'000'000})),
+      "IGNIS_ADMIN_EVENTS_PER_SECOND");
   env(app.add_flag("--admin-readonly", cfg.admin_readonly,
                    "the Admin UI may only look: no emit, join, leave or disconnect"),
       "IGNIS_ADMIN_READONLY");

@@ -143,6 +143,7 @@ admin::options admin_options(const settings& cfg) {
   o.readonly = cfg.admin_readonly;
   o.mode = cfg.admin_ui == "dev" ? admin::mode::development : admin::mode::production;
   o.server_id = cfg.admin_server_id;
+  o.max_events_per_second = cfg.admin_events_per_second;
   o.socket_data = &helpers::server_helper::describe;
   return o;
 }
@@ -317,6 +318,8 @@ int run(int argc, char** argv, bool test_knobs) {
   helper->configure();
   if (admin_page) {
     admin_ui = std::make_unique<admin::instrument>(helper->io(), admin_options(cfg));
+    if (cfg.admin_ui == "dev")
+      ops.admin_events_not_sent = [a = admin_ui.get()] { return a->events_not_sent(); };
     log_line("info", "Admin UI (" + cfg.admin_ui + ") at " + admin_ui_prefix(cfg) +
                          "/, namespace " + admin_ui->config().namespace_name);
   }

@@ -68,6 +68,7 @@ struct settings {
   std::string admin_ui_dir;
   std::string admin_server_id;
   bool admin_readonly = false;
+  std::size_t admin_events_per_second = 2'000;  ///< 0: every event
   bool hash_password = false;
 
   // Operations.

@@ -281,7 +281,26 @@ struct instrument::impl final : socketio::observer,
   struct alignas(64) outbox {
     std::vector<std::pair<std::string_view, socketio::payload>> events;
     bool flush_posted = false;
+    // This shard's share of max_events_per_second, for the second ending at window_end.
+    net::clock::time_point window_end{};
+    std::size_t budget = 0;
   };
+
+  // How many of `wanted` event_received/event_sent messages shard `shard` may send now; the rest
+  // are counted as not sent.
+  std::size_t take_budget(socketio::socket& on, std::size_t wanted) {
+    if (opts.max_events_per_second == 0) return wanted;
+    auto& box = *outboxes[on.home().index()];
+    const auto now = on.home().now();
+    if (now >= box.window_end) {
+      box.window_end = now + std::chrono::seconds(1);
+      box.budget = std::max<std::size_t>(1, opts.max_events_per_second / outboxes.size());
+    }
+    const auto granted = std::min(wanted, box.budget);
+    box.budget -= granted;
+    if (granted < wanted) dropped.fetch_add(wanted - granted, std::memory_order_relaxed);
+    return granted;
+  }
 
   // Queued on the socket's shard, sent after the work that caused them (the observer may not call
   // back into the server from inside it).
@@ -355,7 +374,7 @@ struct instrument::impl final : socketio::observer,
 
   void on_event_received(socketio::socket& s, std::string_view event,
                          const socketio::payload& args) override {
-    if (ignored() || &s.nsp() == nsp) return;
+    if (ignored() || &s.nsp() == nsp || take_budget(s, 1) == 0) return;
     json::array data;
     data.reserve(args.args.size() + 1);
     data.emplace_back(event);
@@ -370,8 +389,10 @@ struct instrument::impl final : socketio::observer,
                       std::span<socketio::socket* const> recipients) override {
     if (ignored() || &where == nsp || recipients.empty() || !p.data) return;
     const auto shard = recipients.front()->home().index();
+    const auto granted = take_budget(*recipients.front(), recipients.size());
+    if (granted == 0) return;
     const auto now = iso_time();
-    for (auto* s : recipients) {
+    for (auto* s : recipients.first(granted)) {
       socketio::payload out(json::array{where.name(), s->id(), *p.data, now}, p.attachments);
       queue(shard, "event_sent", std::move(out));
     }
@@ -439,6 +460,10 @@ void instrument::socket_updated(const socketio::socket& s) {
 
 const options& instrument::config() const noexcept {
   return impl_->opts;
+}
+
+std::uint64_t instrument::events_not_sent() const noexcept {
+  return impl_->dropped.load(std::memory_order_relaxed);
 }
 
 }  // namespace ignis::admin

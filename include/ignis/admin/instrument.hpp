@@ -22,7 +22,7 @@ namespace ignis::admin {
 
 enum class mode : std::uint8_t {
   /// Statistics, and every socket, room and event of every namespace (one message to the UIs per
-  /// delivery: see docs/performance.md).
+  /// delivery, up to options::max_events_per_second: see docs/performance.md).
   development,
   /// Statistics only (the per-second traffic counts, the namespaces' socket counts); the commands
   /// stay. Costs nothing on the path of the application's events.
@@ -47,6 +47,12 @@ struct options {
   /// a host).
   std::string server_id;
   std::chrono::milliseconds stats_interval = std::chrono::milliseconds{2'000};
+  /// Development mode: event_received and event_sent messages per second (the server's total,
+  /// shared by its shards); past it they are not sent until the next second (events_not_sent()
+  /// counts them). A broadcast to 1,000 sockets is 1,000 of them. The UI keeps the last 1,000
+  /// events of a namespace. 0: every event, as Node's instrument() (each delivery then costs one
+  /// more message to every UI).
+  std::size_t max_events_per_second = 2'000;
   /// Development mode: what the UI shows as a socket's data (default: socket.data). Called on the
   /// socket's shard; the value should be an object.
   std::function<boost::json::value(const socketio::socket&)> socket_data;
@@ -79,6 +85,9 @@ class instrument {
   void socket_updated(const socketio::socket& s);
 
   const options& config() const noexcept;
+  /// Development mode: event_received and event_sent messages left out by max_events_per_second
+  /// (and by the bound of what waits on a shard), so far.
+  std::uint64_t events_not_sent() const noexcept;
 
   struct impl;
 

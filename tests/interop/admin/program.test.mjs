@@ -1,7 +1,8 @@
 // The program's side of the Admin UI that Node's instrument() does not have: the UI's page served
 // under --admin-ui-path (content types, HEAD, no other method, no path outside the UI's files), the
-// start-up checks, --hash-password and the hash file, a $2y$ hash, CORS for the hosted UI, and
-// malformed commands that leave the UI connected and the server up.
+// start-up checks, --hash-password and the hash file, a $2y$ hash, CORS for the hosted UI, the
+// development mode's event budget (--admin-events-per-second), and malformed commands that leave
+// the UI connected and the server up.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -164,6 +165,31 @@ describe('the program\'s Admin UI', { skip: !usingProgram && 'needs IGNIS_PROGRA
       assert.equal(got.headers['access-control-allow-origin'], 'https://admin.socket.io');
       assert.equal(got.headers['access-control-allow-credentials'], 'true');
     } finally {
+      await server.stop();
+    }
+  });
+
+  it('--admin-events-per-second bounds the event messages of a second; the rest are counted in /metrics', async () => {
+    // One event loop: what the UI is told comes in the order it happened.
+    const server = await program.start({ mode: 'dev', flags: ['--threads', '1', '--admin-events-per-second', '3', '--broadcast-to-unauthenticated'] });
+    try {
+      const ui = await loginAdmin(server);
+      // Not authenticated (broadcasts reach them all the same): no event has been received or sent
+      // yet, so the second starts with the broadcast.
+      const users = [];
+      for (let i = 0; i < 5; i++) users.push(await connected(client(server, { token: USER_TOKEN })));
+      ui.emit('emit', '/', null, 'news', 7);
+      for (const u of users) assert.deepEqual(await u.log.next('news'), [7]);
+      // A room joined does not count against the budget, and is told after what came before it.
+      ui.emit('join', '/', 'marker', users[0].id);
+      await nextMatching(ui, 'room_joined', (nsp, room, id) => room === 'marker' && id === users[0].id);
+      const sent = ui.log.entries.filter((e) => e.event === 'event_sent' && e.args[2]?.[0] === 'news');
+      assert.equal(sent.length, 3, 'the first three deliveries');
+      assert.ok(sent.every((e) => users.some((u) => u.id === e.args[1])));
+      const metrics = await request(server, 'GET', '/metrics');
+      assert.match(metrics.body, /^ignis_admin_events_not_sent_total 2$/m);
+    } finally {
+      closeAllClients();
       await server.stop();
     }
   });

@@ -67,12 +67,14 @@ class AdminInstrument : public ::testing::Test {
   std::unique_ptr<admin::instrument> instrument;
   std::vector<socketio::socket_ptr> users;  // sockets of "/" in connection order
 
-  void make(admin::mode mode = admin::mode::development, bool readonly = false) {
+  void make(admin::mode mode = admin::mode::development, bool readonly = false,
+            std::size_t events_per_second = 2'000) {
     server = std::make_unique<socketio::server>(loop.rt);
     admin::options o;
     o.auth = admin::credentials{"admin", test_hash()};
     o.mode = mode;
     o.readonly = readonly;
+    o.max_events_per_second = events_per_second;
     o.server_id = "srv-1";
     o.run_check = [](std::function<void()> job) { job(); };  // in line: no thread to wait for
     instrument = std::make_unique<admin::instrument>(*server, std::move(o));
@@ -263,6 +265,54 @@ TEST_F(AdminInstrument, BroadcastsAreReportedOncePerReceivingSocket) {
   std::set<std::string> to{std::string(events[0].args[1].as_string()),
                            std::string(events[1].args[1].as_string())};
   EXPECT_EQ(to, (std::set<std::string>{std::string(users[0]->id()), std::string(users[1]->id())}));
+}
+
+TEST_F(AdminInstrument, EventMessagesAreBoundedPerSecond) {
+  make(admin::mode::development, false, 3);
+  auto ui = client();
+  login(ui);
+  std::vector<sio_client> clients;
+  for (int i = 0; i < 5; ++i) {
+    clients.push_back(client());
+    clients.back().connect();
+  }
+  ui.received();
+  server->main().emit("news");
+  loop.run();
+  EXPECT_EQ(names(admin_events(ui.received())),
+            (strings{"event_sent", "event_sent", "event_sent"}));
+  EXPECT_EQ(instrument->events_not_sent(), 2u);
+  server->main().emit("more");
+  loop.run();
+  EXPECT_TRUE(admin_events(ui.received()).empty()) << "none left this second";
+  // The rest of a socket's life does not count against the budget.
+  users[0]->join("room-x");
+  loop.run();
+  EXPECT_EQ(names(admin_events(ui.received())), strings{"room_joined"});
+  loop.advance(1s);
+  ui.received();  // the statistics
+  server->main().emit("next second");
+  loop.run();
+  EXPECT_EQ(names(admin_events(ui.received())),
+            (strings{"event_sent", "event_sent", "event_sent"}));
+  EXPECT_EQ(instrument->events_not_sent(), 9u);
+}
+
+TEST_F(AdminInstrument, ZeroEventsPerSecondReportsEveryDelivery) {
+  make(admin::mode::development, false, 0);
+  auto ui = client();
+  login(ui);
+  std::vector<sio_client> clients;
+  for (int i = 0; i < 5; ++i) {
+    clients.push_back(client());
+    clients.back().connect();
+  }
+  ui.received();
+  for (int i = 0; i < 3; ++i)
+    server->main().emit("news");
+  loop.run();
+  EXPECT_EQ(names(admin_events(ui.received())), strings(15, "event_sent"));
+  EXPECT_EQ(instrument->events_not_sent(), 0u);
 }
 
 TEST_F(AdminInstrument, SocketUpdatedCarriesTheSocketsData) {
