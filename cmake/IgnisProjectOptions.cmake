@@ -48,19 +48,46 @@ if(IGNIS_FUZZ)
   add_compile_options(-fsanitize=fuzzer-no-link)
 endif()
 
-# Adds a library of one layer: ignis_<layer>, alias ignis::<layer>. HEADERS (paths or glob
-# patterns under include/) name the layer's public headers where the build checks that they
-# include no header of a layer they do not depend on (tests/headers).
+# The shared libraries' SONAME version: before 1.0 every minor version may break the ABI, so it
+# is major.minor (libignis_socketio.so.0.2); from 1.0 on the major version alone.
+if(PROJECT_VERSION_MAJOR EQUAL 0)
+  set(IGNIS_SOVERSION ${PROJECT_VERSION_MAJOR}.${PROJECT_VERSION_MINOR})
+else()
+  set(IGNIS_SOVERSION ${PROJECT_VERSION_MAJOR})
+endif()
+
+# Adds a library of one layer: ignis_<layer>, alias ignis::<layer> (the name it is exported
+# under, docs/library.md). HEADERS (paths or glob patterns under include/) name the layer's public
+# headers where the build checks that they include no header of a layer they do not depend on
+# (tests/headers). The layers are listed in the global property IGNIS_LAYERS, in order, for the
+# install rules (cmake/IgnisInstall.cmake).
 function(ignis_add_layer layer)
   cmake_parse_arguments(ARG "" "" "SOURCES;HEADERS;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
   add_library(ignis_${layer} ${ARG_SOURCES})
   add_library(ignis::${layer} ALIAS ignis_${layer})
   target_include_directories(ignis_${layer}
     PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
+           $<BUILD_INTERFACE:${PROJECT_BINARY_DIR}/include>
+           $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>
     PRIVATE ${PROJECT_SOURCE_DIR}/src)
-  target_link_libraries(ignis_${layer} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ignis_warnings ${ARG_PRIVATE_DEPS})
+  # The warnings only while building the layer: a static library's private dependencies are part
+  # of its exported link interface, and ignis_warnings is not exported.
+  target_link_libraries(ignis_${layer}
+    PUBLIC ${ARG_PUBLIC_DEPS}
+    PRIVATE $<BUILD_INTERFACE:ignis_warnings> ${ARG_PRIVATE_DEPS})
   target_compile_features(ignis_${layer} PUBLIC cxx_std_20)
-  set_target_properties(ignis_${layer} PROPERTIES POSITION_INDEPENDENT_CODE ON)
+  # Shared libraries export every symbol (default visibility; docs/library.md), so no
+  # <target>_EXPORTS definition is needed: without it a shared build compiles the very same
+  # command lines as a static one, and reuses its objects through ccache. Installed, a shared
+  # layer finds the layers it links next to itself ($ORIGIN), wherever the tree was installed.
+  set_target_properties(ignis_${layer} PROPERTIES
+    POSITION_INDEPENDENT_CODE ON
+    EXPORT_NAME ${layer}
+    VERSION ${PROJECT_VERSION}
+    SOVERSION ${IGNIS_SOVERSION}
+    DEFINE_SYMBOL ""
+    INSTALL_RPATH "$ORIGIN")
+  set_property(GLOBAL APPEND PROPERTY IGNIS_LAYERS ${layer})
   set(headers)
   foreach(pattern ${ARG_HEADERS})
     file(GLOB matched CONFIGURE_DEPENDS RELATIVE ${PROJECT_SOURCE_DIR}/include

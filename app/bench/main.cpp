@@ -12,6 +12,8 @@
 #include "proc_sampler.hpp"
 #include "shared_state.hpp"
 
+#include <ignis/version.hpp>
+
 #include <CLI/CLI.hpp>
 
 #include <sys/eventfd.h>
@@ -111,6 +113,7 @@ int main(int argc, char** argv) {
   std::string scenario_text = "echo";
   std::string transport_text = "websocket";
   CLI::App app{"ignis-bench: Socket.IO load generator (connect, echo, fanout, cluster)"};
+  app.set_version_flag("--version", "ignis-bench " IGNIS_VERSION_STRING);
   app.add_option("scenario", scenario_text, "connect, echo, fanout or cluster")
       ->check(CLI::IsMember({"connect", "echo", "fanout", "cluster"}));
   app.add_option("--url", urls, "server URL(s), e.g. http://127.0.0.1:3000/socket.io/");

@@ -14,6 +14,7 @@
 #include <ignis/client/manager.hpp>
 #include <ignis/common/base64.hpp>
 #include <ignis/socketio/json.hpp>
+#include <ignis/version.hpp>
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/post.hpp>
@@ -360,6 +361,7 @@ int main(int argc, char** argv) {
   settings s;
   CLI::App app{
       "ignis-cli: connect to a Socket.IO server, emit, listen, print events as JSON lines"};
+  app.set_version_flag("--version", "ignis-cli " IGNIS_VERSION_STRING);
   app.add_option("url", s.url, "Server URL (http, https, ws, wss); its path is the namespace")
       ->required();
   app.add_option("--path", s.path, "Engine.IO path on the server")->capture_default_str();

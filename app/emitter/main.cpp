@@ -2,13 +2,15 @@
 // exits once Redis accepted it. Exit status 0 when published, 1 when Redis refused or was not
 // reachable, 2 for bad arguments.
 //
-//   ignis-emit --redis redis://127.0.0.1:6379 [--key socket.io] [--nsp /] [--to room]...
+//   ignis-emit --redis redis://127.0.0.1:6379[,redis://SEED2...] [--redis-cluster auto|yes|no]
+//              [--key socket.io] [--nsp /] [--to room]...
 //              [--except room]... [--volatile] (--event NAME [--args JSON-ARRAY]
 //              | --sockets-join ROOM | --sockets-leave ROOM | --disconnect-sockets [--close]
 //              | --server-side-emit NAME [--args JSON-ARRAY])
 #include <ignis/redis/client.hpp>
 #include <ignis/redis/emitter.hpp>
 #include <ignis/socketio/json.hpp>
+#include <ignis/version.hpp>
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
@@ -18,11 +20,16 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"ignis-emit: send to the clients of a Socket.IO cluster through Redis"};
-  std::string url = "redis://127.0.0.1:6379", key = "socket.io", nsp = "/";
+  app.set_version_flag("--version", "ignis-emit " IGNIS_VERSION_STRING);
+  std::string url = "redis://127.0.0.1:6379", key = "socket.io", nsp = "/", cluster = "auto";
   std::vector<std::string> to, except;
   bool volatile_ = false, close = false, disconnect = false;
   std::string event, args_json = "[]", join, leave, server_event;
-  app.add_option("--redis", url, "Redis URL");
+  app.add_option("--redis", url, "Redis URL, or Redis Cluster seed URLs (repeated, or commas)")
+      ->delimiter(',')
+      ->multi_option_policy(CLI::MultiOptionPolicy::Join);
+  app.add_option("--redis-cluster", cluster, "auto (ask the first seed), yes or no")
+      ->check(CLI::IsMember({"auto", "yes", "no"}));
   app.add_option("--key", key, "channel prefix of the cluster");
   app.add_option("--nsp", nsp, "namespace");
   app.add_option("--to", to, "room (repeatable)");
@@ -53,6 +60,18 @@ int main(int argc, char** argv) {
   boost::asio::io_context io;
   ignis::redis::config cfg;
   cfg.url = url;
+  cfg.cluster = cluster == "yes"  ? ignis::redis::cluster_mode::on
+                : cluster == "no" ? ignis::redis::cluster_mode::off
+                                  : ignis::redis::cluster_mode::automatic;
+  cfg.log = [](std::string_view level, std::string_view message) {
+    if (level != "info") std::cerr << level << ": " << message << "\n";
+  };
+  if (!ignis::redis::parse_seeds(url) ||
+      (cfg.cluster == ignis::redis::cluster_mode::off && url.find(',') != std::string::npos)) {
+    std::cerr << "error: --redis needs one redis:// or rediss:// URL, or (with a cluster) seed "
+                 "URLs separated by commas\n";
+    return 2;
+  }
   cfg.command_timeout = std::chrono::milliseconds(3000);
   auto conn = ignis::redis::connection::create(io.get_executor(), cfg);
   int status = 1;

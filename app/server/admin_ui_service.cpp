@@ -1,13 +1,11 @@
 #include "admin_ui_service.hpp"
 
+#include "demo_service.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-
-#ifndef IGNIS_DEFAULT_ADMIN_UI_DIR
-#define IGNIS_DEFAULT_ADMIN_UI_DIR ""
-#endif
 
 namespace ignis::program {
 namespace http = net::http;
@@ -32,7 +30,7 @@ bool has_content_hash(std::string_view name) {
 }  // namespace
 
 std::string default_admin_ui_dir() {
-  return IGNIS_DEFAULT_ADMIN_UI_DIR;
+  return program_data("admin-ui");
 }
 
 std::string_view admin_ui_service::content_type_of(std::string_view name) noexcept {

@@ -33,7 +33,8 @@ class admin_ui_service final : public net::http_service {
   std::unordered_map<std::string, file> files_;  // by path relative to the directory
 };
 
-/// The default --admin-ui-dir (IGNIS_DEFAULT_ADMIN_UI_DIR, set by CMake).
+/// The default --admin-ui-dir: share/ignis-socketio/admin-ui found from the program's own path
+/// (program_data()), where the build copies @socket.io/admin-ui's ui/dist and the install puts it.
 std::string default_admin_ui_dir();
 
 }  // namespace ignis::program

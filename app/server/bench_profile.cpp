@@ -8,6 +8,7 @@
 #include <ignis/net/http.hpp>
 #include <ignis/net/runtime.hpp>
 #include <ignis/socketio/server.hpp>
+#include <ignis/version.hpp>
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
@@ -60,6 +61,7 @@ int run_bench_profile(int argc, char** argv) {
   unsigned threads = 1;
   std::string path = "/socket.io";
   CLI::App app{"ignis-socketio --profile bench: the server ignis-bench measures"};
+  app.set_version_flag("--version", "ignis-socketio " IGNIS_VERSION_STRING);
   app.add_option("--profile", profile, "bench")->required()->check(CLI::IsMember({"bench"}));
   app.add_option("--host", host, "address to listen on");
   app.add_option("--port", port, "port (0: any free port)");

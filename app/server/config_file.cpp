@@ -11,7 +11,7 @@ namespace ignis::program {
 namespace {
 
 // Options that configure the file itself, or that only make sense on a command line.
-const std::set<std::string, std::less<>> not_in_file = {"config", "print-config", "help",
+const std::set<std::string, std::less<>> not_in_file = {"config", "print-config", "help", "version",
                                                         "hash-password"};
 
 // Values never printed in clear: they grant access. The -file options name files, which are not
@@ -26,7 +26,7 @@ bool is_secret(std::string_view key) {
 // "redis://user:***@host", and "redis://pass@host" (a lone userinfo is the password, as
 // redis-cli reads it) -> "redis://***@host". The last '@' ends the userinfo, as the Redis URL
 // parser takes it. The rest of a URL is worth seeing.
-std::string mask_url_password(std::string value) {
+std::string mask_one_url_password(std::string value) {
   const auto scheme = value.find("://");
   if (scheme == std::string::npos) return value;
   const auto start = scheme + 3;
@@ -35,6 +35,25 @@ std::string mask_url_password(std::string value) {
   const auto colon = value.find(':', start);
   const auto from = colon != std::string::npos && colon < at ? colon + 1 : start;
   return value.substr(0, from) + "***" + value.substr(at);
+}
+
+// A list of URLs (Redis Cluster seeds: "redis://u:p@h1,redis://u:p@h2") is masked URL by URL. A
+// single URL keeps being masked whole, even when its password holds a comma.
+std::string mask_url_password(std::string value) {
+  const auto first = value.find("://");
+  if (first == std::string::npos || value.find("://", first + 3) == std::string::npos) {
+    return mask_one_url_password(std::move(value));
+  }
+  std::string out;
+  std::size_t start = 0;
+  while (true) {
+    const auto comma = value.find(',', start);
+    out += mask_one_url_password(value.substr(start, comma - start));
+    if (comma == std::string::npos) break;
+    out += ',';
+    start = comma + 1;
+  }
+  return out;
 }
 
 std::string key_of(const CLI::Option& opt) {
@@ -130,7 +149,13 @@ std::string effective_config(const CLI::App& app) {
     const auto key = key_of(*opt);
     if (key.empty() || not_in_file.contains(key)) continue;
     std::string value;
-    if (opt->count() > 0) {
+    if (opt->count() > 0 && opt->get_multi_option_policy() == CLI::MultiOptionPolicy::Join) {
+      // Every value counts (--redis seeds): joined as the option joins them.
+      for (const auto& r : opt->results()) {
+        if (!value.empty()) value += ',';
+        value += r;
+      }
+    } else if (opt->count() > 0) {
       for (const auto& r : opt->results()) {
         value = r;  // TakeLast: the last one counts
       }

@@ -4,11 +4,15 @@
 
 #include <ignis/common/iso_time.hpp>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
-#ifndef IGNIS_DEFAULT_DEMO_CLIENT
-#define IGNIS_DEFAULT_DEMO_CLIENT ""
+// Where the program's data lies relative to its own directory: share/ignis-socketio next to bin/
+// when installed, and the same relative place in the build tree (app/CMakeLists.txt copies the
+// demo's client and the Admin UI's page there).
+#ifndef IGNIS_DATA_FROM_BIN
+#define IGNIS_DATA_FROM_BIN "../share/ignis-socketio"
 #endif
 
 namespace ignis::program {
@@ -22,16 +26,28 @@ constexpr std::size_t max_chat_text = 2000;
 
 }  // namespace
 
+std::string program_data(std::string_view name) {
+  std::error_code ec;
+  const auto program = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return std::string(name);
+  return (program.parent_path() / IGNIS_DATA_FROM_BIN / name).lexically_normal().string();
+}
+
+std::string default_demo_client() {
+  return program_data("socket.io.min.js");
+}
+
 demo_service::demo_service(std::string_view socketio_path, std::string client_file)
     : page_(demo_page_html(socketio_path)) {
-  if (client_file.empty()) client_file = IGNIS_DEFAULT_DEMO_CLIENT;
+  if (client_file.empty()) client_file = default_demo_client();
   std::ifstream in(client_file, std::ios::binary);
   std::stringstream content;
   if (in) content << in.rdbuf();
   client_script_ = content.str();
   if (client_script_.empty()) {
     log_line("warn", "demo: cannot read the Socket.IO browser client '" + client_file +
-                         "' (install the npm packages: ./scripts/run does, or give --demo-client)");
+                         "' (install the npm packages and build again: ./scripts/run does; or "
+                         "give --demo-client)");
   }
 }
 

@@ -1,8 +1,8 @@
 #pragma once
 
 // The demo chat page at "/" and the Socket.IO browser client it loads (/demo/socket.io.min.js,
-// read once at start from the file the project installs with its npm packages, so no CDN is
-// needed). Disabled with --no-demo.
+// read once at start from socket.io-client's file, which the build copies next to the program and
+// the install puts in share/ignis-socketio, so no CDN is needed). Disabled with --no-demo.
 #include <ignis/helpers/server_helper.hpp>
 #include <ignis/net/http.hpp>
 
@@ -13,9 +13,17 @@ namespace ignis::program {
 /// The page, with the Socket.IO path it connects to filled in.
 std::string demo_page_html(std::string_view socketio_path);
 
+/// The program's data `name` (a file or a directory): share/ignis-socketio/NAME found from the
+/// running program's own path (/proc/self/exe), in an install as in the build tree.
+std::string program_data(std::string_view name);
+
+/// The browser client's file when --demo-client is not given: share/ignis-socketio/socket.io.min.js
+/// found from the running program's own path (/proc/self/exe), in an install as in the build tree.
+std::string default_demo_client();
+
 class demo_service final : public net::http_service {
  public:
-  /// `client_file`: socket.io.min.js; empty means the default (IGNIS_DEFAULT_DEMO_CLIENT). A
+  /// `client_file`: socket.io.min.js; empty means default_demo_client(). A
   /// missing file is reported on the log and the page says so.
   demo_service(std::string_view socketio_path, std::string client_file);
 

@@ -22,6 +22,19 @@ struct redis_link_report {
   std::string state = "disabled";
   std::uint64_t publishes = 0;
   std::uint64_t errors = 0;
+  /// A Redis Cluster rather than one server (then `nodes` lists its masters).
+  bool cluster = false;
+  struct node {
+    std::string address{};  ///< host:port
+    std::size_t slots = 0;
+    std::string state{};  ///< connected, connecting, degraded
+    std::uint64_t moved = 0, ask = 0;
+  };
+  std::vector<node> nodes{};
+  /// Seconds since the map of slots was last read; negative: never.
+  double topology_age_seconds = -1;
+  std::uint64_t topology_refreshes = 0, topology_refresh_failures = 0;
+  std::string topology_error{};  ///< why the last topology request failed, if it did
 };
 using redis_report_fn = std::function<redis_link_report()>;
 

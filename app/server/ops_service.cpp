@@ -33,7 +33,9 @@ class prometheus_writer {
   void sample(std::string_view name, double value, std::string_view labels) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.6f", value);
-    out_ << name << '{' << labels << "} " << buf << '\n';
+    out_ << name;
+    if (!labels.empty()) out_ << '{' << labels << '}';
+    out_ << ' ' << buf << '\n';
   }
   std::string str() const { return out_.str(); }
 
@@ -81,6 +83,25 @@ std::string ops_service::health_json() const {
       {"authenticated", helper_.authenticated_count()},
       {"redis", redis.state},
   };
+  if (redis.cluster) {
+    // Per node: a degraded cluster says which master is the trouble.
+    json::array nodes;
+    for (const auto& n : redis.nodes) {
+      nodes.push_back(json::object{{"node", n.address},
+                                   {"slots", n.slots},
+                                   {"state", n.state},
+                                   {"moved", n.moved},
+                                   {"ask", n.ask}});
+    }
+    json::object cluster{{"nodes", std::move(nodes)},
+                         {"refreshes", redis.topology_refreshes},
+                         {"refresh_failures", redis.topology_refresh_failures}};
+    if (redis.topology_age_seconds >= 0) {
+      cluster["topology_age_ms"] = static_cast<std::int64_t>(redis.topology_age_seconds * 1000);
+    }
+    if (!redis.topology_error.empty()) cluster["error"] = redis.topology_error;
+    doc["redis_cluster"] = std::move(cluster);
+  }
   return json::serialize(doc);
 }
 
@@ -201,6 +222,40 @@ std::string ops_service::metrics_text() const {
   w.sample("ignis_redis_publishes_total", static_cast<std::int64_t>(redis.publishes));
   w.metric("ignis_redis_errors_total", "counter", "Redis errors (connection and commands).");
   w.sample("ignis_redis_errors_total", static_cast<std::int64_t>(redis.errors));
+  if (!redis.nodes.empty()) {
+    w.metric("ignis_redis_node_up", "gauge",
+             "1 when both connections to this Redis node (master) are connected.");
+    for (const auto& n : redis.nodes) {
+      w.sample("ignis_redis_node_up", std::int64_t{n.state == "connected" ? 1 : 0},
+               R"(node=")" + n.address + '"');
+    }
+    w.metric("ignis_redis_node_slots", "gauge", "Hash slots the node serves in the current map.");
+    for (const auto& n : redis.nodes) {
+      w.sample("ignis_redis_node_slots", static_cast<std::int64_t>(n.slots),
+               R"(node=")" + n.address + '"');
+    }
+    w.metric("ignis_redis_redirects_total", "counter",
+             "MOVED and ASK redirections received from the node.");
+    for (const auto& n : redis.nodes) {
+      w.sample("ignis_redis_redirects_total", static_cast<std::int64_t>(n.moved),
+               R"(node=")" + n.address + R"(",kind="moved")");
+      w.sample("ignis_redis_redirects_total", static_cast<std::int64_t>(n.ask),
+               R"(node=")" + n.address + R"(",kind="ask")");
+    }
+  }
+  if (redis.state != "disabled") {
+    w.metric("ignis_redis_topology_refreshes_total", "counter",
+             "Redis Cluster maps of slots read (ok) or not obtained (error).");
+    w.sample("ignis_redis_topology_refreshes_total",
+             static_cast<std::int64_t>(redis.topology_refreshes), R"(result="ok")");
+    w.sample("ignis_redis_topology_refreshes_total",
+             static_cast<std::int64_t>(redis.topology_refresh_failures), R"(result="error")");
+    if (redis.topology_age_seconds >= 0) {
+      w.metric("ignis_redis_topology_age_seconds", "gauge",
+               "Seconds since the map of slots was last read.");
+      w.sample("ignis_redis_topology_age_seconds", redis.topology_age_seconds, "");
+    }
+  }
 
   w.metric("ignis_event_loop_lag_seconds", "gauge",
            "How late a periodic timer last fired on each event loop.");

@@ -155,8 +155,8 @@ void add_options(CLI::App& app, settings& cfg, bool test_knobs) {
   env(app.add_option("--admin-ui-path", cfg.admin_ui_path, "where the Admin UI's page is served"),
       "IGNIS_ADMIN_UI_PATH");
   env(app.add_option("--admin-ui-dir", cfg.admin_ui_dir,
-                     "the Admin UI's files (default: @socket.io/admin-ui's ui/dist installed with "
-                     "the project)"),
+                     "the Admin UI's files (default: share/ignis-socketio/admin-ui next to the "
+                     "program's bin/, @socket.io/admin-ui's ui/dist)"),
       "IGNIS_ADMIN_UI_DIR");
   env(app.add_option("--admin-server-id", cfg.admin_server_id,
                      "this server's name in the Admin UI (default: HOSTNAME#PID)"),

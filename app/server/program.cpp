@@ -20,6 +20,7 @@
 #include <ignis/helpers/server_helper.hpp>
 #include <ignis/net/http.hpp>
 #include <ignis/net/shards.hpp>
+#include <ignis/version.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -190,6 +191,8 @@ int run(int argc, char** argv, bool test_knobs) {
   settings cfg;
   CLI::App app{
       "ignis-socketio: a Socket.IO server with authentication, validated rooms and an HTTP API"};
+  app.set_version_flag("--version", std::string(test_knobs ? "ignis-fixture " : "ignis-socketio ") +
+                                        IGNIS_VERSION_STRING);
   add_options(app, cfg, test_knobs);
   redis_settings redis_cfg;
   add_redis_options(app, redis_cfg);
@@ -201,7 +204,7 @@ int run(int argc, char** argv, bool test_knobs) {
   }
   try {
     app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
+  } catch (const CLI::Success& e) {  // --help, --version
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::cerr << "error: " << e.what() << "\n";
@@ -292,6 +295,19 @@ int run(int argc, char** argv, bool test_knobs) {
       r.state = redis::to_string(link->redis_state());
       r.publishes = stats.publishes;
       r.errors = stats.publish_errors;
+      const auto cluster = link->redis_cluster();
+      r.cluster = cluster.kind == redis::cluster_status::topology::cluster;
+      for (const auto& n : cluster.nodes) {
+        r.nodes.push_back({n.address, n.slots, redis::to_string(n.state), n.moved, n.ask});
+      }
+      if (cluster.last_refresh != std::chrono::steady_clock::time_point{}) {
+        r.topology_age_seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - cluster.last_refresh)
+                .count();
+      }
+      r.topology_refreshes = cluster.refreshes;
+      r.topology_refresh_failures = cluster.refresh_failures;
+      r.topology_error = cluster.last_error;
       return r;
     };
   }

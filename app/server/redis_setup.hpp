@@ -1,7 +1,8 @@
 #pragma once
 
-// The program's Redis adapter options (--redis, --redis-mode, --redis-key-prefix,
-// --redis-requests-timeout, each also read from IGNIS_<FLAG>) and the link they describe.
+// The program's Redis adapter options (--redis, --redis-cluster, --redis-mode,
+// --redis-key-prefix, --redis-requests-timeout, each also read from IGNIS_<FLAG>) and the link
+// they describe.
 #include <ignis/net/runtime.hpp>
 #include <ignis/redis/adapter.hpp>
 
@@ -13,7 +14,10 @@
 namespace ignis::program {
 
 struct redis_settings {
-  std::string url;  ///< empty: no Redis, the in-memory adapter
+  /// Empty: no Redis, the in-memory adapter. Several seed URLs are joined with commas (repeated
+  /// --redis, a comma-separated value, or a TOML list).
+  std::string url;
+  std::string cluster = "auto";  ///< auto, yes or no
   std::string mode = "classic";
   std::string key_prefix = "socket.io";
   unsigned requests_timeout = 5000;
@@ -21,8 +25,9 @@ struct redis_settings {
 
 void add_redis_options(CLI::App& app, redis_settings& s);
 
-/// The started link for `s`, or nullptr without --redis. Throws std::invalid_argument for a URL
-/// that is not redis:// or rediss://.
+/// The started link for `s`, or nullptr without --redis. Throws std::invalid_argument (with a
+/// sentence naming the option) for a URL that is not redis:// or rediss://, or several URLs with
+/// --redis-cluster no. The link logs what happens to the cluster through log_line().
 std::unique_ptr<redis::adapter_link> start_redis_link(net::runtime& rt, const redis_settings& s);
 
 }  // namespace ignis::program

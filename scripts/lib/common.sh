@@ -1,4 +1,5 @@
-# Shared by scripts/run and scripts/test: installs what the project needs on Debian 12 and builds.
+# Shared by scripts/run, scripts/test and scripts/package: installs what the project needs on
+# Debian 12 and builds.
 # Sourced, not executed.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -17,6 +18,9 @@ APT_PACKAGES=(
   gnuplot-nox  # bench/compare draws its chart with it
   iproute2     # ss: the deadline tests check what the kernel keeps of a connection
   chromium
+  # Packaging (scripts/package, tests/packaging): manual pages from --help, CPack's dependency
+  # scan of the .deb (dpkg-shlibdeps, file), systemd-analyze for the unit, curl for /health.
+  help2man dpkg-dev file systemd curl
 )
 
 log() { printf '\n==> %s\n' "$*"; }

@@ -132,7 +132,9 @@ unsigned shard_of_id(std::string_view id, unsigned shard_count) noexcept {
 }
 
 struct server::shard_state {
-  traffic_counters counters;
+  // Shared with the shard's WebSocket transports, which a poller may still hold after the server
+  // is gone (until the runtime itself is destroyed).
+  std::shared_ptr<traffic_counters> counters = std::make_shared<traffic_counters>();
   // Keyed by a view of the session's own id (the session outlives its entry): no second copy.
   std::unordered_map<std::string_view, std::shared_ptr<session>, string_hash, std::equal_to<>>
       sessions;
@@ -177,8 +179,8 @@ server::drain_status server::draining() const noexcept {
   std::int64_t idle = 0;
   std::int64_t websockets = 0;
   for (const auto& shard : shards_) {
-    idle += shard->counters.closing_idle.get();
-    websockets += shard->counters.open_transports.get();
+    idle += shard->counters->closing_idle.get();
+    websockets += shard->counters->open_transports.get();
   }
   const auto sessions = static_cast<std::int64_t>(session_count()) - idle;
   return {static_cast<std::size_t>(std::max<std::int64_t>(0, sessions)),
@@ -200,11 +202,11 @@ void server::drain(std::chrono::milliseconds timeout, std::chrono::milliseconds 
 }
 
 const traffic_counters& server::counters(unsigned shard_index) const noexcept {
-  return shards_[shard_index]->counters;
+  return *shards_[shard_index]->counters;
 }
 
 traffic_counters& server::counters(unsigned shard_index) noexcept {
-  return shards_[shard_index]->counters;
+  return *shards_[shard_index]->counters;
 }
 
 unsigned server::shard_of(std::string_view sid) const noexcept {
@@ -370,7 +372,7 @@ void server::handle(std::shared_ptr<net::http_exchange> ex) {
       new session(*this, home, std::move(sid), req, ex->remote(), transport_kind::polling));
   shards_[home.index()]->sessions.emplace(s->id(), s);
   session_count_.fetch_add(1, std::memory_order_relaxed);
-  auto& counters = shards_[home.index()]->counters;
+  auto& counters = *shards_[home.index()]->counters;
   counters.handshakes.add();
   counters.open_polling.add();
   s->start_polling(std::move(ex));
@@ -497,7 +499,7 @@ void server::open_websocket(net::http_request req, net::upgraded_connection conn
       new session(*this, home, std::move(sid), req, remote, transport_kind::websocket));
   shards_[home.index()]->sessions.emplace(s->id(), s);
   session_count_.fetch_add(1, std::memory_order_relaxed);
-  auto& counters = shards_[home.index()]->counters;
+  auto& counters = *shards_[home.index()]->counters;
   counters.handshakes.add();
   counters.open_websocket.add();
   // Frames that came with the request are read once the session is bound.

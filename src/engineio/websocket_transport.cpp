@@ -59,10 +59,11 @@ constexpr std::size_t max_gather = 1024;
 }  // namespace
 
 websocket_transport::websocket_transport(net::shard& home, net::upgraded_connection&& conn,
-                                         const websocket_limits& limits, traffic_counters& counters)
+                                         const websocket_limits& limits,
+                                         std::shared_ptr<traffic_counters> counters)
     : home_(home),
       decoder_(net::ws::role::server, {.max_message_size = limits.max_message_size}),
-      counters_(&counters),
+      counters_(std::move(counters)),
       slot_(std::move(conn.slot)),
       close_timeout_ms_(to_ms(limits.close_timeout)),
       write_stall_timeout_ms_(to_ms(limits.write_stall_timeout)) {

@@ -35,10 +35,11 @@ class websocket_transport final : public net::ready_handler,
                                   public net::timer_client,
                                   public std::enable_shared_from_this<websocket_transport> {
  public:
-  /// Takes the descriptor out of `conn` (from the shard's thread). `counters` (the home shard's)
-  /// must outlive the transport's last event, i.e. the shard's loop.
+  /// Takes the descriptor out of `conn` (from the shard's thread). `counters` are the home
+  /// shard's, shared: the transport may outlive the server (its poller lets go of it only when the
+  /// runtime is destroyed) and still counts its own close.
   websocket_transport(net::shard& home, net::upgraded_connection&& conn,
-                      const websocket_limits& limits, traffic_counters& counters);
+                      const websocket_limits& limits, std::shared_ptr<traffic_counters> counters);
 
   /// Registers with the shard's poller and queues `handshake_response` (the 101) ahead of every
   /// frame.
@@ -93,7 +94,7 @@ class websocket_transport final : public net::ready_handler,
   net::ws::frame_decoder decoder_;
   net::ws::control control_;
   std::weak_ptr<session> session_;
-  traffic_counters* counters_;
+  std::shared_ptr<traffic_counters> counters_;
   net::connection_slot slot_;
   // The limits, in ms (kept small: every connection carries them).
   std::uint32_t close_timeout_ms_;

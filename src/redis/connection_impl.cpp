@@ -10,35 +10,46 @@ std::shared_ptr<connection_impl> connection_impl::create(asio::any_io_executor e
 
 void connection_impl::command(std::vector<std::string> args, connection::completion done) {
   run([this, args = std::move(args), done = std::move(done)]() mutable {
-    auto refuse = [&](error e) {
-      if (done) done(make_error_code(e), reply{});
-    };
-    if (is_closed()) return refuse(error::closed);
-    // Before the first connection commands wait (bounded); once Redis has been lost they fail at
-    // once, so callers notice and nothing piles up while it is down.
-    const auto st = state();
-    if (st == link_state::degraded) return refuse(error::not_connected);
-    if (pending_.size() >= cfg().max_pending) return refuse(error::too_many_pending);
     if (args.empty()) {
       if (done)
         done(make_error_code(error::server_error),
              reply{reply::kind::error, "ERR empty command", 0, {}});
       return;
     }
-    const auto now = clock::now();
-    pending p{std::move(done), now + cfg().command_timeout, clock::time_point::max()};
-    if (is_up()) {
-      std::string bytes;
-      encode_command(bytes, args);
-      p.sent_at = now;
-      pending_.push_back(std::move(p));
-      send(bytes);
-    } else {
-      encode_command(unsent_, args);
-      pending_.push_back(std::move(p));
-    }
-    arm_timer();
+    std::string bytes;
+    encode_command(bytes, args);
+    enqueue(bytes, std::move(done));
   });
+}
+
+void connection_impl::command_bytes(std::shared_ptr<const std::string> bytes,
+                                    connection::completion done) {
+  run([this, bytes = std::move(bytes), done = std::move(done)]() mutable {
+    enqueue(*bytes, std::move(done));
+  });
+}
+
+void connection_impl::enqueue(std::string_view bytes, connection::completion done) {
+  auto refuse = [&](error e) {
+    if (done) done(make_error_code(e), reply{});
+  };
+  if (is_closed()) return refuse(error::closed);
+  // Before the first connection commands wait (bounded); once Redis has been lost they fail at
+  // once, so callers notice and nothing piles up while it is down.
+  const auto st = state();
+  if (st == link_state::degraded) return refuse(error::not_connected);
+  if (pending_.size() >= cfg().max_pending) return refuse(error::too_many_pending);
+  const auto now = clock::now();
+  pending p{std::move(done), now + cfg().command_timeout, clock::time_point::max()};
+  if (is_up()) {
+    p.sent_at = now;
+    pending_.push_back(std::move(p));
+    send(bytes);
+  } else {
+    unsent_.append(bytes);
+    pending_.push_back(std::move(p));
+  }
+  arm_timer();
 }
 
 void connection_impl::on_up() {

@@ -15,6 +15,9 @@ class connection_impl final : public link {
 
   /// Any thread.
   void command(std::vector<std::string> args, connection::completion done);
+  /// One command already RESP-encoded (encode_command), for a caller that may send the same
+  /// bytes again elsewhere (a cluster redirection) without encoding them twice. Any thread.
+  void command_bytes(std::shared_ptr<const std::string> bytes, connection::completion done);
 
  private:
   struct pending {
@@ -30,6 +33,7 @@ class connection_impl final : public link {
   void on_reply(reply&& r) override;
   void on_down(error_code why) override;
 
+  void enqueue(std::string_view bytes, connection::completion done);
   void arm_timer();
   void on_timer();
 

@@ -25,6 +25,10 @@ class redis_category_impl final : public boost::system::error_category {
         return "too many Redis commands pending";
       case error::closed:
         return "Redis connection closed";
+      case error::too_many_redirects:
+        return "too many Redis Cluster redirections";
+      case error::cluster_down:
+        return "no Redis Cluster node serves the slot";
     }
     return "unknown Redis error";
   }

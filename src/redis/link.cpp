@@ -298,6 +298,7 @@ void link::reset_link(error_code why) {
 void link::fail(std::uint64_t gen, error_code why) {
   if (gen != generation_ || closed_) return;
   ++generation_;
+  last_failure_ = why;
   drop_transport();
   connect_deadline_.cancel();
   on_down(why);

@@ -50,6 +50,11 @@ class link : public std::enable_shared_from_this<link> {
   void on_state(std::function<void(link_state)> fn);
   link_state state() const noexcept { return state_.load(std::memory_order_acquire); }
   const strand_type& strand() const noexcept { return strand_; }
+  /// Why the connection last failed (empty before any failure). Read it on the strand, or from
+  /// the strand `ex` wraps when the link was created on one (a cluster's).
+  error_code last_failure() const noexcept { return last_failure_; }
+  /// The URL this link connects to.
+  const std::string& url_text() const noexcept { return cfg_.url; }
 
  protected:
   /// Throws std::invalid_argument for a URL parse_url refuses (a programming error, not input).
@@ -127,6 +132,7 @@ class link : public std::enable_shared_from_this<link> {
   std::uint64_t generation_ = 0;
   std::size_t handshake_left_ = 0;
   clock::time_point last_read_{};
+  error_code last_failure_{};
   bool started_ = false;
   bool closed_ = false;
   bool connected_ = false;  // TCP/TLS connected (handshake may still run)

@@ -103,6 +103,18 @@ void subscriber_impl::on_subscription(subscription_handler fn) {
   set_callback(on_subscription_, std::make_shared<const subscription_handler>(std::move(fn)));
 }
 
+void subscriber_impl::on_displaced(std::function<void(const std::string&, bool)> fn) {
+  set_callback(on_displaced_, std::make_shared<const std::function<void(const std::string&, bool)>>(
+                                  std::move(fn)));
+}
+
+void subscriber_impl::resubscribe(std::string channel) {
+  run([this, channel = std::move(channel)] {
+    if (is_closed() || !is_up() || shards_.count(channel) == 0) return;
+    send_one("ssubscribe", channel);
+  });
+}
+
 void subscriber_impl::change(subscription_kind kind, std::string name, bool wanted) {
   run([this, kind, name = std::move(name), wanted] {
     if (is_closed()) return;
@@ -190,7 +202,7 @@ void subscriber_impl::on_confirmation(std::string_view verb, const std::string& 
   // An SUNSUBSCRIBE we did not send: the server took the shard channel away because its slot
   // left this node. If we still want it, find where the slot went.
   if (!ours && *kind == subscription_kind::shard_channel && !active && shards_.count(name) > 0) {
-    need_owner(name);
+    need_owner(name, false);
   }
 }
 
@@ -199,9 +211,9 @@ void subscriber_impl::on_error_reply(const reply& r) {
   const outstanding failed = std::move(outstanding_.front());
   outstanding_.pop_front();
   if (failed.verb != "ssubscribe" || shards_.count(failed.name) == 0) return;
-  if (starts_with(r.str, "MOVED") || starts_with(r.str, "ASK") ||
-      starts_with(r.str, "CLUSTERDOWN") || starts_with(r.str, "TRYAGAIN")) {
-    need_owner(failed.name);
+  const bool moved = starts_with(r.str, "MOVED") || starts_with(r.str, "ASK");
+  if (moved || starts_with(r.str, "CLUSTERDOWN") || starts_with(r.str, "TRYAGAIN")) {
+    need_owner(failed.name, moved);
   }
 }
 
@@ -246,7 +258,13 @@ void subscriber_impl::arm_health_check() {
   });
 }
 
-void subscriber_impl::need_owner(const std::string& channel) {
+void subscriber_impl::need_owner(const std::string& channel, bool moved) {
+  if (on_displaced_) {
+    notify([&] {
+      if (auto fn = on_displaced_; fn && *fn) (*fn)(channel, moved);
+    });
+    return;
+  }
   unplaced_.insert(channel);
   schedule_lookup(std::chrono::milliseconds(0));
 }

@@ -28,6 +28,13 @@ class subscriber_impl final : public link {
   void change(subscription_kind kind, std::string name, bool wanted);
   void on_message(subscriber::message_handler fn);
   void on_subscription(subscription_handler fn);
+  /// For a link that a cluster subscriber manages: a shard channel that the server took away
+  /// (an SUNSUBSCRIBE we did not send) or refused (MOVED, ASK, CLUSTERDOWN, TRYAGAIN; `moved`
+  /// true for the first two) is reported here instead of looked up by this link. Set it before
+  /// start().
+  void on_displaced(std::function<void(const std::string& channel, bool moved)> fn);
+  /// Sends SSUBSCRIBE again for a wanted shard channel (its slot is served here after all).
+  void resubscribe(std::string channel);
 
  private:
   struct outstanding {
@@ -48,7 +55,7 @@ class subscriber_impl final : public link {
   void arm_liveness();
   void arm_health_check();
 
-  void need_owner(const std::string& channel);
+  void need_owner(const std::string& channel, bool moved);
   void schedule_lookup(std::chrono::milliseconds delay);
   void lookup_owners();
   void on_owners(const reply& shards_or_slots, bool slots_form);
@@ -67,6 +74,7 @@ class subscriber_impl final : public link {
   // Shared, so a callback that replaces itself does not destroy the function that is running.
   std::shared_ptr<const subscriber::message_handler> on_message_;
   std::shared_ptr<const subscription_handler> on_subscription_;
+  std::shared_ptr<const std::function<void(const std::string&, bool)>> on_displaced_;
 };
 
 }  // namespace ignis::redis::detail

@@ -1,6 +1,7 @@
 #include <ignis/redis/error.hpp>
 #include <ignis/redis/url.hpp>
 
+#include <cctype>
 #include <charconv>
 #include <optional>
 
@@ -115,6 +116,54 @@ result<parsed_url> parse_url(std::string_view url) {
     out.db = *db;
   }
   return out;
+}
+
+result<std::vector<parsed_url>> parse_seeds(std::string_view urls) {
+  const error_code bad = make_error_code(error::invalid_url);
+  std::vector<parsed_url> seeds;
+  while (true) {
+    const auto comma = urls.find(',');
+    std::string_view one = urls.substr(0, comma);
+    while (!one.empty() && one.front() == ' ')
+      one.remove_prefix(1);
+    while (!one.empty() && one.back() == ' ')
+      one.remove_suffix(1);
+    auto parsed = parse_url(one);
+    if (!parsed) return bad;
+    if (!seeds.empty() && parsed->tls != seeds.front().tls) return bad;
+    seeds.push_back(std::move(*parsed));
+    if (comma == std::string_view::npos) break;
+    urls.remove_prefix(comma + 1);
+  }
+  return seeds;
+}
+
+std::string url_for(const parsed_url& like, std::string_view host, std::uint16_t port) {
+  auto encode = [](std::string_view in) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (const char c : in) {
+      const auto u = static_cast<unsigned char>(c);
+      if (std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~') {
+        out.push_back(c);
+      } else {
+        out.push_back('%');
+        out.push_back(hex[u >> 4]);
+        out.push_back(hex[u & 15]);
+      }
+    }
+    return out;
+  };
+  std::string url = like.tls ? "rediss://" : "redis://";
+  if (!like.password.empty()) {
+    url += encode(like.user) + ":" + encode(like.password) + "@";
+  }
+  if (host.find(':') != std::string_view::npos) {
+    url += "[" + std::string(host) + "]";
+  } else {
+    url += host;
+  }
+  return url + ":" + std::to_string(port);
 }
 
 }  // namespace ignis::redis

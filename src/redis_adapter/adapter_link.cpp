@@ -35,6 +35,10 @@ link_state adapter_link::redis_state() const noexcept {
   return state_->state();
 }
 
+cluster_status adapter_link::redis_cluster() const {
+  return state_->cluster();
+}
+
 adapter_stats adapter_link::stats() const noexcept {
   return state_->stats();
 }

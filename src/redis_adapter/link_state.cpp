@@ -73,16 +73,22 @@ void adapter_link_state::publish(std::string channel, std::string payload) {
 void adapter_link_state::count_subscribers(std::string channel,
                                            std::function<void(std::size_t)> done) {
   const char* which = options_.mode == adapter_mode::sharded ? "SHARDNUMSUB" : "NUMSUB";
-  pub_->command({"PUBSUB", which, std::move(channel)},
-                [done = std::move(done)](error_code ec, const reply& r) {
-                  std::size_t n = 1;
-                  // [channel, count]
-                  if (!ec && r.type == reply::kind::array && r.elements.size() == 2 &&
-                      r.elements[1].type == reply::kind::integer && r.elements[1].integer > 0) {
-                    n = static_cast<std::size_t>(r.elements[1].integer);
-                  }
-                  done(n);
-                });
+  // In a cluster each node counts its own subscribers: the servers' subscriptions are spread over
+  // the masters (shard channels on their slot's master, classic ones on any master), so the
+  // count is the sum over all of them, as Node's adapter takes it.
+  pub_->command_all({"PUBSUB", which, std::move(channel)},
+                    [done = std::move(done)](std::vector<std::pair<error_code, reply>> all) {
+                      std::size_t n = 0;
+                      for (const auto& [ec, r] : all) {
+                        // [channel, count]
+                        if (!ec && r.type == reply::kind::array && r.elements.size() == 2 &&
+                            r.elements[1].type == reply::kind::integer &&
+                            r.elements[1].integer > 0) {
+                          n += static_cast<std::size_t>(r.elements[1].integer);
+                        }
+                      }
+                      done(n > 0 ? n : 1);
+                    });
 }
 
 link_state adapter_link_state::state() const noexcept {
@@ -94,6 +100,49 @@ link_state adapter_link_state::state() const noexcept {
     if (a != link_state::degraded && b != link_state::degraded) return link_state::connecting;
   }
   return link_state::degraded;
+}
+
+namespace {
+
+int badness(link_state s) {
+  switch (s) {
+    case link_state::connected:
+      return 0;
+    case link_state::connecting:
+      return 1;
+    case link_state::degraded:
+      return 2;
+    case link_state::closed:
+      return 3;
+  }
+  return 3;
+}
+
+}  // namespace
+
+cluster_status adapter_link_state::cluster() const {
+  auto pub = pub_->cluster();
+  const auto sub = sub_->cluster();
+  if (pub.kind == cluster_status::topology::unknown) pub.kind = sub.kind;
+  for (const auto& n : sub.nodes) {
+    auto it = std::find_if(pub.nodes.begin(), pub.nodes.end(),
+                           [&](const node_status& p) { return p.address == n.address; });
+    if (it == pub.nodes.end()) {
+      pub.nodes.push_back(n);
+      continue;
+    }
+    it->slots = std::max(it->slots, n.slots);
+    if (badness(n.state) > badness(it->state)) it->state = n.state;
+    it->moved += n.moved;
+    it->ask += n.ask;
+  }
+  std::sort(pub.nodes.begin(), pub.nodes.end(),
+            [](const node_status& a, const node_status& b) { return a.address < b.address; });
+  pub.last_refresh = std::max(pub.last_refresh, sub.last_refresh);
+  pub.refreshes += sub.refreshes;
+  pub.refresh_failures += sub.refresh_failures;
+  if (pub.last_error.empty()) pub.last_error = sub.last_error;
+  return pub;
 }
 
 adapter_stats adapter_link_state::stats() const noexcept {

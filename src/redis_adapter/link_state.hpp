@@ -44,6 +44,9 @@ class adapter_link_state : public std::enable_shared_from_this<adapter_link_stat
   subscriber& sub() noexcept { return *sub_; }
   link_state state() const noexcept;
   adapter_stats stats() const noexcept;
+  /// The nodes as the publishing connection and the subscriber see them, merged by address (a
+  /// node is as healthy as the worse of the two views).
+  cluster_status cluster() const;
   const adapter_options& options() const noexcept { return options_; }
   net::runtime& runtime() noexcept { return rt_; }
   bool publishing_possible() const noexcept { return pub_->state() == link_state::connected; }

@@ -64,6 +64,18 @@ inline config quick_config(std::string url) {
   return c;
 }
 
+/// Polls `condition` (every 10 ms) until it holds or `limit` passes; for states a component
+/// reaches by itself, with no callback to wait on.
+template <class F>
+bool within(std::chrono::milliseconds limit, F&& condition) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return static_cast<bool>(condition());
+}
+
 /// Starts a connection and waits until it is connected (false if it did not within 10 s).
 inline bool start_and_wait(connection& c, queue<link_state>& states) {
   c.on_state([&states](link_state s) { states.push(s); });

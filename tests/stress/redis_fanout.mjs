@@ -1,17 +1,20 @@
-// Cross-instance delivery rate: two ignis-fixture instances on one private Redis; a client on A
-// makes A broadcast N events (one publish each), C raw WebSocket clients on B count them.
-// Prints the deliveries per second at B (first command sent -> last delivery counted).
+// Cross-instance delivery rate: two ignis-fixture instances on one private Redis, or with
+// --redis-cluster on a private Redis Cluster of six nodes (three masters, three replicas, given
+// to the fixtures as seeds); a client on A makes A broadcast N events (one publish each), C raw
+// WebSocket clients on B count them. Prints the deliveries per second at B (first command sent ->
+// last delivery counted).
 //
 //   node tests/stress/redis_fanout.mjs --fixture build/release/app/ignis-fixture
 //        [--clients 200] [--broadcasts 2000] [--mode classic|sharded] [--threads 1]
+//        [--redis-cluster]
 import { createRequire } from 'node:module';
 import { spawnChild } from '../interop/lib/server.mjs';
+import { redisCommand, startRedisCluster } from '../interop/lib/redis-cluster.mjs';
 import { startRedis } from '../interop/lib/redis-server.mjs';
 import { eventually } from '../interop/lib/util.mjs';
 
 const require = createRequire(new URL('../node/package.json', import.meta.url));
 const WebSocket = require('ws');
-const { createClient } = require('redis');
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => {
@@ -24,6 +27,7 @@ const clients = Number(args.clients ?? 200);
 const broadcasts = Number(args.broadcasts ?? 2000);
 const mode = args.mode ?? 'classic';
 const threads = String(args.threads ?? 1);
+const onCluster = Boolean(args['redis-cluster']);
 
 // A Socket.IO client on raw ws: Engine.IO open, namespace connect, pongs; counts "fan" events.
 function rawClient(port, onEvent) {
@@ -40,9 +44,9 @@ function rawClient(port, onEvent) {
   });
 }
 
-const redis = await startRedis();
+const redis = onCluster ? await startRedisCluster() : await startRedis();
 const common = ['--mode', 'socketio', '--port', '0', '--threads', threads, '--ping-interval', '20000',
-  '--ping-timeout', '20000', '--redis', redis.url, '--redis-mode', mode];
+  '--ping-timeout', '20000', '--redis', onCluster ? redis.seeds : redis.url, '--redis-mode', mode];
 const a = await spawnChild(fixture, common, { kind: 'fixture' });
 const b = await spawnChild(fixture, common, { kind: 'fixture' });
 try {
@@ -58,12 +62,15 @@ try {
   const receivers = [];
   for (let i = 0; i < clients; i++) receivers.push(await rawClient(b.port, countFan));
   const sender = await rawClient(a.port, () => {});
-  // Both servers subscribed (what the adapters' serverCount() asks Redis).
-  const admin = createClient({ url: redis.url });
-  await admin.connect();
+  // Both servers subscribed (what the adapters' serverCount() asks Redis; on a cluster, summed
+  // over the masters).
   const count = mode === 'sharded' ? ['PUBSUB', 'SHARDNUMSUB', 'socket.io#/#'] : ['PUBSUB', 'NUMSUB', 'socket.io-request#/#'];
-  await eventually(async () => Number((await admin.sendCommand(count))[1]) === 2, { timeout: 10_000, label: 'both servers subscribed' });
-  await admin.quit();
+  const servers = async () => {
+    let n = 0;
+    for (const m of onCluster ? await redis.masters() : [{ port: redis.port }]) n += Number((await redisCommand(m.port, count))[1]);
+    return n;
+  };
+  await eventually(async () => (await servers()) === 2, { timeout: 10_000, label: 'both servers subscribed' });
 
   const payload = 'x'.repeat(64);
   const start = process.hrtime.bigint();
@@ -74,7 +81,7 @@ try {
   await allIn;
   clearTimeout(timeout);
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  console.log(`mode ${mode}: ${received}/${total} deliveries in ${ms.toFixed(0)} ms: ` +
+  console.log(`${onCluster ? 'Redis Cluster' : 'one Redis'}, mode ${mode}: ${received}/${total} deliveries in ${ms.toFixed(0)} ms: ` +
     `${Math.round(received / (ms / 1000))} deliveries/s (${Math.round(broadcasts / (ms / 1000))} broadcasts/s)`);
   for (const ws of [...receivers, sender]) ws.terminate();
 } finally {

@@ -7,9 +7,14 @@
 #include <ignis/engineio/packet.hpp>
 #include <ignis/net/http.hpp>
 #include <ignis/net/runtime.hpp>
+#include <ignis/net/websocket.hpp>
 
 #include <boost/asio/post.hpp>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -215,6 +220,145 @@ class sio_client {
 
  private:
   polling_client eio_;
+};
+
+/// A WebSocket client on one end of a local socket pair; the other end is handed to the service
+/// as the HTTP layer hands over an upgrade it has read. The kernel moves the bytes between the two
+/// ends at once, so running the loop is all it takes for either side to see what the other wrote.
+class websocket_client {
+ public:
+  /// Sends the upgrade request for `target` (e.g. "/engine.io/?EIO=4&transport=websocket") to
+  /// the service on shard `shard` and reads the answer's status line.
+  websocket_client(loop& l, std::shared_ptr<net::http_service> service, std::string target,
+                   unsigned shard = 0)
+      : loop_(l) {
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0)
+      throw std::runtime_error("socketpair failed");
+    fd_ = fds[0];
+    auto& home = l.rt.at(shard);
+    net::tcp::socket server_end(home.context());
+    server_end.assign(net::tcp::v4(), fds[1]);
+    net::http_request req{net::http::verb::get, target, 11};
+    req.set(net::http::field::upgrade, "websocket");
+    req.set(net::http::field::connection, "Upgrade");
+    req.set(net::http::field::sec_websocket_key, "dGhlIHNhbXBsZSBub25jZQ==");
+    req.set(net::http::field::sec_websocket_version, "13");
+    boost::asio::post(home.executor(), [service, req = std::move(req), &home,
+                                        sock = std::move(server_end)]() mutable {
+      service->upgrade(std::move(req), net::upgraded_connection{std::move(sock), {}, {}}, home);
+    });
+    read();
+  }
+  ~websocket_client() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  websocket_client(const websocket_client&) = delete;
+  websocket_client& operator=(const websocket_client&) = delete;
+
+  /// The answer's status line ("HTTP/1.1 101 Switching Protocols"), once its headers are in.
+  const std::string& status() const noexcept { return status_; }
+
+  void send_text(std::string_view text) { send_frame(net::ws::opcode::text, text); }
+  void send_binary(std::string_view data) { send_frame(net::ws::opcode::binary, data); }
+  void send_close(std::uint16_t code) {
+    std::string frame;
+    net::ws::encode_close_frame(frame, code, "", mask);
+    write(frame);
+  }
+  /// Sends Engine.IO text packets ("2probe", "5", "4hello").
+  void send(std::string_view packet) { send_text(packet); }
+
+  /// Every frame received so far, taken.
+  std::vector<net::ws::event> take_events() {
+    read();
+    std::vector<net::ws::event> out(events_.begin(), events_.end());
+    events_.clear();
+    return out;
+  }
+  /// The text frames received so far (Engine.IO packets as sent: "0{…}", "2", "4hi"), taken;
+  /// other frames are kept for take_events().
+  std::vector<std::string> take() {
+    read();
+    std::vector<std::string> out;
+    std::deque<net::ws::event> rest;
+    for (auto& e : events_) {
+      if (e.kind == net::ws::event_kind::text)
+        out.push_back(std::move(e.payload));
+      else
+        rest.push_back(std::move(e));
+    }
+    events_ = std::move(rest);
+    return out;
+  }
+  /// True once the server's end is closed (read returned end of file or a reset).
+  bool closed() {
+    read();
+    return eof_;
+  }
+  /// Makes the kernel keep at most about `bytes` for this end (to stall a reader quickly).
+  void shrink_receive_buffer(int bytes) {
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+  }
+  /// Stops taking bytes: read() leaves them in the kernel, as a client that stopped reading.
+  void stop_reading() { reading_ = false; }
+
+  static constexpr net::ws::mask_key mask{0x11, 0x22, 0x33, 0x44};
+
+ private:
+  void send_frame(net::ws::opcode op, std::string_view payload) {
+    std::string frame;
+    net::ws::encode_frame(frame, op, payload, true, mask);
+    write(frame);
+  }
+  void write(std::string_view bytes) {
+    while (!bytes.empty()) {
+      const auto n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n < 0) throw std::runtime_error("write to the server's end failed");
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+    loop_.run();
+  }
+  // Runs the loop, then takes what the server wrote, until neither has anything more to do.
+  void read() {
+    for (;;) {
+      loop_.run();
+      if (!reading_ || eof_) return;
+      char buf[65536];
+      const auto n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+        eof_ = true;
+        return;
+      }
+      if (n < 0) return;
+      consume(std::string_view(buf, static_cast<std::size_t>(n)));
+    }
+  }
+  void consume(std::string_view in) {
+    if (status_.empty() || !headers_done_) {
+      head_.append(in);
+      const auto end = head_.find("\r\n\r\n");
+      if (end == std::string::npos) return;
+      status_ = head_.substr(0, head_.find("\r\n"));
+      headers_done_ = true;
+      in = std::string_view(head_).substr(end + 4);
+    }
+    std::vector<net::ws::event> out;
+    decoder_.feed(ignis::byte_span(reinterpret_cast<const std::uint8_t*>(in.data()), in.size()),
+                  out);
+    for (auto& e : out)
+      events_.push_back(std::move(e));
+  }
+
+  loop& loop_;
+  int fd_ = -1;
+  bool reading_ = true;
+  bool eof_ = false;
+  bool headers_done_ = false;
+  std::string status_;
+  std::string head_;
+  net::ws::frame_decoder decoder_{net::ws::role::client, {.max_message_size = 64 << 20}};
+  std::deque<net::ws::event> events_;
 };
 
 }  // namespace ignis::test

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <stdexcept>
@@ -228,6 +229,154 @@ std::string redis_server::cli(const std::vector<std::string>& args) const {
     argv.insert(argv.end(), {"-a", options_.password, "--no-auth-warning"});
   argv.insert(argv.end(), args.begin(), args.end());
   return run_capture(argv);
+}
+
+redis_cluster::redis_cluster(std::chrono::milliseconds node_timeout) {
+  for (int i = 0; i < 6; ++i) {
+    redis_server_options o;
+    o.args = {"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port",
+              std::to_string(free_port()), "--cluster-node-timeout",
+              std::to_string(node_timeout.count()),
+              // A replica is in sync (and may take over) at once, not 5-10 s later.
+              "--repl-diskless-sync-delay", "0", "--repl-ping-replica-period", "1"};
+    nodes_.push_back(std::make_unique<redis_server>(std::move(o)));
+  }
+  std::vector<std::string> create = {"redis-cli", "--cluster", "create"};
+  for (const auto& n : nodes_)
+    create.push_back("127.0.0.1:" + std::to_string(n->port()));
+  create.insert(create.end(), {"--cluster-replicas", "1", "--cluster-yes"});
+  run_capture(create);
+  wait_healthy();
+  // Every node has met every other, and each master has its replica in sync.
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  for (;;) {
+    bool ready = true;
+    for (const auto& n : nodes_) {
+      const auto nodes = n->cli({"CLUSTER", "NODES"});
+      std::size_t lines = 0;
+      for (const char c : nodes)
+        lines += c == '\n' ? 1 : 0;
+      if (lines + 1 != nodes_.size() || nodes.find("handshake") != std::string::npos) ready = false;
+      if (n->cli({"ROLE"}).rfind("slave", 0) == 0 &&
+          n->cli({"INFO", "replication"}).find("master_link_status:up") == std::string::npos) {
+        ready = false;
+      }
+    }
+    if (ready) break;
+    if (std::chrono::steady_clock::now() > deadline)
+      throw std::runtime_error("redis_cluster: nodes did not meet, or replicas did not sync");
+    std::this_thread::sleep_for(50ms);
+  }
+}
+
+std::string redis_cluster::seeds() const {
+  std::string out;
+  for (std::size_t i = 0; i < 3; ++i)
+    out += (i ? "," : "") + nodes_[i]->url();
+  return out;
+}
+
+std::vector<std::uint16_t> redis_cluster::ports() const {
+  std::vector<std::uint16_t> out;
+  for (const auto& n : nodes_)
+    out.push_back(n->port());
+  return out;
+}
+
+redis_server& redis_cluster::node(std::uint16_t port) {
+  for (auto& n : nodes_)
+    if (n->port() == port) return *n;
+  throw std::runtime_error("redis_cluster: no node on port " + std::to_string(port));
+}
+
+const redis_server& redis_cluster::any_running() const {
+  for (const auto& n : nodes_)
+    if (n->running()) return *n;
+  throw std::runtime_error("redis_cluster: no node is running");
+}
+
+std::string redis_cluster::cli(const std::vector<std::string>& args) const {
+  return any_running().cli(args);
+}
+
+namespace {
+
+// CLUSTER NODES lines of healthy masters: (port, ranges "lo-hi" or "slot").
+std::vector<std::pair<std::uint16_t, std::vector<std::string>>> masters_in(
+    const std::string& nodes) {
+  std::vector<std::pair<std::uint16_t, std::vector<std::string>>> out;
+  std::size_t start = 0;
+  while (start < nodes.size()) {
+    auto end = nodes.find('\n', start);
+    if (end == std::string::npos) end = nodes.size();
+    std::vector<std::string> f;
+    std::size_t p = start;
+    while (p < end) {
+      auto sp = nodes.find(' ', p);
+      if (sp == std::string::npos || sp > end) sp = end;
+      f.push_back(nodes.substr(p, sp - p));
+      p = sp + 1;
+    }
+    start = end + 1;
+    if (f.size() < 8 || f[2].find("master") == std::string::npos ||
+        f[2].find("fail") != std::string::npos) {
+      continue;
+    }
+    const auto colon = f[1].find(':');
+    const auto at = f[1].find('@');
+    const auto port = static_cast<std::uint16_t>(std::stoi(f[1].substr(colon + 1, at - colon - 1)));
+    out.push_back({port, std::vector<std::string>(f.begin() + 8, f.end())});
+  }
+  std::sort(out.begin(), out.end());  // each node lists itself and the others in its own order
+  return out;
+}
+
+}  // namespace
+
+std::uint16_t redis_cluster::master_of(std::uint16_t slot) const {
+  for (const auto& [port, ranges] : masters_in(cli({"CLUSTER", "NODES"}))) {
+    for (const auto& r : ranges) {
+      if (r.empty() || r.front() == '[') continue;  // [slot->-id]: a migration in progress
+      const auto dash = r.find('-');
+      const int lo = std::stoi(r.substr(0, dash));
+      const int hi = dash == std::string::npos ? lo : std::stoi(r.substr(dash + 1));
+      if (lo <= slot && slot <= hi) return port;
+    }
+  }
+  return 0;
+}
+
+std::string redis_cluster::id_of(std::uint16_t port) const {
+  for (const auto& n : nodes_)
+    if (n->port() == port) return n->cli({"CLUSTER", "MYID"});
+  return {};
+}
+
+void redis_cluster::wait_healthy(std::chrono::milliseconds limit) const {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    bool ok = true;
+    std::string first;
+    for (const auto& n : nodes_) {
+      if (!n->running()) continue;
+      if (n->cli({"CLUSTER", "INFO"}).find("cluster_state:ok") == std::string::npos) {
+        ok = false;
+        break;
+      }
+      std::string view;
+      for (const auto& [port, ranges] : masters_in(n->cli({"CLUSTER", "NODES"}))) {
+        view += std::to_string(port) + ":";
+        for (const auto& r : ranges)
+          view += r + " ";
+      }
+      if (first.empty()) first = view;
+      if (view != first || view.empty()) ok = false;
+    }
+    if (ok && !first.empty()) return;
+    if (std::chrono::steady_clock::now() > deadline)
+      throw std::runtime_error("redis_cluster: not healthy in time");
+    std::this_thread::sleep_for(50ms);
+  }
 }
 
 std::string shared_redis_url() {

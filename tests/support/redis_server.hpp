@@ -15,8 +15,10 @@
 // Throws std::runtime_error when the server does not come up.
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -69,6 +71,41 @@ class redis_server {
   std::uint16_t tls_port_ = 0;
   pid_t pid_ = -1;
   bool paused_ = false;
+};
+
+/// A Redis Cluster of six private redis-server processes on free loopback ports (client and bus
+/// ports), made three masters and three replicas by `redis-cli --cluster create ...
+/// --cluster-replicas 1`, with a small cluster-node-timeout so that a failover takes seconds.
+/// Ready once every node agrees on the map and every replica is in sync. Throws
+/// std::runtime_error when it does not come up.
+///
+///   ignis::test::redis_cluster cluster;
+///   cluster.seeds();                 // "redis://127.0.0.1:p1,redis://127.0.0.1:p2,redis://..."
+///   cluster.master_of(slot);         // the port of the master serving it (CLUSTER NODES)
+///   cluster.node(port).stop();       // SIGKILL one node; .restart() brings it back
+class redis_cluster {
+ public:
+  explicit redis_cluster(std::chrono::milliseconds node_timeout = std::chrono::milliseconds(1000));
+  redis_cluster(const redis_cluster&) = delete;
+  redis_cluster& operator=(const redis_cluster&) = delete;
+
+  /// The first three nodes' URLs (the masters right after create), comma-separated.
+  std::string seeds() const;
+  std::vector<std::uint16_t> ports() const;
+  redis_server& node(std::uint16_t port);
+  /// redis-cli against any running node.
+  std::string cli(const std::vector<std::string>& args) const;
+  /// The port of the master serving `slot` as a running node sees it (0: none).
+  std::uint16_t master_of(std::uint16_t slot) const;
+  /// The node id of the node on `port`.
+  std::string id_of(std::uint16_t port) const;
+  /// Waits (up to `limit`) until every running node says cluster_state:ok and they agree on
+  /// which masters serve the slots, none of them failed.
+  void wait_healthy(std::chrono::milliseconds limit = std::chrono::milliseconds(20000)) const;
+
+ private:
+  const redis_server& any_running() const;
+  std::vector<std::unique_ptr<redis_server>> nodes_;
 };
 
 /// IGNIS_TEST_REDIS_URL if set (the shared server of tests/redis/with-redis.sh), else empty.

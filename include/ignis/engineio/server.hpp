@@ -119,8 +119,8 @@ class session_listener {
 
 /// One Engine.IO connection. Lives on one shard; every member function must be called there
 /// (see `home()`), except where noted. The protocol is decided by a state machine that does no
-/// I/O (src/engineio/session_machine.hpp); the session carries out what it asks on its polling
-/// requests and WebSocket connections.
+/// I/O (private to the library); the session carries out what it asks on its polling requests
+/// and WebSocket connections.
 class session final : public std::enable_shared_from_this<session>, public net::timer_client {
  public:
   session(server& owner, net::shard& home, std::string sid, const net::http_request& req,

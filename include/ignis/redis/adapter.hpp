@@ -8,6 +8,10 @@
 //
 // Redis trouble is not fatal: while it is unreachable, local delivery goes on, redis_state()
 // says degraded, publishes fail and are counted; the links reconnect by themselves.
+//
+// On a Redis Cluster (config::cluster), publishes go to the master of the channel's slot (a
+// classic PUBLISH to any master when that one is unreachable), subscriptions as redis::subscriber
+// places them, and server counts (PUBSUB NUMSUB / SHARDNUMSUB) are summed over the masters.
 #include <ignis/redis/client.hpp>
 #include <ignis/socketio/server.hpp>
 
@@ -75,6 +79,9 @@ class adapter_link {
   /// close(). For /health and /metrics.
   link_state redis_state() const noexcept;
   adapter_stats stats() const noexcept;
+  /// The Redis nodes (one without a cluster) as both connections see them: each node's state is
+  /// the worse of the two views, redirections are summed. For /health and /metrics.
+  cluster_status redis_cluster() const;
   const adapter_options& options() const noexcept;
 
  private:

@@ -4,6 +4,12 @@
 // subscriber. Both connect by themselves, reconnect with capped exponential backoff and jitter
 // after any failure, and report their state; while Redis is unreachable they are `degraded` and
 // refuse work at once instead of queueing it.
+//
+// Either talks to one server, or to a Redis Cluster (config::cluster): then it learns which
+// master serves which slot (CLUSTER SHARDS, else CLUSTER SLOTS), keeps one connection per master
+// it needs, sends each command or shard channel to the master of its slot, follows MOVED and ASK,
+// and asks for the map again when a node is lost or redirects it, never more than a few times a
+// second.
 #include <ignis/redis/error.hpp>
 #include <ignis/redis/reply.hpp>
 #include <ignis/redis/url.hpp>
@@ -12,17 +18,36 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace ignis::redis {
 
+enum class link_state {
+  connecting,  ///< first connection attempt under way
+  connected,   ///< connected and authenticated; commands flow
+  degraded,    ///< Redis unreachable or lost; reconnecting in the background
+  closed,      ///< close() was called; final
+};
+const char* to_string(link_state) noexcept;
+
+/// Whether the server is a Redis Cluster.
+enum class cluster_mode {
+  off,        ///< one server: `url` is one URL (today's behaviour of every earlier release)
+  on,         ///< a Redis Cluster: `url` lists seed nodes
+  automatic,  ///< asks the first seed that answers (CLUSTER SHARDS): a cluster, or one server
+};
+
 struct config {
   /// redis:// or rediss://, [user:pass@], [/db]. TLS verifies the server certificate against
   /// the system store (or tls_ca_file) and the host name unless tls_verify is false.
+  /// With cluster on or automatic: one or more seed URLs separated by commas; the nodes found
+  /// through them are reached with the first seed's scheme, credentials and TLS settings.
   std::string url = "redis://127.0.0.1:6379";
   /// A command without a reply for this long completes with error::timeout. If the server also
   /// stayed silent for that long, the link is considered dead and reconnected.
@@ -46,15 +71,39 @@ struct config {
   std::string tls_ca_file{};
   /// rediss:// only: false skips certificate and host name verification (tests, never production).
   bool tls_verify = true;
+  cluster_mode cluster = cluster_mode::off;
+  /// Cluster: the map of slots is asked for again this often even when nothing went wrong (a
+  /// lost node, MOVED, a server-side SUNSUBSCRIBE ask for it at once). 0: only when needed.
+  std::chrono::milliseconds topology_refresh_interval{30000};
+  /// Cluster: a command redirected (MOVED, ASK, TRYAGAIN, CLUSTERDOWN) more often than this
+  /// fails with error::too_many_redirects.
+  unsigned max_redirects = 5;
+  /// What an operator should know (a refused topology reply and why, a node lost or back, the
+  /// map changing): level ("info", "warn", "error") and a sentence. Called on the connection's
+  /// strand, once per change rather than per retry. Unset: silent.
+  std::function<void(std::string_view level, std::string_view message)> log{};
 };
 
-enum class link_state {
-  connecting,  ///< first connection attempt under way
-  connected,   ///< connected and authenticated; commands flow
-  degraded,    ///< Redis unreachable or lost; reconnecting in the background
-  closed,      ///< close() was called; final
+/// One node of a Redis Cluster as a connection or subscriber sees it (for /health, /metrics).
+struct node_status {
+  std::string address{};  ///< host:port
+  std::size_t slots = 0;  ///< slots it serves in the current map (0: not a master of it)
+  link_state state{};
+  std::uint64_t moved = 0;  ///< MOVED replies it sent us
+  std::uint64_t ask = 0;    ///< ASK replies it sent us
 };
-const char* to_string(link_state) noexcept;
+
+/// What a connection or subscriber knows of the cluster.
+struct cluster_status {
+  enum class topology { unknown, standalone, cluster };
+  topology kind = topology::unknown;
+  std::vector<node_status> nodes{};  ///< by address
+  /// When the map was last read (time_point{} if never).
+  std::chrono::steady_clock::time_point last_refresh{};
+  std::uint64_t refreshes = 0;         ///< maps read
+  std::uint64_t refresh_failures = 0;  ///< topology requests that failed or were refused
+  std::string last_error{};            ///< why the last one failed (empty after a success)
+};
 
 /// What a subscriber subscribes to: a channel (SUBSCRIBE), a pattern (PSUBSCRIBE) or a shard
 /// channel (SSUBSCRIBE, Redis 7).
@@ -63,6 +112,8 @@ enum class subscription_kind { channel, pattern, shard_channel };
 namespace detail {
 class connection_impl;
 class subscriber_impl;
+class cluster_connection_impl;
+class cluster_subscriber_impl;
 }  // namespace detail
 
 /// A command connection (pipelined: commands are written as they come and replies matched in
@@ -88,15 +139,26 @@ class connection : public std::enable_shared_from_this<connection> {
   /// ({} and the reply), error::server_error with the error reply (text in reply::str), or
   /// timeout / disconnected / not_connected / too_many_pending / closed with an empty reply.
   /// A command is never sent twice: one in flight when the link drops fails with disconnected.
+  /// In a cluster it goes to the master of its key's slot (PUBLISH: any master when that one is
+  /// unreachable; no key: any master), following MOVED and ASK (too_many_redirects past
+  /// config::max_redirects; cluster_down when no node serves the slot).
   void command(std::vector<std::string> args, completion done = {});
+  /// Sends one command to every master (the server itself when not a cluster), e.g. PUBSUB
+  /// NUMSUB, whose answers count per node; `done` gets each node's outcome.
+  void command_all(std::vector<std::string> args,
+                   std::function<void(std::vector<std::pair<error_code, reply>>)> done);
 
   link_state state() const noexcept;
   /// Called on the strand at every state change.
   void on_state(std::function<void(link_state)>);
+  /// The cluster's nodes as this connection sees them (kind standalone without a cluster).
+  cluster_status cluster() const;
 
  private:
   explicit connection(std::shared_ptr<detail::connection_impl>);
+  explicit connection(std::shared_ptr<detail::cluster_connection_impl>);
   std::shared_ptr<detail::connection_impl> impl_;
+  std::shared_ptr<detail::cluster_connection_impl> cluster_;
 };
 
 /// A pub/sub connection (RESP2 subscribe mode). Remembers every channel, pattern and shard
@@ -104,6 +166,11 @@ class connection : public std::enable_shared_from_this<connection> {
 /// Cluster it follows MOVED replies and server-initiated SUNSUBSCRIBE (slot moved or deleted) by
 /// asking the cluster for the slot's owner (CLUSTER SHARDS, else CLUSTER SLOTS) and subscribing
 /// again there. Message payloads are binary safe.
+///
+/// With config::cluster, it keeps one subscribing connection per master it needs: each shard
+/// channel on the master of its slot, and channels and patterns on one master (the cluster
+/// propagates PUBLISH to every node). After a failover or a slot migration it subscribes where
+/// the slot lives now; a master lost moves the channels and patterns to another one.
 class subscriber : public std::enable_shared_from_this<subscriber> {
  public:
   using message_handler = std::function<void(std::string_view pattern, std::string_view channel,
@@ -135,10 +202,14 @@ class subscriber : public std::enable_shared_from_this<subscriber> {
 
   link_state state() const noexcept;
   void on_state(std::function<void(link_state)>);
+  cluster_status cluster() const;
 
  private:
   explicit subscriber(std::shared_ptr<detail::subscriber_impl>);
+  explicit subscriber(std::shared_ptr<detail::cluster_subscriber_impl>);
+  void change(subscription_kind kind, std::string name, bool wanted);
   std::shared_ptr<detail::subscriber_impl> impl_;
+  std::shared_ptr<detail::cluster_subscriber_impl> cluster_;
 };
 
 }  // namespace ignis::redis

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ignis::redis {
 
@@ -23,5 +24,14 @@ struct parsed_url {
 /// percent-decoded. Returns error::invalid_url for anything else (unknown scheme, empty host,
 /// port 0 or above 65535, a db that is not a non-negative number).
 result<parsed_url> parse_url(std::string_view url);
+
+/// Seed nodes of a Redis Cluster: one or more URLs separated by commas (spaces around them are
+/// ignored), e.g. "redis://10.0.0.1:7000,redis://10.0.0.2:7000". error::invalid_url if the list
+/// is empty or any URL is refused by parse_url, or if they mix redis:// and rediss://.
+result<std::vector<parsed_url>> parse_seeds(std::string_view urls);
+
+/// The URL of `host`:`port` with the scheme and credentials of `like` (percent-encoded), for a
+/// node found through a seed. Its db is never carried: a cluster has database 0 only.
+std::string url_for(const parsed_url& like, std::string_view host, std::uint16_t port);
 
 }  // namespace ignis::redis

@@ -416,7 +416,7 @@ class namespace_ {
   friend class server;
   friend class adapter;
   friend class broadcast_operator;
-  struct shard_state;  // the sockets and rooms of one shard (src/socketio/namespace_state.hpp)
+  struct shard_state;  // the sockets and rooms of one shard (private to the library)
   friend class detail::recovery_store;
 
   shard_state& local(unsigned shard_index) noexcept { return *shards_[shard_index]; }

@@ -1,4 +1,4 @@
-// The example application (app/examples/embedded_server.cpp): its own Beast HTTP server with the
+// The example application (examples/server/embedded_server.cpp): its own Beast HTTP server with the
 // server helper embedded under /socket.io/. Its routes and the Socket.IO endpoint share one port.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';

@@ -87,6 +87,19 @@ describe('configuration file and precedence', { skip: !PROGRAM && 'needs IGNIS_P
     }
   });
 
+  it('Redis seeds are refused at start when they cannot be used, saying why', async () => {
+    for (const [args, message] of [
+      [['--redis', 'redis://a:7000,http://b:7000'], /redis:\/\/ or rediss:\/\/ URLs/],
+      [['--redis', 'redis://a:7000', '--redis', 'rediss://b:7000'], /all of one scheme/],
+      [['--redis', 'redis://a:7000,redis://b:7000', '--redis-cluster', 'no'], /--redis-cluster no takes one --redis URL, not 2/],
+      [['--redis', 'redis://a:7000', '--redis-cluster', 'maybe'], /--redis-cluster/],
+    ]) {
+      const r = await runProgram(['--auth', 'none', ...args]);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+    }
+  });
+
   it('a TOML syntax error is refused with its line', async (t) => {
     const file = tempConfig(t, 'auth = "none"\nport = = 3\n');
     const r = await runProgram(['--config', file]);

@@ -72,17 +72,24 @@ describe('secrets', { skip: !PROGRAM && 'needs IGNIS_PROGRAM' }, () => {
 
   it('--print-config masks the password of every URL (--redis included) and every secret, and shows file names', async (t) => {
     const config = tempFile(t, 'ignis.toml', 'redis = "redis://:toml-pass@127.0.0.1:6379/2"\n');
+    const seeds = tempFile(t, 'seeds.toml',
+      'redis = ["redis://:toml-pass@10.0.0.1:7000", "redis://:toml-pass@10.0.0.2:7000"]\n');
     const runs = [
       [['--redis', 'redis://user:flag-pass@127.0.0.1:6379/0'], {}, 'redis://user:***@127.0.0.1:6379/0'],
       [['--redis', 'redis://lone-pass@127.0.0.1:6379'], {}, 'redis://***@127.0.0.1:6379'],
       [[], { IGNIS_REDIS: 'rediss://u:env%40pass@127.0.0.1:6380' }, 'rediss://u:***@127.0.0.1:6380'],
       [['--config', config], {}, 'redis://:***@127.0.0.1:6379/2'],
+      // Redis Cluster seeds: repeated, comma-separated or a TOML list; each URL masked.
+      [['--redis', 'redis://u:seed-pass@10.0.0.1:7000', '--redis', 'redis://:seed-pass@10.0.0.2:7000'], {},
+        'redis://u:***@10.0.0.1:7000,redis://:***@10.0.0.2:7000'],
+      [[], { IGNIS_REDIS: 'redis://u:seed-pass@10.0.0.1:7000,redis://u:seed-pass@10.0.0.2:7000' }, 'redis://u:***@10.0.0.1:7000,redis://u:***@10.0.0.2:7000'],
+      [['--config', seeds], {}, 'redis://:***@10.0.0.1:7000,redis://:***@10.0.0.2:7000'],
     ];
     for (const [args, env, shown] of runs) {
       const r = await runProgram(['--print-config', '--auth', 'none', '--api-key', 'api-secret',
         '--auth-url', 'http://hook:hook-pass@127.0.0.1:9/x', '--tokens-file', '/run/secrets/tokens', ...args], env);
       assert.equal(r.code, 0, r.stderr);
-      for (const secret of ['flag-pass', 'lone-pass', 'env%40pass', 'toml-pass', 'api-secret', 'hook-pass']) {
+      for (const secret of ['flag-pass', 'lone-pass', 'env%40pass', 'toml-pass', 'seed-pass', 'api-secret', 'hook-pass']) {
         assert.ok(!r.stdout.includes(secret), `${secret} printed:\n${r.stdout}`);
       }
       const cfg = parsePrinted(r.stdout);

@@ -1,6 +1,9 @@
-// A mixed Socket.IO cluster on one private Redis, for tests/interop/redis/*.test.mjs:
+// A mixed Socket.IO cluster on one private Redis, or on a Redis Cluster (startCluster's
+// `redisCluster`, from lib/redis-cluster.mjs), for tests/interop/redis*/*.test.mjs:
 //   node     – the official socket.io 4.8 server with @socket.io/redis-adapter 8.3 (in process),
 //              fixture protocol (lib/sio-reference.mjs) plus the server-side-emit commands below;
+//              on a Redis Cluster, sharded mode uses node-redis' createCluster, classic mode a
+//              client of one master (see nodeRedisClients);
 //   fixture  – $IGNIS_FIXTURE --mode socketio --redis … (same fixture protocol, 2 shards);
 //   program  – $IGNIS_PROGRAM --auth none --rooms-allow '*' --redis … (the helper; HTTP API for
 //              send()). Every room is allowed, as in the demo: ids must still never be joinable.
@@ -14,6 +17,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before } from 'node:test';
+import { redisCommand } from '../lib/redis-cluster.mjs';
 import { startRedis } from '../lib/redis-server.mjs';
 import { requirePeer } from '../lib/peers.mjs';
 import { attachFixtureProtocol, SIO_SERVER_OPTIONS } from '../lib/sio-reference.mjs';
@@ -22,7 +26,7 @@ import { closeAllClients, connectSocket, newSocket } from '../lib/sio-client.mjs
 import { eventually, waitFor } from '../lib/util.mjs';
 
 const { Server } = requirePeer('socket.io');
-const { createClient } = requirePeer('redis');
+const { createClient, createCluster } = requirePeer('redis');
 const { createAdapter, createShardedAdapter } = requirePeer('@socket.io/redis-adapter');
 
 /** How long cluster-wide requests (fetchSockets, serverSideEmit) wait, unless a test says. */
@@ -36,11 +40,48 @@ export async function redisClient(url) {
   return c;
 }
 
-async function startNodeServer(redisUrl, mode, requestsTimeout) {
-  const pub = await redisClient(redisUrl);
+/**
+ * The Node server's two Redis clients. On a Redis Cluster: node-redis' createCluster in sharded
+ * mode (SSUBSCRIBE on each channel's master, SPUBLISH routed, PUBSUB SHARDNUMSUB summed over the
+ * masters by the adapter); in classic mode a plain client of the master with the lowest port,
+ * which is where the C++ servers subscribe when every master is up: the classic adapter counts
+ * servers with PUBSUB NUMSUB on its own node only (node-redis' cluster client would subscribe on
+ * a random node, replicas included, and nobody would count it).
+ */
+async function nodeRedisClients(redisUrl, mode, redisCluster) {
+  if (redisCluster && mode === 'sharded') {
+    const pub = createCluster({
+      rootNodes: redisCluster.seeds.split(',').map((url) => ({ url })),
+      defaults: { socket: { reconnectStrategy: (n) => Math.min(50 * n, 300) } },
+    });
+    pub.on('error', () => {});
+    await pub.connect();
+    const sub = pub.duplicate();
+    sub.on('error', () => {});
+    await sub.connect();
+    // The adapter drops the promise of each SUNSUBSCRIBE (its util.SUNSUBSCRIBE returns
+    // nothing): one still waiting on a node that died fails, once the client is closed, where
+    // nothing catches it. Caught here, so that it is not taken for a failure of the test.
+    const sUnsubscribe = sub.sUnsubscribe.bind(sub);
+    sub.sUnsubscribe = (...args) => {
+      const p = sUnsubscribe(...args);
+      p.catch(() => {});
+      return p;
+    };
+    return { pub, sub };
+  }
+  const url = redisCluster
+    ? `redis://127.0.0.1:${Math.min(...(await redisCluster.masters()).map((m) => m.port))}`
+    : redisUrl;
+  const pub = await redisClient(url);
   const sub = pub.duplicate();
   sub.on('error', () => {});
   await sub.connect();
+  return { pub, sub };
+}
+
+async function startNodeServer(redisUrl, mode, requestsTimeout, redisCluster) {
+  const { pub, sub } = await nodeRedisClients(redisUrl, mode, redisCluster);
   // The sharded adapter has no requestsTimeout: its requests wait 5 s unless the call sets one
   // (io.timeout(ms).fetchSockets()).
   const adapter = mode === 'sharded'
@@ -86,7 +127,19 @@ async function startNodeServer(redisUrl, mode, requestsTimeout) {
     port,
     url: `http://127.0.0.1:${port}`,
     path: '/socket.io/',
+    /** Set by a test after which node-redis cannot reach Redis again (a failover it does not follow). */
+    redisLost: false,
     async stop() {
+      if (this.redisLost) {
+        // io.close() would close the adapters, whose unsubscribing would wait for ever on a
+        // client that cannot reach its node (or, once the client is closed, fail where nothing
+        // catches it): the connections and the clients are closed without it.
+        io.engine.close();
+        for (const s of sockets) s.destroy();
+        await new Promise((resolve) => httpServer.close(() => resolve()));
+        await Promise.allSettled([pub.disconnect(), sub.disconnect()]);
+        return;
+      }
       await new Promise((resolve) => io.close(() => resolve()));
       for (const s of sockets) s.destroy();
       // quit() lets the adapter's commands still under way finish (disconnect() would reject them).
@@ -96,6 +149,8 @@ async function startNodeServer(redisUrl, mode, requestsTimeout) {
 }
 
 export function startFixture(redisUrl, mode, requestsTimeout = REQUESTS_TIMEOUT) {
+  // Several URLs (a Redis Cluster's seeds) are found to be a cluster by the default
+  // --redis-cluster auto, as one URL of a single server is found to be one.
   assert.ok(process.env.IGNIS_FIXTURE, 'IGNIS_FIXTURE must name the ignis-fixture binary');
   return spawnChild(process.env.IGNIS_FIXTURE, [
     '--mode', 'socketio', '--port', '0', '--threads', '2', '--ping-interval', '2000',
@@ -112,27 +167,45 @@ export function startProgram(redisUrl, mode, requestsTimeout = REQUESTS_TIMEOUT)
   ], { kind: 'program' });
 }
 
+const countCommand = (mode) => (mode === 'sharded'
+  ? ['PUBSUB', 'SHARDNUMSUB', 'socket.io#/#']
+  : ['PUBSUB', 'NUMSUB', 'socket.io-request#/#']);
+
 /** Number of servers subscribed for namespace "/" (what the adapters' serverCount() asks). */
 export async function serverCount(client, mode) {
-  const [, n] = mode === 'sharded'
-    ? await client.sendCommand(['PUBSUB', 'SHARDNUMSUB', 'socket.io#/#'])
-    : await client.sendCommand(['PUBSUB', 'NUMSUB', 'socket.io-request#/#']);
+  const [, n] = await client.sendCommand(countCommand(mode));
   return Number(n);
+}
+
+/** The same on a Redis Cluster: each master counts its own subscribers; summed, as the adapters do. */
+export async function clusterServerCount(redisCluster, mode) {
+  let total = 0;
+  for (const m of await redisCluster.masters()) {
+    const [, n] = await redisCommand(m.port, countCommand(mode));
+    total += Number(n);
+  }
+  return total;
 }
 
 /**
  * Redis + the three servers, every one subscribed; stopped (clients first) by stop(). Stopping a
  * C++ server asserts that it did not die and exits with status 0; a test that kills one on
  * purpose marks it `stopped`. The C++ servers and Node's classic adapter wait `requestsTimeout`
- * ms for the others' answers (Node's sharded adapter only when the call says so).
+ * ms for the others' answers (Node's sharded adapter only when the call says so). With
+ * `redisCluster` (started by the caller, who also stops it) the servers use that Redis Cluster
+ * instead of a private Redis; `redis` and `admin` are then the cluster and null.
  */
-export async function startCluster(mode, { requestsTimeout = REQUESTS_TIMEOUT } = {}) {
-  const redis = await startRedis();
-  const admin = await redisClient(redis.url);
-  const node = await startNodeServer(redis.url, mode, requestsTimeout);
-  const fixture = await startFixture(redis.url, mode, requestsTimeout);
-  const program = await startProgram(redis.url, mode, requestsTimeout);
-  await eventually(async () => (await serverCount(admin, mode)) === 3, {
+export async function startCluster(mode, { requestsTimeout = REQUESTS_TIMEOUT, redisCluster: given } = {}) {
+  // A function when the cluster is started by a hook that runs after this call was declared.
+  const redisCluster = typeof given === 'function' ? given() : given;
+  const redis = redisCluster ?? await startRedis();
+  const redisUrl = redisCluster ? redisCluster.seeds : redis.url;
+  const admin = redisCluster ? null : await redisClient(redis.url);
+  const count = () => (redisCluster ? clusterServerCount(redisCluster, mode) : serverCount(admin, mode));
+  const node = await startNodeServer(redisUrl, mode, requestsTimeout, redisCluster);
+  const fixture = await startFixture(redisUrl, mode, requestsTimeout);
+  const program = await startProgram(redisUrl, mode, requestsTimeout);
+  await eventually(async () => (await count()) === 3, {
     timeout: 10_000,
     label: 'three servers subscribed',
   });
@@ -142,6 +215,8 @@ export async function startCluster(mode, { requestsTimeout = REQUESTS_TIMEOUT } 
     node,
     fixture,
     program,
+    /** Servers subscribed for namespace "/", as the adapters count them. */
+    serverCount: count,
     async stop() {
       closeAllClients();
       const errors = [];
@@ -153,8 +228,10 @@ export async function startCluster(mode, { requestsTimeout = REQUESTS_TIMEOUT } 
           errors.push(e);
         }
       }
-      await admin.quit().catch(() => {});
-      await redis.stop();
+      if (!redisCluster) {
+        await admin.quit().catch(() => {});
+        await redis.stop();
+      }
       if (errors.length) throw errors[0];
     },
   };

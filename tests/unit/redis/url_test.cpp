@@ -81,5 +81,40 @@ TEST(RedisUrl, Refused) {
   }
 }
 
+TEST(RedisUrl, SeedLists) {
+  auto one = parse_seeds("redis://h:1");
+  ASSERT_TRUE(one);
+  ASSERT_EQ(one->size(), 1u);
+  auto three = parse_seeds("redis://u:p@a:7000, redis://b:7001 ,redis://[::1]:7002");
+  ASSERT_TRUE(three);
+  ASSERT_EQ(three->size(), 3u);
+  EXPECT_EQ((*three)[0].password, "p");
+  EXPECT_EQ((*three)[1].host, "b");
+  EXPECT_EQ((*three)[2].host, "::1");
+  EXPECT_EQ((*three)[2].port, 7002);
+  for (const char* bad : {"", ",", "redis://a:1,", ",redis://a:1", "redis://a:1,,redis://b:1",
+                          "redis://a:1,rediss://b:1", "redis://a:1,http://b"}) {
+    EXPECT_FALSE(parse_seeds(bad)) << bad;
+  }
+}
+
+TEST(RedisUrl, NodeUrlsCarryTheSeedsCredentials) {
+  auto seed = parse_url("rediss://user:p%40ss:w@seed:7000/3");
+  ASSERT_TRUE(seed);
+  const auto url = url_for(*seed, "10.0.0.2", 7005);
+  EXPECT_EQ(url, "rediss://user:p%40ss%3Aw@10.0.0.2:7005");
+  auto back = parse_url(url);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->user, "user");
+  EXPECT_EQ(back->password, "p@ss:w");
+  EXPECT_EQ(back->db, 0);  // a cluster has database 0 only
+  EXPECT_TRUE(back->tls);
+  EXPECT_EQ(url_for(*parse_url("redis://h"), "::1", 7000), "redis://[::1]:7000");
+  auto lone = parse_url(url_for(*parse_url("redis://secret@h"), "n", 1));
+  ASSERT_TRUE(lone);
+  EXPECT_EQ(lone->password, "secret");
+  EXPECT_EQ(lone->user, "");
+}
+
 }  // namespace
 }  // namespace ignis::redis

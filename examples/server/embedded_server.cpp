@@ -15,6 +15,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -172,8 +173,10 @@ int main(int argc, char** argv) {
     // Every client gets its disconnect, and the connections their last frames, before the
     // shards stop (for 2 s at most).
     helper.shutdown();
+    auto busy = std::make_shared<asio::executor_work_guard<asio::io_context::executor_type>>(
+        app.get_executor());
     helper.io().engine()->async_drain(std::chrono::seconds(2), std::chrono::seconds(2),
-                                      [&](bool) { app.stop(); });
+                                      [busy](bool) { busy->reset(); });
   });
   std::printf("listening on http://127.0.0.1:%u\n",
               static_cast<unsigned>(acceptor.local_endpoint().port()));
