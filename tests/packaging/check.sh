@@ -14,7 +14,8 @@
 #   deb              cpack in build/dev: the .deb of the programs, its files, conffiles, scripts
 #   unit             systemd-analyze verify on the unit, in the tree dpkg-deb -x unpacked
 #   deb-run          the unpacked ignis-socketio with the packaged configuration: /health, the
-#                    demo's browser client found next to it, --version of the three programs
+#                    demo's browser client and the Admin UI's page found next to it, --version of
+#                    the three programs
 #
 # Prints "PASS name" or "FAIL name: why" per check and ends with
 # "packaging checks: N passed, M failed" (scripts/test adds them to its counts).
