@@ -24,7 +24,7 @@ install(EXPORT ignis-socketio-targets NAMESPACE ignis:: FILE ignis-socketio-targ
 
 # What the exported targets need from the system. A shared library carries its private
 # dependencies itself; a static one needs them all at its users' link (OpenSSL, zlib, hiredis,
-# Boost.URL appear in the export as $<LINK_ONLY:...>).
+# libxcrypt, Boost.URL appear in the export as $<LINK_ONLY:...>).
 get_target_property(ignis_library_type ignis_protocol TYPE)
 if(ignis_library_type STREQUAL "STATIC_LIBRARY")
   set(IGNIS_STATIC_LIBRARIES ON)
@@ -59,7 +59,7 @@ foreach(layer ${ignis_reversed})
 endforeach()
 if(IGNIS_STATIC_LIBRARIES)
   # Static archives: their dependencies are needed by every program that links them.
-  set(IGNIS_PC_REQUIRES "openssl zlib hiredis")
+  set(IGNIS_PC_REQUIRES "openssl zlib hiredis libxcrypt")
   set(IGNIS_PC_LIBS "${IGNIS_PC_LIBS} -lboost_url -lboost_json -lboost_system -pthread")
 else()
   set(IGNIS_PC_REQUIRES "")

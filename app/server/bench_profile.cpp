@@ -4,6 +4,7 @@
 
 #include "../common/serve.hpp"
 
+#include <ignis/admin/instrument.hpp>
 #include <ignis/net/http.hpp>
 #include <ignis/net/runtime.hpp>
 #include <ignis/socketio/server.hpp>
@@ -69,6 +70,14 @@ int run_bench_profile(int argc, char** argv) {
   unsigned recovery_ms = 0;
   app.add_option("--connection-state-recovery", recovery_ms,
                  "ms a client may come back within and recover (0: off)");
+  std::string admin_ui = "off";
+  app.add_option("--admin-ui", admin_ui,
+                 "the Admin UI's namespace /admin, without a login (the bench listens on "
+                 "loopback): off, dev or prod")
+      ->check(CLI::IsMember({"off", "dev", "prod"}));
+  std::size_t admin_events = 2'000;
+  app.add_option("--admin-events-per-second", admin_events,
+                 "--admin-ui dev: event messages to the UI per second (0: every event)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -80,6 +89,13 @@ int run_bench_profile(int argc, char** argv) {
   options.engine.path = path;
   options.recovery.max_disconnection_duration = std::chrono::milliseconds(recovery_ms);
   socketio::server server(rt, options);
+  std::unique_ptr<admin::instrument> instrumented;
+  if (admin_ui != "off") {
+    admin::options o;
+    o.mode = admin_ui == "dev" ? admin::mode::development : admin::mode::production;
+    o.max_events_per_second = admin_events;
+    instrumented = std::make_unique<admin::instrument>(server, std::move(o));
+  }
   install_handlers(server.main());
   net::http_listener listener(rt, {server.engine()});
   const int status = serve(rt, listener, host, port, stop);

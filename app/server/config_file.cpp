@@ -11,8 +11,8 @@ namespace ignis::program {
 namespace {
 
 // Options that configure the file itself, or that only make sense on a command line.
-const std::set<std::string, std::less<>> not_in_file = {"config", "print-config", "help",
-                                                        "version"};
+const std::set<std::string, std::less<>> not_in_file = {"config", "print-config", "help", "version",
+                                                        "hash-password"};
 
 // Values never printed in clear: they grant access. The -file options name files, which are not
 // secret.

@@ -10,7 +10,7 @@
 
 // Where the program's data lies relative to its own directory: share/ignis-socketio next to bin/
 // when installed, and the same relative place in the build tree (app/CMakeLists.txt copies the
-// client there).
+// demo's client and the Admin UI's page there).
 #ifndef IGNIS_DATA_FROM_BIN
 #define IGNIS_DATA_FROM_BIN "../share/ignis-socketio"
 #endif
@@ -26,13 +26,15 @@ constexpr std::size_t max_chat_text = 2000;
 
 }  // namespace
 
-std::string default_demo_client() {
+std::string program_data(std::string_view name) {
   std::error_code ec;
   const auto program = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return "socket.io.min.js";
-  return (program.parent_path() / IGNIS_DATA_FROM_BIN / "socket.io.min.js")
-      .lexically_normal()
-      .string();
+  if (ec) return std::string(name);
+  return (program.parent_path() / IGNIS_DATA_FROM_BIN / name).lexically_normal().string();
+}
+
+std::string default_demo_client() {
+  return program_data("socket.io.min.js");
 }
 
 demo_service::demo_service(std::string_view socketio_path, std::string client_file)

@@ -13,6 +13,10 @@ namespace ignis::program {
 /// The page, with the Socket.IO path it connects to filled in.
 std::string demo_page_html(std::string_view socketio_path);
 
+/// The program's data `name` (a file or a directory): share/ignis-socketio/NAME found from the
+/// running program's own path (/proc/self/exe), in an install as in the build tree.
+std::string program_data(std::string_view name);
+
 /// The browser client's file when --demo-client is not given: share/ignis-socketio/socket.io.min.js
 /// found from the running program's own path (/proc/self/exe), in an install as in the build tree.
 std::string default_demo_client();

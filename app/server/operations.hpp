@@ -85,6 +85,8 @@ struct operations_state {
   std::atomic<bool> stopping{false};
   /// The listener's connection count (set once it exists).
   const net::connection_tracker* connections = nullptr;
+  /// With --admin-ui dev: the Admin UI's event messages left out so far (unset: no such UI).
+  std::function<std::uint64_t()> admin_events_not_sent;
 
   redis_link_report redis() const { return redis_report ? redis_report() : redis_link_report{}; }
 };

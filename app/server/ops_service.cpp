@@ -137,13 +137,13 @@ std::string ops_service::metrics_text() const {
            R"(result="error")");
 
   auto& main = io.of("/");
-  const auto [joins, rooms] = main.stats();
+  const auto room_stats = main.stats();
   w.metric("ignis_room_joins_total", "counter", "Rooms joined (default namespace).");
-  w.sample("ignis_room_joins_total", joins);
+  w.sample("ignis_room_joins_total", room_stats.joins);
   w.metric("ignis_rooms", "gauge",
            "Rooms with members (default namespace; a room with members on several event loops "
            "counts once per loop).");
-  w.sample("ignis_rooms", rooms);
+  w.sample("ignis_rooms", room_stats.rooms);
   if (const auto r = main.recovery_state()) {
     w.metric("ignis_recovery_packets", "gauge",
              "Packets kept for connection state recovery (default namespace).");
@@ -159,6 +159,12 @@ std::string ops_service::metrics_text() const {
     w.sample("ignis_recoveries_total", static_cast<std::int64_t>(r->restored),
              R"(result="restored")");
     w.sample("ignis_recoveries_total", static_cast<std::int64_t>(r->missed), R"(result="missed")");
+  }
+  if (ops_.admin_events_not_sent) {
+    w.metric("ignis_admin_events_not_sent_total", "counter",
+             "Admin UI event messages left out by --admin-events-per-second.");
+    w.sample("ignis_admin_events_not_sent_total",
+             static_cast<std::int64_t>(ops_.admin_events_not_sent()));
   }
   w.metric("ignis_broadcasts_total", "counter", "Broadcasts emitted (default namespace).");
   w.sample("ignis_broadcasts_total", static_cast<std::int64_t>(main.broadcast_count()));

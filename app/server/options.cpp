@@ -135,6 +135,43 @@ void add_options(CLI::App& app, settings& cfg, bool test_knobs) {
                      "the project)"),
       "IGNIS_DEMO_CLIENT");
 
+  env(app.add_option("--admin-ui", cfg.admin_ui,
+                     "the Socket.IO Admin UI: off, dev (every socket, room and event) or prod "
+                     "(statistics only)")
+          ->check(CLI::IsMember({"off", "dev", "prod"})),
+      "IGNIS_ADMIN_UI");
+  env(app.add_option("--admin-username", cfg.admin_username, "the Admin UI's login"),
+      "IGNIS_ADMIN_USERNAME");
+  env(app.add_option("--admin-password-hash", cfg.admin_password_hash,
+                     "bcrypt hash of the Admin UI's password ($2a$, $2b$ or $2y$; see "
+                     "--hash-password)"),
+      "IGNIS_ADMIN_PASSWORD_HASH");
+  env(app.add_option("--admin-password-hash-file", cfg.admin_password_hash_file,
+                     "file holding the bcrypt hash (instead of --admin-password-hash)"),
+      "IGNIS_ADMIN_PASSWORD_HASH_FILE");
+  env(app.add_option("--admin-namespace", cfg.admin_namespace,
+                     "the Socket.IO namespace the Admin UI connects to"),
+      "IGNIS_ADMIN_NAMESPACE");
+  env(app.add_option("--admin-ui-path", cfg.admin_ui_path, "where the Admin UI's page is served"),
+      "IGNIS_ADMIN_UI_PATH");
+  env(app.add_option("--admin-ui-dir", cfg.admin_ui_dir,
+                     "the Admin UI's files (default: share/ignis-socketio/admin-ui next to the "
+                     "program's bin/, @socket.io/admin-ui's ui/dist)"),
+      "IGNIS_ADMIN_UI_DIR");
+  env(app.add_option("--admin-server-id", cfg.admin_server_id,
+                     "this server's name in the Admin UI (default: HOSTNAME#PID)"),
+      "IGNIS_ADMIN_SERVER_ID");
+  env(app.add_option("--admin-events-per-second", cfg.admin_events_per_second,
+                     "--admin-ui dev: event_received/event_sent messages to the UI per second, "
+                     "the rest left out (0: every event; a broadcast to N sockets is N)")
+          ->check(CLI::Range(std::size_t{0}, std::size_t{10'000'000})),
+      "IGNIS_ADMIN_EVENTS_PER_SECOND");
+  env(app.add_flag("--admin-readonly", cfg.admin_readonly,
+                   "the Admin UI may only look: no emit, join, leave or disconnect"),
+      "IGNIS_ADMIN_READONLY");
+  app.add_flag("--hash-password", cfg.hash_password,
+               "read a password on stdin, print its bcrypt hash for --admin-password-hash, exit");
+
   env(app.add_option("--log-format", cfg.log_format, "text or json")
           ->check(CLI::IsMember({"text", "json"})),
       "IGNIS_LOG_FORMAT");
@@ -177,6 +214,57 @@ std::optional<std::string> check_settings(const settings& cfg) {
   if (cfg.check_origin == "on" && !is_origin_list(cfg.cors_origin))
     return "--check-origin on needs --cors-origin with the allowed origins (not '*')";
   if (cfg.demo_chat && cfg.no_demo) return "--demo-chat needs the demo: drop --no-demo";
+  if (auto e = both(cfg.admin_password_hash, cfg.admin_password_hash_file, "admin-password-hash"))
+    return e;
+  if (cfg.admin_ui != "off") {
+    if (cfg.admin_username.empty() ||
+        (cfg.admin_password_hash.empty() && cfg.admin_password_hash_file.empty())) {
+      return "--admin-ui needs --admin-username and --admin-password-hash (or "
+             "--admin-password-hash-file)";
+    }
+    if (auto e = check_admin_ui_path(cfg)) return e;
+    if (socketio_namespace(cfg.admin_namespace) == "/")
+      return "--admin-namespace cannot be the main namespace \"/\"";
+  }
+  return std::nullopt;
+}
+
+std::string socketio_namespace(std::string name) {
+  if (name.empty() || name.front() != '/') name.insert(name.begin(), '/');
+  return name;
+}
+
+std::string admin_ui_prefix(const settings& cfg) {
+  auto path = cfg.admin_ui_path;
+  while (path.size() > 1 && path.back() == '/')
+    path.pop_back();
+  return path;
+}
+
+std::optional<std::string> check_admin_ui_path(const settings& cfg) {
+  const auto prefix = admin_ui_prefix(cfg);
+  if (prefix.empty() || prefix.front() != '/' || prefix == "/" ||
+      prefix.find_first_of("?#% ") != std::string::npos) {
+    return "--admin-ui-path must be a path such as /admin (not /, no ?, #, % or spaces)";
+  }
+  // Under no other endpoint, nor above one.
+  const auto overlaps = [&](std::string_view other) {
+    const auto under = [](std::string_view a, std::string_view b) {
+      return a == b || (a.starts_with(b) && (b.ends_with('/') || a[b.size()] == '/'));
+    };
+    return under(prefix, other) || under(other, prefix);
+  };
+  auto socketio_path = cfg.path;
+  while (socketio_path.size() > 1 && socketio_path.back() == '/')
+    socketio_path.pop_back();
+  for (std::string_view taken :
+       {std::string_view(socketio_path), std::string_view("/health"), std::string_view("/metrics"),
+        std::string_view("/api"), std::string_view("/demo"), std::string_view("/index.html")}) {
+    if (overlaps(taken)) {
+      return "--admin-ui-path " + prefix + " overlaps " + std::string(taken) +
+             ", which the program serves";
+    }
+  }
   return std::nullopt;
 }
 

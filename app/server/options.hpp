@@ -20,4 +20,12 @@ std::optional<std::string> check_settings(const settings& cfg);
 /// "auto" means: when --cors-origin is a list of origins).
 bool origins_checked(const settings& cfg);
 
+/// A namespace name as Socket.IO reads it (a leading '/' added if missing).
+std::string socketio_namespace(std::string name);
+/// --admin-ui-path without its trailing slashes ("/admin").
+std::string admin_ui_prefix(const settings& cfg);
+/// Whether --admin-ui-path is a path of its own: an error message when it is not one, or when it
+/// overlaps the Socket.IO path or another endpoint of the program.
+std::optional<std::string> check_admin_ui_path(const settings& cfg);
+
 }  // namespace ignis::program

@@ -1,6 +1,7 @@
 #include "program.hpp"
 
 #include "../common/serve.hpp"
+#include "admin_ui_service.hpp"
 #include "api_service.hpp"
 #include "authenticators.hpp"
 #include "config_file.hpp"
@@ -15,6 +16,7 @@
 #include "text_list.hpp"
 #include "tls_setup.hpp"
 
+#include <ignis/admin/instrument.hpp>
 #include <ignis/helpers/server_helper.hpp>
 #include <ignis/net/http.hpp>
 #include <ignis/net/shards.hpp>
@@ -116,6 +118,46 @@ helpers::server_helper_options helper_options(const settings& cfg, net::runtime&
   return options;
 }
 
+// --hash-password: the bcrypt hash of the first line of stdin.
+int print_password_hash() {
+  std::string password;
+  std::getline(std::cin, password);
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  if (password.empty()) {
+    std::cerr << "error: --hash-password reads the password from stdin, which gave none\n";
+    return 2;
+  }
+  try {
+    std::cout << admin::hash_password(password, 12) << "\n";
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  }
+  return 0;
+}
+
+// The Admin UI's options (the helper's view of each socket as its data).
+admin::options admin_options(const settings& cfg) {
+  admin::options o;
+  o.namespace_name = socketio_namespace(cfg.admin_namespace);
+  o.auth = admin::credentials{cfg.admin_username, cfg.admin_password_hash};
+  o.readonly = cfg.admin_readonly;
+  o.mode = cfg.admin_ui == "dev" ? admin::mode::development : admin::mode::production;
+  o.server_id = cfg.admin_server_id;
+  o.max_events_per_second = cfg.admin_events_per_second;
+  o.socket_data = &helpers::server_helper::describe;
+  return o;
+}
+
+// Development mode: the UIs learn of each authentication (the data they show changes).
+helpers::client_connected_fn telling_admin_ui(helpers::client_connected_fn next,
+                                              const std::unique_ptr<admin::instrument>& admin_ui) {
+  return [next = std::move(next), &admin_ui](const socketio::socket_ptr& s) {
+    if (admin_ui) admin_ui->socket_updated(*s);
+    if (next) next(s);
+  };
+}
+
 // Descriptors kept free for everything but client connections: Redis, the webhook's pool, the
 // event loops' own, files.
 constexpr std::size_t reserved_descriptors = 256;
@@ -172,6 +214,7 @@ int run(int argc, char** argv, bool test_knobs) {
     std::cout << effective_config(app);
     return 0;
   }
+  if (cfg.hash_password) return print_password_hash();
   if (auto error = check_settings(cfg)) {
     std::cerr << "error: " << *error << "\n";
     return 2;
@@ -179,6 +222,23 @@ int run(int argc, char** argv, bool test_knobs) {
   if (auto error = load_secrets(cfg)) {
     std::cerr << "error: " << *error << "\n";
     return 2;
+  }
+  // The Admin UI's page is read now: a missing directory stops the start, not the first visit.
+  std::shared_ptr<admin_ui_service> admin_page;
+  if (cfg.admin_ui != "off") {
+    if (!admin::is_bcrypt_hash(cfg.admin_password_hash)) {
+      std::cerr << "error: --admin-password-hash: not a bcrypt hash ($2a$, $2b$ or $2y$, 60 "
+                   "characters); make one with --hash-password\n";
+      return 2;
+    }
+    const auto dir = cfg.admin_ui_dir.empty() ? default_admin_ui_dir() : cfg.admin_ui_dir;
+    try {
+      admin_page = std::make_shared<admin_ui_service>(admin_ui_prefix(cfg), dir);
+    } catch (const std::runtime_error& e) {
+      std::cerr << "error: " << e.what()
+                << " (install the npm packages: ./scripts/run does; or give --admin-ui-dir)\n";
+      return 2;
+    }
   }
   configure_logging(cfg.log_format, cfg.log_level);
   if (cfg.auth == "none") {
@@ -195,6 +255,11 @@ int run(int argc, char** argv, bool test_knobs) {
   if (cfg.demo_chat) {
     log_line("info",
              "--demo-chat: authenticated clients may send chat messages to rooms they are in");
+  }
+  if (cfg.admin_ui == "dev") {
+    log_line("warn",
+             "--admin-ui dev sends every event of every socket to the Admin UI; use prod in "
+             "production");
   }
   boost::system::error_code ec;
   const auto address = boost::asio::ip::make_address(cfg.host, ec);
@@ -253,8 +318,11 @@ int run(int argc, char** argv, bool test_knobs) {
   ops.connections = &listener.connections();
   if (tls) listener.use_tls(tls);
   std::unique_ptr<helpers::server_helper> helper;
+  std::unique_ptr<admin::instrument> admin_ui;
   try {
     auto options = helper_options(cfg, rt, ops, test_knobs);
+    if (cfg.admin_ui == "dev")
+      options.client_connected = telling_admin_ui(std::move(options.client_connected), admin_ui);
     if (redis_link) options.adapters = redis_link->factory();
     options.runtime = helpers::server_runtime::embedded;
     options.host = &listener;
@@ -264,8 +332,16 @@ int run(int argc, char** argv, bool test_knobs) {
     return 2;
   }
   helper->configure();
+  if (admin_page) {
+    admin_ui = std::make_unique<admin::instrument>(helper->io(), admin_options(cfg));
+    if (cfg.admin_ui == "dev")
+      ops.admin_events_not_sent = [a = admin_ui.get()] { return a->events_not_sent(); };
+    log_line("info", "Admin UI (" + cfg.admin_ui + ") at " + admin_ui_prefix(cfg) +
+                         "/, namespace " + admin_ui->config().namespace_name);
+  }
   listener.mount(std::make_shared<ops_service>(*helper, ops));
   if (!cfg.no_demo) listener.mount(std::make_shared<demo_service>(cfg.path, cfg.demo_client));
+  if (admin_page) listener.mount(admin_page);
   listener.mount(std::make_shared<api_service>(*helper, cfg.api_key));
   if (auto lec = listener.listen({address, cfg.port})) {
     std::cerr << "error: cannot listen on " << cfg.host << ":" << cfg.port << ": " << lec.message()
@@ -321,6 +397,7 @@ int run(int argc, char** argv, bool test_knobs) {
   ops.lag.stop();
   if (redis_link) redis_link->close();
   rt.stop();
+  admin_ui.reset();
   log_line("info", "stopped");
   return 0;
 }

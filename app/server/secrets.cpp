@@ -54,6 +54,9 @@ std::optional<std::string> load_secrets(settings& cfg) {
   }
   if (auto e = load_one("jwt-secret-file", cfg.jwt_secret_file, cfg.jwt_secret)) return e;
   if (auto e = load_one("api-key-file", cfg.api_key_file, cfg.api_key)) return e;
+  if (auto e = load_one("admin-password-hash-file", cfg.admin_password_hash_file,
+                        cfg.admin_password_hash))
+    return e;
   if (!cfg.jwt_public_key.empty()) {
     auto pem = read_file(cfg.jwt_public_key);
     if (!pem) return "--jwt-public-key: cannot read " + cfg.jwt_public_key;

@@ -1,8 +1,9 @@
 #pragma once
 
-// Secrets read from files at start (--tokens-file, --jwt-secret-file, --api-key-file, and the PEM
-// file of --jwt-public-key), so that they need not appear on a command line, which other users
-// of the machine can read in the process list; and their comparison in constant time.
+// Secrets read from files at start (--tokens-file, --jwt-secret-file, --api-key-file,
+// --admin-password-hash-file, and the PEM file of --jwt-public-key), so that they need not appear
+// on a command line, which other users of the machine can read in the process list; and their
+// comparison in constant time.
 #include "settings.hpp"
 
 #include <optional>
@@ -11,9 +12,10 @@
 
 namespace ignis::program {
 
-/// Fills `tokens`, `jwt_secret` and `api_key` from their -file options (the content without its
-/// trailing line breaks) and `jwt_public_key_pem` from the --jwt-public-key file, which must hold
-/// an RSA public key. Returns an error message naming the option and the file.
+/// Fills `tokens`, `jwt_secret`, `api_key` and `admin_password_hash` from their -file options (the
+/// content without its trailing line breaks) and `jwt_public_key_pem` from the --jwt-public-key
+/// file, which must hold an RSA public key. Returns an error message naming the option and the
+/// file.
 std::optional<std::string> load_secrets(settings& cfg);
 
 /// a == b, in a time that depends on neither string's content (their SHA-256 digests are

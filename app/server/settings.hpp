@@ -58,6 +58,19 @@ struct settings {
   bool demo_chat = false;
   std::string demo_client;
 
+  // The Admin UI (@socket.io/admin-ui).
+  std::string admin_ui = "off";  ///< off, dev or prod
+  std::string admin_username;
+  std::string admin_password_hash;
+  std::string admin_password_hash_file;
+  std::string admin_namespace = "/admin";
+  std::string admin_ui_path = "/admin";
+  std::string admin_ui_dir;
+  std::string admin_server_id;
+  bool admin_readonly = false;
+  std::size_t admin_events_per_second = 2'000;  ///< 0: every event
+  bool hash_password = false;
+
   // Operations.
   std::string log_format = "text";
   std::string log_level = "info";

@@ -10,6 +10,7 @@ APT_PACKAGES=(
   g++ cmake ninja-build ccache pkg-config git ca-certificates
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libhiredis-dev libmsgpuck-dev libssl-dev zlib1g-dev
+  libcrypt-dev  # libxcrypt: bcrypt for the Admin UI's password (crypt_rn)
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev clang-format lld

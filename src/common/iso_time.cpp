@@ -57,6 +57,29 @@ std::string iso_time_from_ms(std::int64_t ms) {
   return buf;
 }
 
+std::string date_string_from_ms(std::int64_t ms) {
+  constexpr std::int64_t ms_per_day = 86'400'000;
+  std::int64_t days = ms / ms_per_day;
+  std::int64_t in_day = ms % ms_per_day;
+  if (in_day < 0) {
+    in_day += ms_per_day;
+    --days;
+  }
+  const auto date = civil_from_days(days);
+  // 1970-01-01 was a Thursday.
+  static constexpr const char* weekdays[] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"};
+  static constexpr const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const auto weekday = static_cast<std::size_t>(((days % 7) + 7) % 7);
+  const auto secs = static_cast<int>(in_day / 1000);
+  char buf[96];
+  std::snprintf(buf, sizeof buf,
+                "%s %s %02d %04lld %02d:%02d:%02d GMT+0000 (Coordinated Universal Time)",
+                weekdays[weekday], months[date.month - 1], date.day,
+                static_cast<long long>(date.year), secs / 3600, secs / 60 % 60, secs % 60);
+  return buf;
+}
+
 std::string iso_time(std::chrono::system_clock::time_point t) {
   return iso_time_from_ms(
       std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());

@@ -152,6 +152,7 @@ void session::run(actions& out, const std::shared_ptr<net::http_exchange>& incom
         counters.open_websocket.add();
         ws_ = std::move(probe_);
         if (ws_) ws_->bind(weak_from_this(), false);
+        if (listener_) listener_->on_upgrade();
         break;
       case kind::deliver:
         if (listener_) {

@@ -589,6 +589,23 @@ void server_helper::get_clients(std::function<void(std::vector<client_summary>)>
       [g, done = std::move(done)] { done(std::move(g->all)); });
 }
 
+json::value server_helper::describe(const socketio::socket& s) {
+  const auto rec = s.attached<client_record>();
+  if (!rec) return s.data;
+  json::object view{{"state", to_string(rec->state)},
+                    {"authenticated", rec->state == client_state::authenticated}};
+  if (rec->room_patterns) view["roomPatterns"] = string_array(*rec->room_patterns);
+  json::object out{{"ignis", std::move(view)}};
+  if (s.data.is_object()) {
+    for (const auto& [key, value] : s.data.get_object()) {
+      if (key != "ignis") out[key] = value;
+    }
+  } else if (!s.data.is_null()) {
+    out["data"] = s.data;
+  }
+  return out;
+}
+
 void server_helper::shutdown() {
   if (!io_) return;
   io_->of("/").local().disconnect_sockets();  // "io server disconnect" for every client

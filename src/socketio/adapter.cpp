@@ -23,6 +23,23 @@ void adapter::broadcast_local(const packet& p, const broadcast_options& opts) {
   auto messages = std::make_shared<const std::vector<engineio::message_ptr>>(to_messages(p));
   auto shared_opts = std::make_shared<const broadcast_options>(opts);
   auto* nsp = &nsp_;
+  if (auto* o = nsp_.srv().observing()) {
+    // Observed: the observer learns who got it, per shard.
+    auto observed = std::make_shared<const packet>(p);
+    net::for_each_shard(nsp_.srv().runtime(),
+                        [nsp, messages, shared_opts, observed, o](net::shard& shard) {
+                          std::vector<socket*> recipients;
+                          nsp->for_each_local(
+                              shard.index(), *shared_opts,
+                              [&](socket& s) {
+                                s.send_encoded(*messages, shared_opts->flags.volatile_);
+                                recipients.push_back(&s);
+                              },
+                              true);
+                          if (!recipients.empty()) o->on_events_sent(*nsp, *observed, recipients);
+                        });
+    return;
+  }
   auto deliver = [nsp, messages, shared_opts](net::shard& shard) {
     const bool droppable = shared_opts->flags.volatile_;
     nsp->for_each_local(
@@ -45,18 +62,23 @@ void adapter::broadcast_with_ack_local(const packet& p, const broadcast_options&
   auto shared_opts = std::make_shared<const broadcast_options>(opts);
   const auto id = *p.id;
   auto* nsp = &nsp_;
+  auto* o = nsp_.srv().observing();
+  auto observed = o ? std::make_shared<const packet>(p) : nullptr;
   net::gather_from_shards<std::size_t>(
       nsp_.srv().runtime(),
-      [nsp, messages, shared_opts, id, on_ack](net::shard& shard) {
+      [nsp, messages, shared_opts, id, on_ack, o, observed](net::shard& shard) {
         std::size_t n = 0;
+        std::vector<socket*> recipients;  // observed only
         nsp->for_each_local(
             shard.index(), *shared_opts,
             [&](socket& s) {
               s.add_pending_ack(id, [on_ack](payload answer) { on_ack(std::move(answer)); });
               s.send_encoded(*messages, shared_opts->flags.volatile_);
               ++n;
+              if (o) recipients.push_back(&s);
             },
             true);
+        if (!recipients.empty()) o->on_events_sent(*nsp, *observed, recipients);
         return std::vector<std::size_t>{n};
       },
       [on_client_count](std::vector<std::size_t> per_shard) {

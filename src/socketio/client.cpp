@@ -42,6 +42,13 @@ void client::on_timer(net::clock::time_point now) {
   if (sockets_.empty()) close();
 }
 
+void client::on_upgrade() {
+  if (auto* o = server_.observing()) {
+    for (const auto& s : sockets_)
+      o->on_upgrade(*s);
+  }
+}
+
 void client::on_message(const engineio::packet& p) {
   if (closed_) return;
   auto decoded = p.binary ? decoder_.feed_binary(p.data) : decoder_.feed_text(p.data);

@@ -25,6 +25,7 @@ class client final : public std::enable_shared_from_this<client>,
   void on_message(const engineio::packet& p) override;
   void on_close(engineio::close_reason reason) override;
   void on_timer(net::clock::time_point now) override;
+  void on_upgrade() override;
 
   void send(const packet& p, bool droppable = false);
   void send_encoded(const std::vector<engineio::message_ptr>& messages, bool droppable);

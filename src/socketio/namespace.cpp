@@ -110,6 +110,7 @@ namespace_::room_stats namespace_::stats() const noexcept {
   for (const auto& sh : shards_) {
     out.joins += sh->joins.get();
     out.rooms += sh->room_count.get();
+    out.sockets += sh->socket_count.get();
   }
   return out;
 }
@@ -230,7 +231,7 @@ void namespace_::finish_restore(const socket_ptr& s, const detail::recovery_sess
 bool namespace_::deliver_recoverable(packet& p, const broadcast_options& opts) {
   if (!recovery_ || p.type != packet_type::event || p.id || opts.flags.volatile_) return false;
   auto& rt = server_.runtime();
-  const auto to_drain = recovery_->stamp(p, opts, rt.at(0).now());
+  const auto to_drain = recovery_->stamp(p, opts, rt.at(0).now(), server_.observing() != nullptr);
   // The calling shard delivers at once (what a handler emits keeps its order); the others drain
   // their queue on their own thread.
   net::shard* here = nullptr;
@@ -251,9 +252,20 @@ void namespace_::drain_recoverable(unsigned shard) {
 
 void namespace_::deliver_queued(unsigned shard,
                                 const std::deque<detail::recoverable_delivery>& queued) {
+  auto* o = server_.observing();
+  std::vector<socket*> recipients;
   for (const auto& d : queued) {
     for_each_local(
-        shard, *d.opts, [&](socket& s) { s.send_encoded(*d.messages, false); }, true);
+        shard, *d.opts,
+        [&](socket& s) {
+          s.send_encoded(*d.messages, false);
+          if (o && d.observed) recipients.push_back(&s);
+        },
+        true);
+    if (!recipients.empty()) {
+      o->on_events_sent(*this, *d.observed, recipients);
+      recipients.clear();
+    }
   }
 }
 
@@ -287,9 +299,13 @@ void namespace_::accept(const socket_ptr& s, const std::function<void(socket_ptr
   // The client may have gone meanwhile.
   auto shard_index = s->home().index();
   auto& st = local(shard_index);
-  st.sockets.emplace(s->id(), s);
+  if (st.sockets.emplace(s->id(), s).second) st.socket_count.add();
   s->on_connect_accepted();
   if (!s->connected()) return;
+  if (auto* o = server_.observing()) {
+    o->on_join(*s, s->id());
+    o->on_connect(*s);
+  }
   on_connected(s);
   for (const auto& h : connection_handlers_) {
     if (!s->connected()) break;
@@ -299,8 +315,10 @@ void namespace_::accept(const socket_ptr& s, const std::function<void(socket_ptr
 
 void namespace_::remove(socket& s) {
   auto& st = local(s.home().index());
-  if (auto it = st.sockets.find(s.id()); it != st.sockets.end() && it->second.get() == &s)
+  if (auto it = st.sockets.find(s.id()); it != st.sockets.end() && it->second.get() == &s) {
     st.sockets.erase(it);
+    st.socket_count.sub();
+  }
 }
 
 void namespace_::room_added(socket& s, const std::string& room) {

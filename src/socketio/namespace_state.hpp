@@ -17,8 +17,9 @@ struct namespace_::shard_state {
   // Keyed by a view of the socket's own id (the socket outlives its entry): no second copy.
   std::unordered_map<std::string_view, socket_ptr, string_hash, std::equal_to<>> sockets;
   std::unordered_map<std::string, std::vector<socket*>, string_hash, std::equal_to<>> rooms;
-  engineio::shard_counter joins;       ///< rooms joined (the socket's own room not counted)
-  engineio::shard_counter room_count;  ///< rooms.size()
+  engineio::shard_counter joins;         ///< rooms joined (the socket's own room not counted)
+  engineio::shard_counter room_count;    ///< rooms.size()
+  engineio::shard_counter socket_count;  ///< sockets.size()
 };
 
 }  // namespace ignis::socketio

@@ -31,17 +31,18 @@ bool any_in(const std::vector<std::string>& rooms, const std::vector<std::string
 recovery_store::recovery_store(limits l, std::size_t shards) : limits_(l), pending_(shards) {}
 
 std::vector<unsigned> recovery_store::stamp(packet& p, const broadcast_options& opts,
-                                            time_point now) {
+                                            time_point now, bool observed) {
   auto shared_opts = std::make_shared<const broadcast_options>(opts);
   std::lock_guard lock(mutex_);
   auto offset = next_offset();
   if (p.data && p.data->is_array()) p.data->get_array().emplace_back(offset);
   auto messages = std::make_shared<const std::vector<engineio::message_ptr>>(to_messages(p));
   keep(std::move(offset), opts, now, messages);
+  std::shared_ptr<const packet> copy = observed ? std::make_shared<const packet>(p) : nullptr;
   std::vector<unsigned> to_drain;
   for (std::size_t i = 0; i < pending_.size(); ++i) {
     if (pending_[i].empty()) to_drain.push_back(static_cast<unsigned>(i));
-    pending_[i].push_back({messages, shared_opts});
+    pending_[i].push_back({messages, shared_opts, copy});
   }
   return to_drain;
 }

@@ -42,6 +42,7 @@ struct recovery_session {
 struct recoverable_delivery {
   messages_ptr messages;
   std::shared_ptr<const broadcast_options> opts;
+  std::shared_ptr<const packet> observed;  ///< the packet, for the server's observer (if any)
 };
 
 class recovery_store {
@@ -54,9 +55,10 @@ class recovery_store {
   recovery_store(limits l, std::size_t shards);
 
   /// Gives `p` (an EVENT) the next offset as its last argument, encodes and keeps it, and queues
-  /// its delivery on every shard. Returns the shards whose queue was empty: a drain must be
-  /// scheduled there.
-  std::vector<unsigned> stamp(packet& p, const broadcast_options& opts, time_point now);
+  /// its delivery on every shard (with a copy of the packet when `observed`). Returns the shards
+  /// whose queue was empty: a drain must be scheduled there.
+  std::vector<unsigned> stamp(packet& p, const broadcast_options& opts, time_point now,
+                              bool observed = false);
   /// What is queued for `shard`, oldest first (called on that shard).
   std::deque<recoverable_delivery> take_pending(unsigned shard);
 

@@ -81,6 +81,20 @@ namespace_* server::find(std::string_view name) const {
   return it == namespaces_.end() ? nullptr : it->second.get();
 }
 
+std::vector<namespace_*> server::namespaces() const {
+  std::shared_lock lock(namespaces_mutex_);
+  std::vector<namespace_*> out;
+  out.reserve(namespaces_.size());
+  for (const auto& [name, nsp] : namespaces_)
+    out.push_back(nsp.get());
+  return out;
+}
+
+void server::observe(std::shared_ptr<observer> o) {
+  observing_ = o.get();
+  observer_ = std::move(o);
+}
+
 namespace_* server::find_or_create_dynamic(std::string_view name, const boost::json::object& auth) {
   std::unique_lock lock(namespaces_mutex_);
   if (const auto it = namespaces_.find(name); it != namespaces_.end()) return it->second.get();

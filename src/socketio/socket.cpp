@@ -3,6 +3,7 @@
 #include "socketio/namespace_state.hpp"
 #include "socketio/recovery_store.hpp"
 
+#include <ignis/common/iso_time.hpp>
 #include <ignis/socketio/server.hpp>
 
 #include <boost/asio/dispatch.hpp>
@@ -213,19 +214,33 @@ void socket::send_encoded(const std::vector<engineio::message_ptr>& messages, bo
 
 void socket::emit(std::string_view event, payload args) {
   auto p = event_packet(nsp_->name(), event, std::move(args));
-  if (!connected_) return;
+  if (!connected_) {
+    // From a middleware, before the CONNECT answer: straight to the client, ahead of that answer
+    // (Node does the same). Nothing is kept for recovery: the socket has no session yet.
+    if (client_) send_packet(p);
+    return;
+  }
   // With recovery on, what is sent to a socket is recoverable too: it goes, with its offset, the
   // way broadcasts go (to the socket's own room).
   broadcast_options to_me;
   to_me.rooms.push_back(id_);
   if (nsp_->deliver_recoverable(p, to_me)) return;
   send_packet(p);
+  observe_sent(p);
 }
 
 void socket::emit_volatile(std::string_view event, payload args) {
   auto p = event_packet(nsp_->name(), event, std::move(args));
   if (!connected_) return;
   send_packet(p, true);
+  observe_sent(p);
+}
+
+void socket::observe_sent(const packet& p) {
+  if (auto* o = nsp_->srv().observing()) {
+    socket* const me = this;
+    o->on_events_sent(*nsp_, p, std::span<socket* const>(&me, 1));
+  }
 }
 
 void socket::emit_with_ack(std::string_view event, payload args, std::chrono::milliseconds timeout,
@@ -267,6 +282,7 @@ void socket::emit_with_ack(std::string_view event, payload args, std::chrono::mi
         });
   }
   send_packet(p);
+  observe_sent(p);
 }
 
 void socket::arm_acks(net::clock::time_point when) {
@@ -333,12 +349,14 @@ bool socket::in_room(std::string_view room) const noexcept {
 
 void socket::join(std::string room) {
   if (!connected_ || in_room(room)) return;
-  if (room == id_) {
+  const bool own = room == id_;
+  if (own) {
     in_own_room_ = true;  // not in the room index: the namespace finds it by the socket's id
-    return;
+  } else {
+    rooms_.push_back(std::move(room));
+    nsp_->room_added(*this, rooms_.back());
   }
-  rooms_.push_back(std::move(room));
-  nsp_->room_added(*this, rooms_.back());
+  if (auto* o = nsp_->srv().observing()) o->on_join(*this, own ? id_ : rooms_.back());
 }
 
 void socket::join(const std::vector<std::string>& rooms) {
@@ -347,14 +365,18 @@ void socket::join(const std::vector<std::string>& rooms) {
 }
 
 void socket::leave(std::string_view room) {
+  auto* o = nsp_->srv().observing();
   if (in_own_room_ && room == id_) {
     in_own_room_ = false;
+    if (o) o->on_leave(*this, id_);
     return;
   }
   for (auto it = rooms_.begin(); it != rooms_.end(); ++it) {
     if (*it != room) continue;
     nsp_->room_removed(*this, room);
+    const auto left = std::move(*it);  // `room` may view the erased entry
     rooms_.erase(it);
+    if (o) o->on_leave(*this, left);
     return;
   }
 }
@@ -443,6 +465,7 @@ void socket::on_packet(packet& p) {
 
 void socket::dispatch(std::string_view event, payload& args, ack_responder ack) {
   auto self = shared_from_this();
+  if (auto* o = nsp_->srv().observing()) o->on_event_received(*this, event, args);
   if (extras_ && !extras_->any_handlers.empty()) {
     const auto handlers = extras_->any_handlers;
     for (const auto& h : handlers) {
@@ -488,6 +511,8 @@ void socket::on_close(disconnect_reason reason) {
   if (auto* store = nsp_->recovery(); store && recoverable_ && recoverable(reason)) {
     store->persist({id_, pid_, rooms(), data}, home().now());
   }
+  auto* o = nsp_->srv().observing();
+  const auto was_in = o ? rooms() : std::vector<std::string>();
   for (const auto& room : rooms_)
     nsp_->room_removed(*this, room);
   rooms_.clear();
@@ -495,6 +520,7 @@ void socket::on_close(disconnect_reason reason) {
   nsp_->remove(*this);
   if (client_) client_->remove(*this);
   connected_ = false;
+  if (o) o->on_disconnect(*this, reason, was_in);
   if (extras_) {
     auto acks = std::move(extras_->acks);
     extras_->acks.clear();
@@ -523,12 +549,17 @@ socket_info socket::info() const {
   for (const auto [k, v] : handshake_->headers)
     headers[k] = v;
   out.handshake = boost::json::object{
-      {"headers", std::move(headers)},  {"time", ""},
-      {"address", handshake_->address}, {"xdomain", !handshake_->header("origin").empty()},
-      {"secure", handshake_->secure},   {"issued", handshake_->issued},
-      {"url", handshake_->url},         {"query", handshake_->query()},
-      {"auth", handshake_->auth},
+      {"headers", std::move(headers)},
+      {"time", date_string_from_ms(handshake_->issued)},
+      {"address", handshake_->address},
+      {"xdomain", !handshake_->header("origin").empty()},
+      {"secure", handshake_->secure},
+      {"issued", handshake_->issued},
+      {"url", handshake_->url},
+      {"query", handshake_->query()},
+      {"auth", nsp_->auth_concealed() ? boost::json::object() : handshake_->auth},
   };
+  if (auto* o = nsp_->srv().observing()) o->on_info(*this, out);
   return out;
 }
 

@@ -14,7 +14,8 @@
 #   deb              cpack in build/dev: the .deb of the programs, its files, conffiles, scripts
 #   unit             systemd-analyze verify on the unit, in the tree dpkg-deb -x unpacked
 #   deb-run          the unpacked ignis-socketio with the packaged configuration: /health, the
-#                    demo's browser client found next to it, --version of the three programs
+#                    demo's browser client and the Admin UI's page found next to it, --version of
+#                    the three programs
 #
 # Prints "PASS name" or "FAIL name: why" per check and ends with
 # "packaging checks: N passed, M failed" (scripts/test adds them to its counts).
@@ -235,12 +236,18 @@ check_deb() {
     ./usr/lib/systemd/system/ignis-socketio.service ./etc/ignis-socketio/config.toml \
     ./usr/share/ignis-socketio/socket.io.min.js \
     ./usr/share/doc/ignis-socketio/socket.io-client/LICENSE \
+    ./usr/share/ignis-socketio/admin-ui/index.html \
+    ./usr/share/doc/ignis-socketio/socket.io-admin-ui/LICENSE \
     ./usr/share/man/man1/ignis-socketio.1.gz ./usr/share/man/man1/ignis-cli.1.gz \
     ./usr/share/man/man1/ignis-emit.1.gz; do
     grep -qx -- "$f" <<<"$files" || { echo "missing $f"; return 1; }
   done
   if grep -q -e '^./usr/include' -e '\.a$' <<<"$files"; then
     echo "the program's package carries the development files"
+    return 1
+  fi
+  if grep -q '^./usr/share/ignis-socketio/admin-ui/.*\.map$' <<<"$files"; then
+    echo "the program's package carries the Admin UI's source maps"
     return 1
   fi
   local control="$WORK/control"
@@ -293,6 +300,15 @@ check_deb_run() {
   grep -q '"status":"ok"' <<<"$out" || return 1
   curl -fsS -o "$WORK/served.js" "$program_url/demo/socket.io.min.js" || return 1
   cmp "$WORK/served.js" "$ROOTFS/usr/share/ignis-socketio/socket.io.min.js" || return 1
+  stop_program
+  # The Admin UI's page, found next to the installed program too.
+  local hash
+  hash=$(echo 'packaging check' | "$bin/ignis-socketio" --hash-password) || return 1
+  IGNIS_ADMIN_UI=prod IGNIS_ADMIN_USERNAME=ops IGNIS_ADMIN_PASSWORD_HASH=$hash \
+    start_program "$WORK/deb-admin.log" "$bin/ignis-socketio" \
+    --config "$ROOTFS/etc/ignis-socketio/config.toml" --port 0 || return 1
+  curl -fsS -o "$WORK/admin.html" "$program_url/admin/" || return 1
+  cmp "$WORK/admin.html" "$ROOTFS/usr/share/ignis-socketio/admin-ui/index.html" || return 1
   stop_program
   cat "$WORK/deb-program.log"
 }

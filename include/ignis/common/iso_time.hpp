@@ -14,4 +14,8 @@ std::string iso_time(std::chrono::system_clock::time_point t = std::chrono::syst
 /// signed form (+275760-09-13T00:00:00.000Z).
 std::string iso_time_from_ms(std::int64_t ms_since_epoch);
 
+/// UTC time as JavaScript's Date.prototype.toString() writes it in the UTC time zone (Node's
+/// handshake.time): Sun Dec 06 2026 19:23:17 GMT+0000 (Coordinated Universal Time). Years 0-9999.
+std::string date_string_from_ms(std::int64_t ms_since_epoch);
+
 }  // namespace ignis

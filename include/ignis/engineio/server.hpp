@@ -110,6 +110,8 @@ class session_listener {
  public:
   virtual void on_message(const packet& p) = 0;
   virtual void on_close(close_reason reason) = 0;
+  /// The session moved from long-polling to WebSocket.
+  virtual void on_upgrade() {}
 
  protected:
   ~session_listener() = default;

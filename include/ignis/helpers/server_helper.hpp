@@ -150,6 +150,12 @@ class server_helper {
   /// Disconnects every client and closes every connection.
   void shutdown();
 
+  /// What the Admin UI shows as the data of socket `s`: for a socket of the helper,
+  /// {"ignis": {"state", "authenticated", "roomPatterns" (when its authentication gave some)},
+  /// ...socket.data} (a socket.data that is no object goes under "data"); for any other socket,
+  /// socket.data. Call on the socket's shard.
+  static boost::json::value describe(const socketio::socket& s);
+
   socketio::server& io();
   /// The HTTP endpoint (mount on an http_listener, or feed from an application's own server).
   std::shared_ptr<net::http_service> http_service();

@@ -10,6 +10,7 @@
 #include <ignis/common/async.hpp>
 #include <ignis/engineio/server.hpp>
 #include <ignis/socketio/adapter.hpp>
+#include <ignis/socketio/observer.hpp>
 #include <ignis/socketio/packet.hpp>
 #include <ignis/socketio/payload.hpp>
 
@@ -288,6 +289,8 @@ class socket final : public std::enable_shared_from_this<socket> {
   void on_close(disconnect_reason reason);
   void send_packet(const packet& p, bool droppable = false);
   void send_encoded(const std::vector<engineio::message_ptr>& messages, bool droppable);
+  /// Tells the server's observer (if any) that `p` was sent to this socket.
+  void observe_sent(const packet& p);
   void add_pending_ack(std::uint64_t id, std::function<void(payload)> on_answer);
   void send_ack(std::uint64_t id, payload args);
   void on_connect_accepted();
@@ -349,6 +352,10 @@ class namespace_ {
   /// Register before clients connect.
   void use(middleware m);
   void on_connection(connection_handler h);
+  /// fetch_sockets reports this namespace's handshake.auth as {} (it holds credentials, e.g. the
+  /// Admin UI's), also to the other servers of a cluster. Before clients connect.
+  void conceal_auth() noexcept { conceal_auth_ = true; }
+  bool auth_concealed() const noexcept { return conceal_auth_; }
 
   broadcast_operator to(std::string room) { return all().to(std::move(room)); }
   broadcast_operator in(std::string room) { return all().to(std::move(room)); }
@@ -386,8 +393,9 @@ class namespace_ {
     return broadcasts_.load(std::memory_order_relaxed);
   }
   struct room_stats {
-    std::int64_t joins = 0;  ///< rooms joined so far (the sockets' own rooms not counted)
-    std::int64_t rooms = 0;  ///< rooms with members (a room on several shards counts on each)
+    std::int64_t joins = 0;    ///< rooms joined so far (the sockets' own rooms not counted)
+    std::int64_t rooms = 0;    ///< rooms with members (a room on several shards counts on each)
+    std::int64_t sockets = 0;  ///< sockets connected to this namespace on this server
   };
   /// Summed over the shards (readable from any thread, for metrics).
   room_stats stats() const noexcept;
@@ -455,6 +463,7 @@ class namespace_ {
   std::unique_ptr<detail::recovery_store> recovery_;  // with connection state recovery only
   std::atomic<std::uint64_t> ack_ids_{0};
   std::atomic<std::uint64_t> broadcasts_{0};
+  bool conceal_auth_ = false;
 };
 
 /// Connection state recovery, as Node's `connectionStateRecovery`: a client that loses its
@@ -517,6 +526,14 @@ class server final {
 
   /// The namespace `name` if it exists.
   namespace_* find(std::string_view name) const;
+  /// Every namespace created so far (the parents of dynamic namespaces excepted), by name.
+  std::vector<namespace_*> namespaces() const;
+
+  /// Tells `o` what the sockets of every namespace do (observer.hpp). Once, before the server
+  /// serves; the server keeps it for its lifetime.
+  void observe(std::shared_ptr<observer> o);
+  /// The observer, or nullptr.
+  observer* observing() const noexcept { return observing_; }
 
  private:
   friend class client;
@@ -531,6 +548,8 @@ class server final {
   adapter_factory adapter_factory_;
   std::shared_ptr<engine_bridge> bridge_;
   std::shared_ptr<engineio::server> engine_;
+  std::shared_ptr<observer> observer_;
+  observer* observing_ = nullptr;
   mutable std::shared_mutex namespaces_mutex_;
   std::map<std::string, std::unique_ptr<namespace_>, std::less<>> namespaces_;
   struct dynamic_parent {

@@ -704,11 +704,17 @@ function makeRequestHandler(cfg, getHelper) {
 /**
  * Start the program (or, with cfg.fixture, the fixture) described by `cfg`.
  * Resolves with { host, port, url, path, helper, io, stop() } once listening.
+ * `serve(req, res)`, when given, sees every HTTP request first (not Socket.IO's) and returns
+ * true for those it answered (the Admin UI's page, for tests/browser/admin-ui.test.mjs).
  */
-export async function startIgnis(cfg, { log = () => {} } = {}) {
+export async function startIgnis(cfg, { log = () => {}, serve } = {}) {
   const { authenticateFn, validateRoomFn } = buildAuth(cfg, log);
   let helper = null;
-  const httpServer = http.createServer(makeRequestHandler(cfg, () => helper));
+  const handler = makeRequestHandler(cfg, () => helper);
+  const httpServer = http.createServer((req, res) => {
+    if (serve && serve(req, res)) return;
+    handler(req, res);
+  });
   const conns = new Set();
   httpServer.on('connection', (s) => {
     conns.add(s);

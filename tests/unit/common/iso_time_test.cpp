@@ -34,4 +34,16 @@ TEST(IsoTime, TimePointsUseMilliseconds) {
   EXPECT_EQ(ignis::iso_time(t), "2001-09-09T01:46:40.123Z");
 }
 
+// Expected strings are what Node writes for new Date(ms).toString() with TZ=UTC.
+TEST(IsoTime, DateStringsAreJavaScriptsToStringInUtc) {
+  EXPECT_EQ(ignis::date_string_from_ms(1'796'584'997'357),
+            "Sun Dec 06 2026 19:23:17 GMT+0000 (Coordinated Universal Time)");
+  EXPECT_EQ(ignis::date_string_from_ms(0),
+            "Thu Jan 01 1970 00:00:00 GMT+0000 (Coordinated Universal Time)");
+  EXPECT_EQ(ignis::date_string_from_ms(-259'200'000),
+            "Mon Dec 29 1969 00:00:00 GMT+0000 (Coordinated Universal Time)");
+  EXPECT_EQ(ignis::date_string_from_ms(951'782'400'999),
+            "Tue Feb 29 2000 00:00:00 GMT+0000 (Coordinated Universal Time)");
+}
+
 }  // namespace

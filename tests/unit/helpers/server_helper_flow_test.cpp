@@ -6,6 +6,7 @@
 
 #include <ignis/helpers/server_helper.hpp>
 
+#include <boost/json/serialize.hpp>
 #include <gtest/gtest.h>
 
 #include <regex>
@@ -332,6 +333,33 @@ TEST_F(ServerHelperFlow, ShutdownDisconnectsEveryClient) {
   EXPECT_EQ(a.received(), strings{"1"});
   EXPECT_EQ(b.received(), strings{"1"});
   EXPECT_EQ(helper->client_count(), 0u);
+}
+
+TEST_F(ServerHelperFlow, DescribeShowsTheHelpersViewOfASocketForTheAdminUi) {
+  make();
+  auto c = client();
+  socketio::socket_ptr s;
+  helper->io().main().for_each_local_socket([&](const socketio::socket_ptr& x) { s = x; });
+  loop.run();
+  ASSERT_NE(s, nullptr);
+  auto described = [&] { return boost::json::serialize(helpers::server_helper::describe(*s)); };
+  EXPECT_EQ(described(), R"({"ignis":{"state":"unauthorized","authenticated":false}})");
+  c.send(R"(2["authenticate"])");
+  c.received();
+  EXPECT_EQ(described(), R"({"ignis":{"state":"authenticated","authenticated":true}})");
+  s->data = boost::json::object{{"user", 42}, {"ignis", "theirs"}};
+  EXPECT_EQ(described(), R"({"ignis":{"state":"authenticated","authenticated":true},"user":42})");
+  s->data = "text";
+  EXPECT_EQ(described(),
+            R"({"ignis":{"state":"authenticated","authenticated":true},"data":"text"})");
+  // A socket the helper does not handle shows its own data.
+  socketio::socket_ptr other;
+  helper->io().of("/other").on_connection([&](const socketio::socket_ptr& x) { other = x; });
+  sio_client o(loop, host.service);
+  o.connect("/other");
+  ASSERT_NE(other, nullptr);
+  other->data = boost::json::object{{"a", 1}};
+  EXPECT_EQ(boost::json::serialize(helpers::server_helper::describe(*other)), R"({"a":1})");
 }
 
 }  // namespace

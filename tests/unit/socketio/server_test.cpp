@@ -401,4 +401,122 @@ TEST_F(SocketIOServer, BinaryAttachmentsTravelBothWays) {
             (strings{R"(451-["bin-back",{"_placeholder":true,"num":0}])", "bAQIh"}));
 }
 
+TEST_F(SocketIOServer, WhatAMiddlewareEmitsGoesOutBeforeTheConnectAnswer) {
+  auto& srv = make();
+  srv.of("/admin").use([](socketio::socket& s, socketio::next_fn next) {
+    s.emit("session", socketio::make_args("abc"));  // as @socket.io/admin-ui's login does
+    next(std::nullopt);
+  });
+  auto c = client();
+  c.send("0/admin,");
+  const auto got = c.received();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0], R"(2/admin,["session","abc"])");
+  EXPECT_TRUE(got[1].starts_with(R"(0/admin,{"sid":")")) << got[1];
+}
+
+TEST_F(SocketIOServer, NamespacesAreListedWithTheirSocketCounts) {
+  auto& srv = make();
+  srv.of("/chat");
+  srv.of(std::regex("/dyn-\\d+"));
+  auto a = client();
+  join(a);
+  auto b = client();
+  join(b);
+  join(b, "/chat");
+  join(b, "/dyn-1");
+  std::vector<std::string> names;
+  for (auto* n : srv.namespaces())
+    names.push_back(n->name());
+  EXPECT_EQ(names, (strings{"/", "/chat", "/dyn-1"})) << "the dynamic parent is not listed";
+  EXPECT_EQ(srv.main().stats().sockets, 2);
+  EXPECT_EQ(srv.of("/chat").stats().sockets, 1);
+  b.send("1/chat,");
+  loop.run();
+  EXPECT_EQ(srv.of("/chat").stats().sockets, 0);
+}
+
+TEST_F(SocketIOServer, ANamespaceMayConcealItsHandshakeAuthFromFetchSockets) {
+  auto& srv = make();
+  srv.of("/secret").conceal_auth();
+  auto c = client();
+  join(c);
+  c.send(R"(0/secret,{"password":"p"})");
+  c.received();
+  srv.of("/other");
+  c.send(R"(0/other,{"token":"t"})");
+  c.received();
+  std::vector<socketio::socket_info> hidden, shown;
+  srv.of("/secret").all().fetch_sockets([&](auto found) { hidden = std::move(found); });
+  srv.of("/other").all().fetch_sockets([&](auto found) { shown = std::move(found); });
+  loop.run();
+  ASSERT_EQ(hidden.size(), 1u);
+  EXPECT_EQ(hidden[0].handshake.at("auth"), boost::json::object());
+  ASSERT_EQ(shown.size(), 1u);
+  EXPECT_EQ(shown[0].handshake.at("auth"), (boost::json::object{{"token", "t"}}));
+}
+
+// Everything an observer is told, as one line each.
+struct recording_observer final : socketio::observer {
+  std::vector<std::string> seen;
+  void on_connect(socketio::socket& s) override { seen.push_back("connect " + s.nsp().name()); }
+  void on_disconnect(socketio::socket&, socketio::disconnect_reason r,
+                     const std::vector<std::string>& rooms) override {
+    seen.push_back("disconnect " + std::string(to_string(r)) + " rooms " +
+                   std::to_string(rooms.size()));
+  }
+  void on_join(socketio::socket& s, std::string_view room) override {
+    seen.push_back(room == s.id() ? "join own" : "join " + std::string(room));
+  }
+  void on_leave(socketio::socket& s, std::string_view room) override {
+    seen.push_back(room == s.id() ? "leave own" : "leave " + std::string(room));
+  }
+  void on_upgrade(socketio::socket&) override { seen.push_back("upgrade"); }
+  void on_event_received(socketio::socket&, std::string_view event,
+                         const socketio::payload& args) override {
+    seen.push_back("received " + std::string(event) + socketio::serialize_js(args.args));
+  }
+  void on_events_sent(socketio::namespace_&, const socketio::packet& p,
+                      std::span<socketio::socket* const> to) override {
+    seen.push_back("sent " + socketio::serialize_js(*p.data) + " to " + std::to_string(to.size()));
+  }
+  void on_info(const socketio::socket&, socketio::socket_info& info) override {
+    info.data = "observed";
+  }
+};
+
+TEST_F(SocketIOServer, AnObserverIsToldWhatEverySocketDoes) {
+  auto& srv = make();
+  auto seen = std::make_shared<recording_observer>();
+  srv.observe(seen);
+  srv.main().on_connection([](const socketio::socket_ptr& s) {
+    s->on("hi", [](socketio::socket& self, socketio::payload&, socketio::ack_responder ack) {
+      if (ack) ack(socketio::make_args("ack, not an event"));
+      self.emit("hello", socketio::make_args(1));
+    });
+  });
+  auto a = client();
+  join(a);
+  auto b = client();
+  join(b);
+  a.send(R"(23["hi",true])");
+  srv.main().in("room").emit("ignored");  // nobody is in it
+  srv.main().all().sockets_join({"room"});
+  srv.main().to("room").emit("news");
+  srv.main().all().sockets_leave({"room"});
+  loop.run();
+  std::vector<socketio::socket_info> infos;
+  srv.main().all().fetch_sockets(
+      [&](std::vector<socketio::socket_info> f) { infos = std::move(f); });
+  loop.run();
+  b.send("1");
+  loop.run();
+  EXPECT_EQ(seen->seen, (strings{"join own", "connect /", "join own", "connect /",
+                                 R"(received hi[true])", R"(sent ["hello",1] to 1)", "join room",
+                                 "join room", R"(sent ["news"] to 2)", "leave room", "leave room",
+                                 "disconnect client namespace disconnect rooms 1"}));
+  ASSERT_EQ(infos.size(), 2u);
+  EXPECT_EQ(infos[0].data, "observed");
+}
+
 }  // namespace
