@@ -12,6 +12,7 @@
 //   (pid); a CONNECT carrying that pid and an offset still kept takes the session (once), and the
 //   packets after that offset that its rooms would have received.
 #include <ignis/engineio/message.hpp>
+#include <ignis/socketio/adapter.hpp>
 #include <ignis/socketio/broadcast_options.hpp>
 #include <ignis/socketio/packet.hpp>
 
@@ -31,12 +32,7 @@ namespace ignis::socketio::detail {
 
 using messages_ptr = std::shared_ptr<const std::vector<engineio::message_ptr>>;
 
-struct recovery_session {
-  std::string sid;
-  std::string pid;
-  std::vector<std::string> rooms;  ///< the socket's own room included
-  boost::json::value data;
-};
+struct recovery_session : session_state {};
 
 /// A recoverable packet to deliver on one shard.
 struct recoverable_delivery {

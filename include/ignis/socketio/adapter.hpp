@@ -17,6 +17,15 @@ namespace ignis::socketio {
 
 class namespace_;
 
+/// What connection state recovery keeps of a socket that left (Node's Session): its id, private
+/// id, rooms (its own id included) and data.
+struct session_state {
+  std::string sid;
+  std::string pid;
+  std::vector<std::string> rooms;
+  boost::json::value data;
+};
+
 class adapter {
  public:
   explicit adapter(namespace_& nsp) : nsp_(nsp) {}
