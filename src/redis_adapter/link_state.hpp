@@ -1,7 +1,10 @@
 #pragma once
 
-// What the adapters of one server share: the publishing connection, the subscriber, the routing
-// of received messages to the namespace they address, and the counters.
+// What the adapters of one server share: the publishing connection, the subscriber (pub/sub
+// modes) or the stream reader (streams mode), the routing of received messages to the namespace
+// they address, and the counters.
+#include "redis_adapter/stream_reader.hpp"
+
 #include <ignis/net/runtime.hpp>
 #include <ignis/redis/adapter.hpp>
 #include <ignis/redis/client.hpp>
@@ -41,6 +44,13 @@ class adapter_link_state : public std::enable_shared_from_this<adapter_link_stat
   /// PUBSUB NUMSUB / SHARDNUMSUB of `channel`; 1 (this server alone) when Redis cannot answer.
   void count_subscribers(std::string channel, std::function<void(std::size_t)> done);
 
+  /// Streams mode: a command on the publishing connection (XADD, SET, GETDEL, XRANGE); counted
+  /// as a publish when `publish` is true.
+  void command(std::vector<std::string> args, connection::completion done, bool publish = false);
+  /// Streams mode only.
+  stream_reader& reader() noexcept { return *reader_; }
+
+  /// Pub/sub modes only.
   subscriber& sub() noexcept { return *sub_; }
   link_state state() const noexcept;
   adapter_stats stats() const noexcept;
@@ -59,7 +69,9 @@ class adapter_link_state : public std::enable_shared_from_this<adapter_link_stat
   net::runtime& rt_;
   adapter_options options_;
   std::shared_ptr<connection> pub_;
-  std::shared_ptr<subscriber> sub_;
+  std::shared_ptr<subscriber> sub_;          // pub/sub modes
+  std::shared_ptr<connection> stream_conn_;  // streams mode: the blocked XREADs
+  std::shared_ptr<stream_reader> reader_;    // streams mode
   std::atomic<bool> closed_{false};
   // Held while a message is handed to its adapter, so that an adapter being destroyed (on
   // another thread) waits for it; recursive because a handler may create a namespace.

@@ -218,7 +218,12 @@ void socket::emit(std::string_view event, payload args) {
   // way broadcasts go (to the socket's own room).
   broadcast_options to_me;
   to_me.rooms.push_back(id_);
-  if (nsp_->deliver_recoverable(p, to_me)) return;
+  if (nsp_->recovery() && nsp_->adapter().shares_sessions()) {
+    // A shared log gives the offset: through it, as Node's cluster adapters do.
+    nsp_->adapter().broadcast(std::move(p), to_me);
+    return;
+  }
+  if (nsp_->deliver_recoverable(p, to_me, nullptr)) return;
   send_packet(p);
 }
 
@@ -486,7 +491,12 @@ void socket::on_close(disconnect_reason reason) {
       h(*this, reason);
   }
   if (auto* store = nsp_->recovery(); store && recoverable_ && recoverable(reason)) {
-    store->persist({id_, pid_, rooms(), data}, home().now());
+    if (nsp_->adapter().shares_sessions()) {
+      nsp_->adapter().persist_session({id_, pid_, rooms(), data},
+                                      nsp_->srv().options().recovery.max_disconnection_duration);
+    } else {
+      store->persist({id_, pid_, rooms(), data}, home().now());
+    }
   }
   for (const auto& room : rooms_)
     nsp_->room_removed(*this, room);

@@ -3,8 +3,8 @@
 // The Redis adapter: every namespace of a socketio::server shares broadcasts, rooms operations,
 // fetch_sockets and server-side emits with the other servers on one Redis, wire-compatible with
 // Node's @socket.io/redis-adapter 8.3 (createAdapter: classic pub/sub; createShardedAdapter:
-// Redis 7 sharded pub/sub). Local recipients are served directly, never through Redis; a
-// broadcast is published once.
+// Redis 7 sharded pub/sub) or with @socket.io/redis-streams-adapter 0.2 (one Redis stream). Local
+// recipients are served directly, never through Redis; a broadcast is published once.
 //
 // Redis trouble is not fatal: while it is unreachable, local delivery goes on, redis_state()
 // says degraded, publishes fail and are counted; the links reconnect by themselves.
@@ -26,6 +26,9 @@ namespace ignis::redis {
 enum class adapter_mode {
   classic,  ///< createAdapter: PUBLISH / PSUBSCRIBE
   sharded,  ///< createShardedAdapter: SPUBLISH / SSUBSCRIBE
+  /// @socket.io/redis-streams-adapter 0.2: every message XADDed to one stream and read back with
+  /// XREAD; recovery sessions in Redis, so a client recovers on any server.
+  streams,
 };
 
 /// The sharded adapter's subscriptionMode.
@@ -44,6 +47,20 @@ struct adapter_options {
   /// Classic: answer requests on the requester's own response channel.
   bool publish_on_specific_response_channel = false;
   subscription_mode subscription = subscription_mode::dynamic;
+
+  // Streams mode (Node's options of the same names).
+  std::string stream_name = "socket.io";
+  /// XADD ... MAXLEN ~ stream_max_len: how far back a restart or a recovery can reach.
+  std::size_t stream_max_len = 10000;
+  /// Entries per XREAD (and per XRANGE while restoring a session).
+  std::size_t stream_read_count = 100;
+  std::string session_key_prefix = "sio:session:";
+  /// XREAD BLOCK time.
+  std::chrono::milliseconds stream_block{5000};
+  /// A server announces itself this long after its last message, and counts as gone after
+  /// heartbeat_timeout without one (ClusterAdapterWithHeartbeat).
+  std::chrono::milliseconds heartbeat_interval{5000};
+  std::chrono::milliseconds heartbeat_timeout{10000};
 };
 
 struct adapter_stats {
@@ -51,6 +68,11 @@ struct adapter_stats {
   std::uint64_t publish_errors = 0;  ///< ... that failed (Redis down, timeout, error reply)
   std::uint64_t messages = 0;        ///< messages received from other servers
   std::uint64_t malformed = 0;       ///< received messages refused as malformed
+  /// Streams mode: entries read from the stream, and XREADs that failed (Redis down, timeout).
+  std::uint64_t stream_entries = 0;
+  std::uint64_t stream_read_errors = 0;
+  /// Streams mode: the id of the last entry read ("" before the first).
+  std::string stream_position;
 };
 
 namespace detail {

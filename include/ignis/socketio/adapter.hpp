@@ -9,7 +9,10 @@
 
 #include <boost/json/value.hpp>
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +27,26 @@ struct session_state {
   std::string pid;
   std::vector<std::string> rooms;
   boost::json::value data;
+};
+
+/// A packet's place in a log the servers share (a Redis stream entry id): the offset clients see
+/// and the two numbers that order it.
+struct log_position {
+  std::string offset;
+  std::uint64_t major = 0;
+  std::uint64_t minor = 0;
+  bool operator<(const log_position& o) const noexcept {
+    return major != o.major ? major < o.major : minor < o.minor;
+  }
+};
+
+/// What a shared store gives back to a recovering client: its session, the packets it missed
+/// up to `resume` (each with its offset as last argument), and where this server's own store
+/// takes over.
+struct shared_restore {
+  session_state session;
+  std::vector<packet> missed;
+  log_position resume;
 };
 
 class adapter {
@@ -60,7 +83,24 @@ class adapter {
   virtual void room_created(unsigned shard, const std::string& room);
   virtual void room_deleted(unsigned shard, const std::string& room);
 
+  /// Connection state recovery through a store the servers share (sessions and packets in
+  /// Redis) rather than this server's memory alone: sessions go to persist_session and come back
+  /// through restore_session, and a recoverable packet gets its offset from the shared log
+  /// (broadcast_local_at) instead of this server.
+  virtual bool shares_sessions() const { return false; }
+  virtual void persist_session(const session_state& s, std::chrono::milliseconds ttl);
+  /// `done` runs once, on any thread, with nullopt when nothing can be restored. `local_floor`:
+  /// this server's store holds every recoverable packet of the log after it (nullopt: unknown).
+  virtual void restore_session(std::string pid, std::string offset,
+                               std::optional<log_position> local_floor,
+                               std::function<void(std::optional<shared_restore>)> done);
+
  protected:
+  /// broadcast_local for a packet of the shared log: with recovery on, a recoverable packet
+  /// takes `at` as its offset and is kept under it.
+  void broadcast_local_at(const packet& p, const broadcast_options& opts, const log_position& at);
+  /// This server will see every packet of the shared log after `p`.
+  void set_log_floor(const log_position& p);
   // The local half of every operation, across this server's shards.
   void broadcast_local(const packet& p, const broadcast_options& opts);
   void broadcast_with_ack_local(const packet& p, const broadcast_options& opts,
@@ -75,6 +115,7 @@ class adapter {
   void deliver_server_side_emit(payload args, std::function<void(payload)> ack);
 
  private:
+  void broadcast_local_plain(const packet& p, const broadcast_options& opts);
   namespace_& nsp_;
 };
 

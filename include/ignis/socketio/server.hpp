@@ -431,14 +431,22 @@ class namespace_ {
   socket_ptr make_socket(const std::shared_ptr<client>& owner,
                          std::shared_ptr<const handshake_info> handshake, std::string id);
   // Connection state recovery.
+  // `shared`: what a shared store (the adapter's) gave back; the rest comes from this server's
+  // store after shared->resume. nullptr: this server's store alone, after `offset`.
   void restore(const std::shared_ptr<client>& owner,
                std::shared_ptr<const handshake_info> handshake, detail::recovery_session session,
-               std::string offset, std::function<void(socket_ptr)> on_connected);
+               std::string offset, std::function<void(socket_ptr)> on_connected,
+               std::shared_ptr<const shared_restore> shared = nullptr);
   void finish_restore(const socket_ptr& s, const detail::recovery_session& session,
-                      const std::string& offset, std::function<void(socket_ptr)> on_connected);
-  /// Recovery on: gives a recoverable packet its offset, keeps it and queues its deliveries.
-  /// False when `p` is not one (then the caller delivers it as usual).
-  bool deliver_recoverable(packet& p, const broadcast_options& opts);
+                      const std::string& offset, std::function<void(socket_ptr)> on_connected,
+                      const std::shared_ptr<const shared_restore>& shared);
+  /// A CONNECT with pid and offset, the adapter's shared store asked.
+  void add_shared(std::shared_ptr<client> owner, boost::json::object auth, std::string pid,
+                  std::string offset, std::function<void(socket_ptr)> on_connected);
+  /// Recovery on: gives a recoverable packet its offset (`at`, from the shared log, or this
+  /// server's own), keeps it and queues its deliveries. False when `p` is not one (then the
+  /// caller delivers it as usual).
+  bool deliver_recoverable(packet& p, const broadcast_options& opts, const log_position* at);
   /// Delivers what is queued for `shard` (called on it).
   void drain_recoverable(unsigned shard);
   void deliver_queued(unsigned shard, const std::deque<detail::recoverable_delivery>& queued);

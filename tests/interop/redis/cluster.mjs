@@ -28,6 +28,7 @@ import { eventually, waitFor } from '../lib/util.mjs';
 const { Server } = requirePeer('socket.io');
 const { createClient, createCluster } = requirePeer('redis');
 const { createAdapter, createShardedAdapter } = requirePeer('@socket.io/redis-adapter');
+const { createAdapter: createStreamsAdapter } = requirePeer('@socket.io/redis-streams-adapter');
 
 /** How long cluster-wide requests (fetchSockets, serverSideEmit) wait, unless a test says. */
 export const REQUESTS_TIMEOUT = 3000;
@@ -80,13 +81,16 @@ async function nodeRedisClients(redisUrl, mode, redisCluster) {
   return { pub, sub };
 }
 
-async function startNodeServer(redisUrl, mode, requestsTimeout, redisCluster) {
+export async function startNodeServer(redisUrl, mode, requestsTimeout, redisCluster, { recovery = 0 } = {}) {
   const { pub, sub } = await nodeRedisClients(redisUrl, mode, redisCluster);
   // The sharded adapter has no requestsTimeout: its requests wait 5 s unless the call sets one
-  // (io.timeout(ms).fetchSockets()).
-  const adapter = mode === 'sharded'
-    ? createShardedAdapter(pub, sub, { subscriptionMode: 'dynamic' })
-    : createAdapter(pub, sub, { requestsTimeout });
+  // (io.timeout(ms).fetchSockets()). The streams adapter uses one client (XREADs on an isolated
+  // connection of its pool) and its defaults (stream "socket.io", maxLen 10000).
+  const adapter = mode === 'streams'
+    ? createStreamsAdapter(pub)
+    : mode === 'sharded'
+      ? createShardedAdapter(pub, sub, { subscriptionMode: 'dynamic' })
+      : createAdapter(pub, sub, { requestsTimeout });
   const httpServer = http.createServer();
   const sockets = new Set();
   httpServer.on('connection', (s) => {
@@ -99,6 +103,7 @@ async function startNodeServer(redisUrl, mode, requestsTimeout, redisCluster) {
     pingTimeout: 5000,
     cors: { origin: '*' },
     adapter,
+    ...(recovery ? { connectionStateRecovery: { maxDisconnectionDuration: recovery, skipMiddlewares: true } } : {}),
   });
   attachFixtureProtocol(io);
   const root = io.of('/');
@@ -148,22 +153,23 @@ async function startNodeServer(redisUrl, mode, requestsTimeout, redisCluster) {
   };
 }
 
-export function startFixture(redisUrl, mode, requestsTimeout = REQUESTS_TIMEOUT) {
+export function startFixture(redisUrl, mode, requestsTimeout = REQUESTS_TIMEOUT, extra = []) {
   // Several URLs (a Redis Cluster's seeds) are found to be a cluster by the default
   // --redis-cluster auto, as one URL of a single server is found to be one.
   assert.ok(process.env.IGNIS_FIXTURE, 'IGNIS_FIXTURE must name the ignis-fixture binary');
   return spawnChild(process.env.IGNIS_FIXTURE, [
     '--mode', 'socketio', '--port', '0', '--threads', '2', '--ping-interval', '2000',
     '--ping-timeout', '5000', '--redis', redisUrl, '--redis-mode', mode,
-    '--redis-requests-timeout', String(requestsTimeout),
+    '--redis-requests-timeout', String(requestsTimeout), ...extra,
   ], { kind: 'fixture' });
 }
 
-export function startProgram(redisUrl, mode, requestsTimeout = REQUESTS_TIMEOUT) {
+export function startProgram(redisUrl, mode, requestsTimeout = REQUESTS_TIMEOUT, extra = []) {
   assert.ok(process.env.IGNIS_PROGRAM, 'IGNIS_PROGRAM must name the ignis-socketio binary');
   return spawnChild(process.env.IGNIS_PROGRAM, [
     '--host', '127.0.0.1', '--port', '0', '--threads', '2', '--auth', 'none', '--api-key', API_KEY,
     '--rooms-allow', '*', '--redis', redisUrl, '--redis-mode', mode, '--redis-requests-timeout', String(requestsTimeout),
+    ...extra,
   ], { kind: 'program' });
 }
 
@@ -195,16 +201,21 @@ export async function clusterServerCount(redisCluster, mode) {
  * `redisCluster` (started by the caller, who also stops it) the servers use that Redis Cluster
  * instead of a private Redis; `redis` and `admin` are then the cluster and null.
  */
-export async function startCluster(mode, { requestsTimeout = REQUESTS_TIMEOUT, redisCluster: given } = {}) {
+export async function startCluster(mode, { requestsTimeout = REQUESTS_TIMEOUT, redisCluster: given, recovery = 0 } = {}) {
   // A function when the cluster is started by a hook that runs after this call was declared.
   const redisCluster = typeof given === 'function' ? given() : given;
   const redis = redisCluster ?? await startRedis();
   const redisUrl = redisCluster ? redisCluster.seeds : redis.url;
   const admin = redisCluster ? null : await redisClient(redis.url);
-  const count = () => (redisCluster ? clusterServerCount(redisCluster, mode) : serverCount(admin, mode));
-  const node = await startNodeServer(redisUrl, mode, requestsTimeout, redisCluster);
-  const fixture = await startFixture(redisUrl, mode, requestsTimeout);
-  const program = await startProgram(redisUrl, mode, requestsTimeout);
+  const extra = recovery ? ['--connection-state-recovery', String(recovery)] : [];
+  const node = await startNodeServer(redisUrl, mode, requestsTimeout, redisCluster, { recovery });
+  // Streams mode has no subscribers to count: the servers count each other by the uids they
+  // read in the stream, and Node's count is the one asked.
+  const count = mode === 'streams'
+    ? () => node.io.of('/').adapter.serverCount()
+    : () => (redisCluster ? clusterServerCount(redisCluster, mode) : serverCount(admin, mode));
+  const fixture = await startFixture(redisUrl, mode, requestsTimeout, extra);
+  const program = await startProgram(redisUrl, mode, requestsTimeout, extra);
   await eventually(async () => (await count()) === 3, {
     timeout: 10_000,
     label: 'three servers subscribed',

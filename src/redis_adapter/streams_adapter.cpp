@@ -1,0 +1,435 @@
+#include "redis_adapter/streams_adapter.hpp"
+
+#include "redis_adapter/random_id.hpp"
+
+#include <atomic>
+
+namespace ignis::redis::detail {
+namespace json = boost::json;
+
+namespace {
+
+// The uid the Node emitters write with: not a server, never counted.
+constexpr std::string_view emitter_uid = "emitter";
+
+void xadd(adapter_link_state& link, stream_message m, std::function<void(error_code)> done = {}) {
+  const auto& o = link.options();
+  link.command(
+      xadd_command(o.stream_name, o.stream_max_len, m),
+      [done = std::move(done)](error_code ec, const reply&) {
+        if (done) done(ec);
+      },
+      true);
+}
+
+stream_message message(cluster_type type, std::optional<json::object> data, std::string uid,
+                       std::string nsp, std::vector<socketio::attachment> attachments = {}) {
+  stream_message m;
+  m.type = type;
+  m.uid = std::move(uid);
+  m.nsp = std::move(nsp);
+  m.data = std::move(data);
+  m.attachments = std::move(attachments);
+  return m;
+}
+
+socketio::log_position position_of(const stream_entry& e) {
+  return {e.id_text, e.id.ms, e.id.seq};
+}
+
+}  // namespace
+
+// Announces this server while it says nothing else; lives apart from the adapter so that its
+// timer never touches an adapter being destroyed.
+struct streams_adapter::heartbeat : std::enable_shared_from_this<heartbeat> {
+  heartbeat(std::weak_ptr<adapter_link_state> l, boost::asio::any_io_executor ex, std::string u,
+            std::string n, std::chrono::milliseconds every)
+      : link(std::move(l)),
+        timer(std::move(ex)),
+        uid(std::move(u)),
+        nsp(std::move(n)),
+        interval(every) {}
+  void arm() {
+    timer.expires_after(interval);
+    std::weak_ptr<heartbeat> weak = shared_from_this();
+    timer.async_wait([weak](const boost::system::error_code& ec) {
+      if (ec) return;
+      auto self = weak.lock();
+      if (!self) return;
+      if (auto l = self->link.lock())
+        xadd(*l, message(cluster_type::heartbeat, std::nullopt, self->uid, self->nsp));
+      self->arm();
+    });
+  }
+  std::weak_ptr<adapter_link_state> link;
+  boost::asio::steady_timer timer;
+  std::string uid;
+  std::string nsp;
+  std::chrono::milliseconds interval;
+};
+
+streams_adapter::streams_adapter(socketio::namespace_& nsp,
+                                 std::shared_ptr<adapter_link_state> link)
+    : remote_adapter(nsp, std::move(link), random_hex_id()), nsp_name_(nsp.name()) {
+  heartbeat_ = std::make_shared<heartbeat>(link_, link_->runtime().at(0).executor(), uid_,
+                                           nsp_name_, link_->options().heartbeat_interval);
+  link_->reader().add(this);
+  // The others answer with a heartbeat: then they are counted here at once.
+  publish(cluster_type::initial_heartbeat, std::nullopt);
+  heartbeat_->arm();
+}
+
+streams_adapter::~streams_adapter() {
+  link_->reader().remove(this);
+  heartbeat_->timer.cancel();
+  publish(cluster_type::adapter_close, std::nullopt);
+}
+
+void streams_adapter::publish(cluster_type type, std::optional<json::object> data,
+                              const std::vector<socketio::attachment>& attachments,
+                              std::function<void(error_code)> done) {
+  xadd(*link_, message(type, std::move(data), uid_, nsp_name_, attachments), std::move(done));
+}
+
+stream_message streams_adapter::farewell() const {
+  return message(cluster_type::adapter_close, std::nullopt, uid_, nsp_name_);
+}
+
+void streams_adapter::on_stream_floor(const stream_id& id) {
+  set_log_floor({id.str(), id.ms, id.seq});
+}
+
+std::size_t streams_adapter::live_nodes() {
+  const auto now = std::chrono::steady_clock::now();
+  const auto timeout = link_->options().heartbeat_timeout;
+  std::lock_guard lock(nodes_mutex_);
+  std::erase_if(nodes_, [&](const auto& n) { return now - n.second > timeout; });
+  return nodes_.size();
+}
+
+// -- Outgoing ---------------------------------------------------------------------------------
+
+void streams_adapter::broadcast(socketio::packet p, const socketio::broadcast_options& opts) {
+  if (opts.flags.local) return broadcast_local(p, opts);
+  json::object data{{"packet", encode_event(p, nullptr)},
+                    {"opts", encode_opts(opts, opts_layout::adapter)}};
+  auto attachments = p.attachments;
+  // Delivered here when the reader reads it back, with its entry id as offset; at once and
+  // without one when the stream cannot take it.
+  auto undelivered = std::make_shared<std::pair<socketio::packet, socketio::broadcast_options>>(
+      std::move(p), opts);
+  auto* self = this;
+  auto alive = life_token();
+  publish(cluster_type::broadcast, std::move(data), attachments,
+          [self, alive, undelivered](error_code ec) {
+            if (!ec) return;
+            std::lock_guard lock(alive->mutex);
+            if (alive->alive) self->broadcast_local(undelivered->first, undelivered->second);
+          });
+}
+
+void streams_adapter::broadcast_with_ack(socketio::packet p,
+                                         const socketio::broadcast_options& opts,
+                                         std::function<void(std::size_t)> on_client_count,
+                                         std::function<void(socketio::payload)> on_ack) {
+  if (!opts.flags.local) {
+    const auto id = random_hex_id();
+    await_acks(id, opts.flags.timeout.value_or(std::chrono::milliseconds(5000)), on_client_count,
+               on_ack);
+    publish(cluster_type::broadcast,
+            json::object{{"packet", encode_event(p, nullptr)},
+                         {"requestId", id},
+                         {"opts", encode_opts(opts, opts_layout::adapter)}},
+            p.attachments);
+  }
+  broadcast_with_ack_local(p, opts, std::move(on_client_count), std::move(on_ack));
+}
+
+void streams_adapter::add_sockets(const socketio::broadcast_options& opts,
+                                  std::vector<std::string> rooms) {
+  if (!opts.flags.local) {
+    publish(cluster_type::sockets_join,
+            json::object{{"opts", encode_opts(opts, opts_layout::adapter)},
+                         {"rooms", to_array(rooms)}});
+  }
+  add_sockets_local(opts, std::move(rooms));
+}
+
+void streams_adapter::del_sockets(const socketio::broadcast_options& opts,
+                                  std::vector<std::string> rooms) {
+  if (!opts.flags.local) {
+    publish(cluster_type::sockets_leave,
+            json::object{{"opts", encode_opts(opts, opts_layout::adapter)},
+                         {"rooms", to_array(rooms)}});
+  }
+  del_sockets_local(opts, std::move(rooms));
+}
+
+void streams_adapter::disconnect_sockets(const socketio::broadcast_options& opts, bool close) {
+  if (!opts.flags.local) {
+    publish(cluster_type::disconnect_sockets,
+            json::object{{"opts", encode_opts(opts, opts_layout::adapter)}, {"close", close}});
+  }
+  disconnect_sockets_local(opts, close);
+}
+
+void streams_adapter::fetch_sockets(const socketio::broadcast_options& opts, sockets_done done) {
+  fetch_sockets_local(
+      opts, [this, opts, done = std::move(done)](std::vector<socketio::socket_info> local) mutable {
+        const auto others = live_nodes();
+        if (opts.flags.local || others == 0) return done(std::move(local));
+        const auto id = random_hex_id();
+        await_sockets(id, others, std::move(local), std::move(done));
+        publish(cluster_type::fetch_sockets,
+                json::object{{"opts", encode_opts(opts, opts_layout::adapter)}, {"requestId", id}});
+      });
+}
+
+void streams_adapter::server_side_emit(socketio::payload args, replies_done on_replies) {
+  if (!on_replies) {
+    publish(cluster_type::server_side_emit, json::object{{"packet", args.args}}, args.attachments);
+    return;
+  }
+  const auto others = live_nodes();
+  if (others == 0) return on_replies({}, {});
+  const auto id = random_hex_id();
+  await_replies(id, others, std::move(on_replies));
+  publish(cluster_type::server_side_emit, json::object{{"requestId", id}, {"packet", args.args}},
+          args.attachments);
+}
+
+void streams_adapter::server_count(std::function<void(std::size_t)> done) {
+  done(1 + live_nodes());
+}
+
+// -- Recovery -----------------------------------------------------------------------------------
+
+void streams_adapter::persist_session(const socketio::session_state& s,
+                                      std::chrono::milliseconds ttl) {
+  link_->command({"SET", link_->options().session_key_prefix + s.pid, encode_session(s), "PX",
+                  std::to_string(std::max<std::int64_t>(ttl.count(), 1))},
+                 {});
+}
+
+namespace {
+
+// One restore: the session taken and the offset checked (in parallel), then, when the offset is
+// older than what this server's store holds, the stream read up to the store's floor.
+struct restore_op : std::enable_shared_from_this<restore_op> {
+  std::weak_ptr<adapter_link_state> link;
+  std::string nsp;
+  stream_id from;
+  std::string offset;
+  std::optional<socketio::log_position> floor;
+  std::function<void(std::optional<socketio::shared_restore>)> done;
+  int waiting = 2;
+  std::optional<socketio::session_state> session;
+  bool offset_found = false;
+  std::vector<socketio::packet> missed;
+  std::size_t read = 0;
+
+  void fail() { done(std::nullopt); }
+
+  void joined() {
+    if (--waiting > 0) return;
+    if (!session || !offset_found || !floor) return fail();
+    const stream_id floor_id{floor->major, floor->minor};
+    if (!(from < floor_id)) {
+      // This server's store holds all of it.
+      return done(socketio::shared_restore{std::move(*session), {}, {offset, from.ms, from.seq}});
+    }
+    next(next_stream_id(from));
+  }
+
+  void next(stream_id start) {
+    auto l = link.lock();
+    if (!l) return fail();
+    const auto& o = l->options();
+    auto self = shared_from_this();
+    l->command({"XRANGE", o.stream_name, start.str(), floor->offset, "COUNT",
+                std::to_string(o.stream_read_count)},
+               [self, max = o.stream_max_len + o.stream_read_count](error_code ec, const reply& r) {
+                 auto entries = ec ? result<entries_reply>(ec) : decode_xrange(r);
+                 if (!entries) return self->fail();
+                 for (const auto& e : entries->entries)
+                   self->take(e);
+                 self->read += entries->entries.size();
+                 const stream_id floor_id{self->floor->major, self->floor->minor};
+                 if (entries->entries.empty() || !(entries->entries.back().id < floor_id)) {
+                   return self->done(socketio::shared_restore{
+                       std::move(*self->session), std::move(self->missed), *self->floor});
+                 }
+                 // No partial replay: more than the stream can hold means something is wrong.
+                 if (self->read > max) return self->fail();
+                 self->next(next_stream_id(entries->entries.back().id));
+               });
+  }
+
+  void take(const stream_entry& e) {
+    if (!e.message || e.message->nsp != nsp || e.message->type != cluster_type::broadcast) return;
+    auto b = decode_stream_broadcast(*e.message, nsp);
+    if (!b || b->with_ack || b->opts.flags.volatile_) return;
+    if (e.message->data->contains("requestId")) return;
+    if (!session_would_receive(session->rooms, b->opts)) return;
+    if (b->packet.data && b->packet.data->is_array())
+      b->packet.data->get_array().emplace_back(e.id_text);
+    missed.push_back(std::move(b->packet));
+  }
+};
+
+}  // namespace
+
+void streams_adapter::restore_session(
+    std::string pid, std::string offset, std::optional<socketio::log_position> local_floor,
+    std::function<void(std::optional<socketio::shared_restore>)> done) {
+  // Node's rule: only a stream id is an offset here.
+  const auto from = parse_stream_id(offset);
+  if (!from) return done(std::nullopt);
+  auto op = std::make_shared<restore_op>();
+  op->link = link_;
+  op->nsp = nsp_name_;
+  op->from = *from;
+  op->offset = offset;
+  op->floor = std::move(local_floor);
+  op->done = std::move(done);
+  // Both answers come on the publishing connection's strand, one after the other.
+  link_->command({"GETDEL", link_->options().session_key_prefix + pid},
+                 [op](error_code ec, const reply& r) {
+                   if (!ec && r.type == reply::kind::string) {
+                     if (auto s = decode_session(r.str)) op->session = std::move(*s);
+                   }
+                   op->joined();
+                 });
+  link_->command({"XRANGE", link_->options().stream_name, offset, offset},
+                 [op](error_code ec, const reply& r) {
+                   if (!ec) {
+                     auto entries = decode_xrange(r);
+                     op->offset_found = entries && !entries->entries.empty();
+                   }
+                   op->joined();
+                 });
+}
+
+// -- Incoming ---------------------------------------------------------------------------------
+
+void streams_adapter::on_stream_entry(const stream_entry& e, const stream_message& m) {
+  link_->count_message();
+  if (m.uid == uid_) {
+    // Our own broadcasts are delivered here, in stream order; the rest was done when sent.
+    if (m.type == cluster_type::broadcast && m.data && !m.data->contains("requestId"))
+      on_broadcast(e, m);
+    return;
+  }
+  if (!m.uid.empty() && m.uid != emitter_uid) {
+    std::lock_guard lock(nodes_mutex_);
+    nodes_[m.uid] = std::chrono::steady_clock::now();
+  }
+  const json::object empty;
+  const auto& d = m.data ? *m.data : empty;
+  const auto request_id = string_member(d, "requestId");
+  auto opts = decode_opts(d.if_contains("opts"));
+  std::weak_ptr<adapter_link_state> link = link_;
+  const auto uid = uid_;
+  const auto nsp_name = nsp_name_;
+  switch (m.type) {
+    case cluster_type::initial_heartbeat:
+      return publish(cluster_type::heartbeat, std::nullopt);
+    case cluster_type::heartbeat:
+      return;
+    case cluster_type::adapter_close: {
+      std::lock_guard lock(nodes_mutex_);
+      nodes_.erase(m.uid);
+      return;
+    }
+    case cluster_type::broadcast: {
+      if (!d.contains("requestId")) return on_broadcast(e, m);
+      auto b = decode_stream_broadcast(m, nsp_name_);
+      if (!b) return link_->count_malformed();
+      b->packet.id = nsp().next_ack_id();
+      b->opts.flags.local = true;
+      broadcast_with_ack_local(
+          b->packet, b->opts,
+          [link, request_id, uid, nsp_name](std::size_t n) {
+            if (auto l = link.lock()) {
+              xadd(*l, message(cluster_type::broadcast_client_count,
+                               json::object{{"requestId", request_id}, {"clientCount", n}}, uid,
+                               nsp_name));
+            }
+          },
+          [link, request_id, uid, nsp_name](socketio::payload answer) {
+            auto l = link.lock();
+            if (!l) return;
+            json::object data{{"requestId", request_id}};
+            if (auto v = first_arg(answer)) data["packet"] = std::move(*v);
+            xadd(*l, message(cluster_type::broadcast_ack, std::move(data), uid, nsp_name,
+                             answer.attachments));
+          });
+      return;
+    }
+    case cluster_type::sockets_join:
+      return add_sockets_local(opts, string_list(d, "rooms"));
+    case cluster_type::sockets_leave:
+      return del_sockets_local(opts, string_list(d, "rooms"));
+    case cluster_type::disconnect_sockets: {
+      const auto* close = d.if_contains("close");
+      return disconnect_sockets_local(opts, close && close->is_bool() && close->get_bool());
+    }
+    case cluster_type::fetch_sockets:
+      fetch_sockets_local(opts, [link, request_id, uid,
+                                 nsp_name](std::vector<socketio::socket_info> found) {
+        auto l = link.lock();
+        if (!l) return;
+        json::array sockets;
+        for (const auto& s : found)
+          sockets.push_back(encode_socket(s));
+        xadd(*l, message(cluster_type::fetch_sockets_response,
+                         json::object{{"requestId", request_id}, {"sockets", std::move(sockets)}},
+                         uid, nsp_name));
+      });
+      return;
+    case cluster_type::server_side_emit: {
+      const auto* packet = d.if_contains("packet");
+      if (!packet || !packet->is_array()) return link_->count_malformed();
+      socketio::payload args(packet->get_array(), m.attachments);
+      if (!d.contains("requestId")) return deliver_server_side_emit(std::move(args), {});
+      auto answered = std::make_shared<std::atomic<bool>>(false);
+      deliver_server_side_emit(
+          std::move(args), [answered, link, request_id, uid, nsp_name](socketio::payload answer) {
+            if (answered->exchange(true)) return;
+            auto l = link.lock();
+            if (!l) return;
+            json::object data{{"requestId", request_id}};
+            if (auto v = first_arg(answer)) data["packet"] = std::move(*v);
+            xadd(*l, message(cluster_type::server_side_emit_response, std::move(data), uid,
+                             nsp_name, answer.attachments));
+          });
+      return;
+    }
+    case cluster_type::fetch_sockets_response: {
+      std::vector<socketio::socket_info> found;
+      if (const auto* s = d.if_contains("sockets"); s && s->is_array()) {
+        for (const auto& v : s->get_array()) {
+          if (auto info = decode_socket(v)) found.push_back(std::move(*info));
+        }
+      }
+      return on_sockets_answer(request_id, std::move(found));
+    }
+    case cluster_type::server_side_emit_response:
+      return on_reply(request_id, payload_of(d.if_contains("packet"), m.attachments));
+    case cluster_type::broadcast_client_count: {
+      const auto n = integer_member(d, "clientCount");
+      return on_client_count(request_id, n && *n > 0 ? static_cast<std::size_t>(*n) : 0);
+    }
+    case cluster_type::broadcast_ack:
+      return on_ack(request_id, payload_of(d.if_contains("packet"), m.attachments));
+  }
+}
+
+void streams_adapter::on_broadcast(const stream_entry& e, const stream_message& m) {
+  auto b = decode_stream_broadcast(m, nsp_name_);
+  if (!b) return link_->count_malformed();
+  b->opts.flags.local = true;  // never published again
+  broadcast_local_at(b->packet, b->opts, position_of(e));
+}
+
+}  // namespace ignis::redis::detail

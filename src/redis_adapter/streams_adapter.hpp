@@ -1,0 +1,80 @@
+#pragma once
+
+// @socket.io/redis-streams-adapter 0.2 (socket.io-adapter's ClusterAdapterWithHeartbeat over one
+// Redis stream): every message, requests and answers included, is XADDed to the stream and read
+// back by every server's XREAD loop; servers count each other by the uids they read (heartbeats
+// when idle); connection state recovery keeps sessions in Redis and finds missed packets in the
+// stream, so a client recovers on any server, Node's or ours.
+//
+// Differences from Node, on purpose:
+// - this server's own broadcasts reach its clients when the reader reads them back (Node
+//   delivers them when XADD answers): every client then sees every recoverable packet in stream
+//   order, which a restore relies on to hand over from the stream to this server's store without
+//   a gap or a duplicate. When XADD fails, the broadcast is delivered locally at once, without
+//   an offset, as the pub/sub adapters do while Redis is away;
+// - a restore leaves out the stream's volatile packets and those sent with an ack (Node replays
+//   them as plain events: a packet the client never had an offset for, or a duplicate);
+// - the session is taken with GETDEL (Redis 6.2) rather than MULTI GET DEL EXEC, one command
+//   that a Redis Cluster routes like any other.
+#include "redis_adapter/remote_adapter.hpp"
+#include "redis_adapter/stream_reader.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace ignis::redis::detail {
+
+class streams_adapter final : public remote_adapter, public stream_sink {
+ public:
+  streams_adapter(socketio::namespace_& nsp, std::shared_ptr<adapter_link_state> link);
+  ~streams_adapter() override;
+
+  void broadcast(socketio::packet p, const socketio::broadcast_options& opts) override;
+  void broadcast_with_ack(socketio::packet p, const socketio::broadcast_options& opts,
+                          std::function<void(std::size_t)> on_client_count,
+                          std::function<void(socketio::payload)> on_ack) override;
+  void add_sockets(const socketio::broadcast_options& opts,
+                   std::vector<std::string> rooms) override;
+  void del_sockets(const socketio::broadcast_options& opts,
+                   std::vector<std::string> rooms) override;
+  void disconnect_sockets(const socketio::broadcast_options& opts, bool close) override;
+  void fetch_sockets(const socketio::broadcast_options& opts, sockets_done done) override;
+  void server_side_emit(socketio::payload args, replies_done on_replies) override;
+  void server_count(std::function<void(std::size_t)> done) override;
+
+  bool shares_sessions() const override { return true; }
+  void persist_session(const socketio::session_state& s, std::chrono::milliseconds ttl) override;
+  void restore_session(std::string pid, std::string offset,
+                       std::optional<socketio::log_position> local_floor,
+                       std::function<void(std::optional<socketio::shared_restore>)> done) override;
+
+  // Pub/sub: nothing comes this way in streams mode.
+  bool wants(std::string_view, std::string_view) const override { return false; }
+  void on_message(std::string_view, std::string_view, std::string_view) override {}
+
+  const std::string& stream_nsp() const override { return nsp_name_; }
+  void on_stream_floor(const stream_id& id) override;
+  void on_stream_entry(const stream_entry& e, const stream_message& m) override;
+  stream_message farewell() const override;
+
+ private:
+  /// XADDs a message of this adapter; `done` (optional) gets the entry id or the failure.
+  void publish(cluster_type type, std::optional<boost::json::object> data,
+               const std::vector<socketio::attachment>& attachments = {},
+               std::function<void(error_code)> done = {});
+  std::size_t live_nodes();
+  void on_broadcast(const stream_entry& e, const stream_message& m);
+
+  std::string nsp_name_;
+  std::mutex nodes_mutex_;
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> nodes_;  // uid -> seen
+  struct heartbeat;
+  std::shared_ptr<heartbeat> heartbeat_;
+};
+
+}  // namespace ignis::redis::detail
