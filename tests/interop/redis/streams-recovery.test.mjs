@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { newSocket, whenConnected } from '../lib/sio-client.mjs';
 import { eventually, waitFor } from '../lib/util.mjs';
-import { command, programClient, sioClient, startCluster } from './cluster.mjs';
+import { command, programClient, sioClient, startCluster, startFixture } from './cluster.mjs';
 
 const RECOVERY_MS = 5000;
 const ID_RE = /^[0-9]+-[0-9]+$/;
@@ -104,6 +104,33 @@ describe('streams adapter: recovery across servers', () => {
       back.disconnect();
     });
   }
+
+  it('a server started after the client lost its connection finds the older part in the stream', async () => {
+    const first = await recoveringClient(c.node);
+    assert.equal(await command(first, 'join', 'late'), 'joined');
+    await command(n1, 'emit-to', { event: 'seen', args: [] });
+    await first.log.next('seen');
+    const lost = await lose(first);
+    await sessionStored(lost.pid);
+    await command(n1, 'emit-to', { event: 'older', rooms: ['late'], args: [1] });
+    await command(f1, 'emit-to', { event: 'older', args: [2] });
+    await n1.log.next('older');
+    // A new server: what came before its start is only in the stream; what comes after it is in
+    // its own store too. The client gets both, once each, in order.
+    const late = await startFixture(c.redis.url, 'streams', undefined, ['--connection-state-recovery', String(RECOVERY_MS)]);
+    try {
+      await eventually(async () => (await c.node.io.of('/').adapter.serverCount()) === 4, { label: 'fourth server counted' });
+      await command(n1, 'emit-to', { event: 'older', rooms: ['late'], args: [3] });
+      await command(f1, 'emit-to', { event: 'marker2', args: [] });
+      await n1.log.next('marker2');
+      const back = await recoveringClient(late, lost);
+      assert.equal(back.recovered, true);
+      assert.deepEqual(back.log.all('older').map((a) => a[0]), [1, 2, 3]);
+      back.disconnect();
+    } finally {
+      await late.stop();
+    }
+  });
 
   it('a session is taken once, and an offset the stream does not hold gives a new socket', async () => {
     const first = await recoveringClient(c.fixture);
