@@ -22,7 +22,8 @@ void add_redis_options(CLI::App& app, redis_settings& s) {
                  "as @socket.io/redis-streams-adapter; recovery across servers)")
       ->check(CLI::IsMember({"classic", "sharded", "streams"}))
       ->envname("IGNIS_REDIS_MODE");
-  app.add_option("--redis-key-prefix", s.key_prefix, "channel prefix shared by the cluster")
+  app.add_option("--redis-key-prefix", s.key_prefix,
+                 "channel prefix shared by the cluster (streams mode: Node's channelPrefix)")
       ->envname("IGNIS_REDIS_KEY_PREFIX");
   app.add_option("--redis-requests-timeout", s.requests_timeout,
                  "ms to wait for other servers (fetchSockets, serverSideEmit)")

@@ -13,10 +13,9 @@ adapter_link_state::adapter_link_state(net::runtime& rt, config redis, adapter_o
   auto sub_config = std::move(redis);
   if (sub_config.client_name.empty()) sub_config.client_name = "ignis-adapter-sub";
   pub_ = connection::create(rt_.at(0).executor(), pub_config);
-  if (options_.mode != adapter_mode::streams) {
-    sub_ = subscriber::create(rt_.at(0).executor(), std::move(sub_config));
-    return;
-  }
+  // Streams mode too: its ephemeral requests and their answers travel by pub/sub.
+  sub_ = subscriber::create(rt_.at(0).executor(), std::move(sub_config));
+  if (options_.mode != adapter_mode::streams) return;
   // A blocked XREAD answers after up to stream_block: its timeout must be longer.
   auto read_config = pub_config;
   read_config.client_name = pub_config.client_name == "ignis-adapter-pub"
@@ -54,18 +53,6 @@ void adapter_link_state::close() {
   }
   if (sub_) sub_->close();
   if (reader_) {
-    // ADAPTER_CLOSE of each namespace, waited for (briefly: Redis may be gone), before the
-    // connection closes and would drop them.
-    auto left = reader_->farewells();
-    auto all_written = std::make_shared<std::promise<void>>();
-    auto pending = std::make_shared<std::atomic<std::size_t>>(left.size());
-    for (const auto& m : left) {
-      pub_->command(xadd_command(options_.stream_name, options_.stream_max_len, m),
-                    [all_written, pending](error_code, const reply&) {
-                      if (pending->fetch_sub(1) == 1) all_written->set_value();
-                    });
-    }
-    if (!left.empty()) all_written->get_future().wait_for(std::chrono::seconds(1));
     reader_->close();
     stream_conn_->close();
   }
@@ -142,17 +129,6 @@ void adapter_link_state::count_subscribers(std::string channel,
                     });
 }
 
-link_state adapter_link_state::state() const noexcept {
-  if (closed_) return link_state::closed;
-  const auto a = pub_->state();
-  const auto b = sub_ ? sub_->state() : stream_conn_->state();
-  if (a == link_state::connected && b == link_state::connected) return link_state::connected;
-  if (a == link_state::connecting || b == link_state::connecting) {
-    if (a != link_state::degraded && b != link_state::degraded) return link_state::connecting;
-  }
-  return link_state::degraded;
-}
-
 namespace {
 
 int badness(link_state s) {
@@ -169,11 +145,7 @@ int badness(link_state s) {
   return 3;
 }
 
-}  // namespace
-
-cluster_status adapter_link_state::cluster() const {
-  auto pub = pub_->cluster();
-  const auto sub = sub_ ? sub_->cluster() : stream_conn_->cluster();
+void merge(cluster_status& pub, const cluster_status& sub) {
   if (pub.kind == cluster_status::topology::unknown) pub.kind = sub.kind;
   for (const auto& n : sub.nodes) {
     auto it = std::find_if(pub.nodes.begin(), pub.nodes.end(),
@@ -187,12 +159,33 @@ cluster_status adapter_link_state::cluster() const {
     it->moved += n.moved;
     it->ask += n.ask;
   }
-  std::sort(pub.nodes.begin(), pub.nodes.end(),
-            [](const node_status& a, const node_status& b) { return a.address < b.address; });
   pub.last_refresh = std::max(pub.last_refresh, sub.last_refresh);
   pub.refreshes += sub.refreshes;
   pub.refresh_failures += sub.refresh_failures;
   if (pub.last_error.empty()) pub.last_error = sub.last_error;
+}
+
+}  // namespace
+
+link_state adapter_link_state::state() const noexcept {
+  if (closed_) return link_state::closed;
+  const auto a = pub_->state();
+  auto b = sub_->state();
+  // Streams mode: the reader's connection counts as much as the subscriber.
+  if (stream_conn_ && badness(stream_conn_->state()) > badness(b)) b = stream_conn_->state();
+  if (a == link_state::connected && b == link_state::connected) return link_state::connected;
+  if (a == link_state::connecting || b == link_state::connecting) {
+    if (a != link_state::degraded && b != link_state::degraded) return link_state::connecting;
+  }
+  return link_state::degraded;
+}
+
+cluster_status adapter_link_state::cluster() const {
+  auto pub = pub_->cluster();
+  merge(pub, sub_->cluster());
+  if (stream_conn_) merge(pub, stream_conn_->cluster());
+  std::sort(pub.nodes.begin(), pub.nodes.end(),
+            [](const node_status& a, const node_status& b) { return a.address < b.address; });
   return pub;
 }
 

@@ -50,7 +50,6 @@ class adapter_link_state : public std::enable_shared_from_this<adapter_link_stat
   /// Streams mode only.
   stream_reader& reader() noexcept { return *reader_; }
 
-  /// Pub/sub modes only.
   subscriber& sub() noexcept { return *sub_; }
   link_state state() const noexcept;
   adapter_stats stats() const noexcept;
@@ -69,7 +68,7 @@ class adapter_link_state : public std::enable_shared_from_this<adapter_link_stat
   net::runtime& rt_;
   adapter_options options_;
   std::shared_ptr<connection> pub_;
-  std::shared_ptr<subscriber> sub_;          // pub/sub modes
+  std::shared_ptr<subscriber> sub_;
   std::shared_ptr<connection> stream_conn_;  // streams mode: the blocked XREADs
   std::shared_ptr<stream_reader> reader_;    // streams mode
   std::atomic<bool> closed_{false};

@@ -1,8 +1,9 @@
 #pragma once
 
-// The Redis stream of @socket.io/redis-streams-adapter 0.2: how a cluster message becomes the
-// fields of one XADD entry, how XREAD and XRANGE replies give them back, and the value of a
-// connection state recovery session key. Sans-I/O: values in, commands and bytes out, and back.
+// The Redis stream of @socket.io/redis-streams-adapter (0.2 and 0.3 alike): how a cluster message
+// becomes the fields of one XADD entry, how XREAD and XRANGE replies give them back, and the value
+// of a connection state recovery session key. Sans-I/O: values in, commands and bytes out, and
+// back.
 //
 // An entry has the fields uid, nsp, type (the decimal ClusterAdapter message type) and, when the
 // message has data, data: JSON, or the base64 of the msgpack of the data when the type may carry

@@ -34,14 +34,6 @@ void stream_reader::remove(stream_sink* sink) {
   sinks_.erase(std::remove(sinks_.begin(), sinks_.end(), sink), sinks_.end());
 }
 
-std::vector<stream_message> stream_reader::farewells() const {
-  std::lock_guard lock(mutex_);
-  std::vector<stream_message> out;
-  for (const auto* s : sinks_)
-    out.push_back(s->farewell());
-  return out;
-}
-
 std::string stream_reader::position() const {
   std::lock_guard lock(mutex_);
   return last_ ? last_->str() : std::string();

@@ -34,9 +34,6 @@ class stream_sink {
   virtual void on_stream_floor(const stream_id& id) = 0;
   /// An entry of this namespace, on the reader's strand, in stream order.
   virtual void on_stream_entry(const stream_entry& e, const stream_message& m) = 0;
-  /// What it writes when the server leaves (ADAPTER_CLOSE), so that the others stop counting it
-  /// at once instead of after their heartbeat timeout.
-  virtual stream_message farewell() const = 0;
 };
 
 class stream_reader : public std::enable_shared_from_this<stream_reader> {
@@ -55,7 +52,6 @@ class stream_reader : public std::enable_shared_from_this<stream_reader> {
 
   void add(stream_sink* sink);
   void remove(stream_sink* sink);
-  std::vector<stream_message> farewells() const;
 
   std::uint64_t entries() const noexcept { return entries_.load(std::memory_order_relaxed); }
   std::uint64_t malformed() const noexcept { return malformed_.load(std::memory_order_relaxed); }

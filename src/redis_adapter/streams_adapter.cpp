@@ -9,9 +9,6 @@ namespace json = boost::json;
 
 namespace {
 
-// The uid the Node emitters write with: not a server, never counted.
-constexpr std::string_view emitter_uid = "emitter";
-
 void xadd(adapter_link_state& link, stream_message m, std::function<void(error_code)> done = {}) {
   const auto& o = link.options();
   link.command(
@@ -39,72 +36,38 @@ socketio::log_position position_of(const stream_entry& e) {
 
 }  // namespace
 
-// Announces this server while it says nothing else; lives apart from the adapter so that its
-// timer never touches an adapter being destroyed.
-struct streams_adapter::heartbeat : std::enable_shared_from_this<heartbeat> {
-  heartbeat(std::weak_ptr<adapter_link_state> l, boost::asio::any_io_executor ex, std::string u,
-            std::string n, std::chrono::milliseconds every)
-      : link(std::move(l)),
-        timer(std::move(ex)),
-        uid(std::move(u)),
-        nsp(std::move(n)),
-        interval(every) {}
-  void arm() {
-    timer.expires_after(interval);
-    std::weak_ptr<heartbeat> weak = shared_from_this();
-    timer.async_wait([weak](const boost::system::error_code& ec) {
-      if (ec) return;
-      auto self = weak.lock();
-      if (!self) return;
-      if (auto l = self->link.lock())
-        xadd(*l, message(cluster_type::heartbeat, std::nullopt, self->uid, self->nsp));
-      self->arm();
-    });
-  }
-  std::weak_ptr<adapter_link_state> link;
-  boost::asio::steady_timer timer;
-  std::string uid;
-  std::string nsp;
-  std::chrono::milliseconds interval;
-};
-
 streams_adapter::streams_adapter(socketio::namespace_& nsp,
                                  std::shared_ptr<adapter_link_state> link)
-    : remote_adapter(nsp, std::move(link), random_hex_id()), nsp_name_(nsp.name()) {
-  heartbeat_ = std::make_shared<heartbeat>(link_, link_->runtime().at(0).executor(), uid_,
-                                           nsp_name_, link_->options().heartbeat_interval);
+    : remote_adapter(nsp, std::move(link), random_hex_id()),
+      nsp_name_(nsp.name()),
+      channels_(make_sharded_channels(link_->options().key, nsp_name_, uid_)) {
   link_->reader().add(this);
-  // The others answer with a heartbeat: then they are counted here at once.
-  publish(cluster_type::initial_heartbeat, std::nullopt);
-  heartbeat_->arm();
+  link_->add_sink(this);
+  link_->sub().subscribe(channels_.main);
+  link_->sub().subscribe(channels_.response);
 }
 
 streams_adapter::~streams_adapter() {
   link_->reader().remove(this);
-  heartbeat_->timer.cancel();
-  publish(cluster_type::adapter_close, std::nullopt);
+  link_->remove_sink(this);
+  link_->sub().unsubscribe(channels_.main);
+  link_->sub().unsubscribe(channels_.response);
 }
 
-void streams_adapter::publish(cluster_type type, std::optional<json::object> data,
-                              const std::vector<socketio::attachment>& attachments,
-                              std::function<void(error_code)> done) {
+void streams_adapter::append(cluster_type type, std::optional<json::object> data,
+                             const std::vector<socketio::attachment>& attachments,
+                             std::function<void(error_code)> done) {
   xadd(*link_, message(type, std::move(data), uid_, nsp_name_, attachments), std::move(done));
 }
 
-stream_message streams_adapter::farewell() const {
-  return message(cluster_type::adapter_close, std::nullopt, uid_, nsp_name_);
+void streams_adapter::publish(cluster_type type, json::object data,
+                              const std::vector<socketio::attachment>& attachments) {
+  link_->publish(channels_.main,
+                 encode_cluster(type, std::move(data), uid_, nsp_name_, attachments, true));
 }
 
 void streams_adapter::on_stream_floor(const stream_id& id) {
   set_log_floor({id.str(), id.ms, id.seq});
-}
-
-std::size_t streams_adapter::live_nodes() {
-  const auto now = std::chrono::steady_clock::now();
-  const auto timeout = link_->options().heartbeat_timeout;
-  std::lock_guard lock(nodes_mutex_);
-  std::erase_if(nodes_, [&](const auto& n) { return now - n.second > timeout; });
-  return nodes_.size();
 }
 
 // -- Outgoing ---------------------------------------------------------------------------------
@@ -120,12 +83,12 @@ void streams_adapter::broadcast(socketio::packet p, const socketio::broadcast_op
       std::move(p), opts);
   auto* self = this;
   auto alive = life_token();
-  publish(cluster_type::broadcast, std::move(data), attachments,
-          [self, alive, undelivered](error_code ec) {
-            if (!ec) return;
-            std::lock_guard lock(alive->mutex);
-            if (alive->alive) self->broadcast_local(undelivered->first, undelivered->second);
-          });
+  append(cluster_type::broadcast, std::move(data), attachments,
+         [self, alive, undelivered](error_code ec) {
+           if (!ec) return;
+           std::lock_guard lock(alive->mutex);
+           if (alive->alive) self->broadcast_local(undelivered->first, undelivered->second);
+         });
 }
 
 void streams_adapter::broadcast_with_ack(socketio::packet p,
@@ -136,6 +99,7 @@ void streams_adapter::broadcast_with_ack(socketio::packet p,
     const auto id = random_hex_id();
     await_acks(id, opts.flags.timeout.value_or(std::chrono::milliseconds(5000)), on_client_count,
                on_ack);
+    // Ephemeral: pub/sub, never the stream.
     publish(cluster_type::broadcast,
             json::object{{"packet", encode_event(p, nullptr)},
                          {"requestId", id},
@@ -148,9 +112,9 @@ void streams_adapter::broadcast_with_ack(socketio::packet p,
 void streams_adapter::add_sockets(const socketio::broadcast_options& opts,
                                   std::vector<std::string> rooms) {
   if (!opts.flags.local) {
-    publish(cluster_type::sockets_join,
-            json::object{{"opts", encode_opts(opts, opts_layout::adapter)},
-                         {"rooms", to_array(rooms)}});
+    append(cluster_type::sockets_join,
+           json::object{{"opts", encode_opts(opts, opts_layout::adapter)},
+                        {"rooms", to_array(rooms)}});
   }
   add_sockets_local(opts, std::move(rooms));
 }
@@ -158,31 +122,34 @@ void streams_adapter::add_sockets(const socketio::broadcast_options& opts,
 void streams_adapter::del_sockets(const socketio::broadcast_options& opts,
                                   std::vector<std::string> rooms) {
   if (!opts.flags.local) {
-    publish(cluster_type::sockets_leave,
-            json::object{{"opts", encode_opts(opts, opts_layout::adapter)},
-                         {"rooms", to_array(rooms)}});
+    append(cluster_type::sockets_leave,
+           json::object{{"opts", encode_opts(opts, opts_layout::adapter)},
+                        {"rooms", to_array(rooms)}});
   }
   del_sockets_local(opts, std::move(rooms));
 }
 
 void streams_adapter::disconnect_sockets(const socketio::broadcast_options& opts, bool close) {
   if (!opts.flags.local) {
-    publish(cluster_type::disconnect_sockets,
-            json::object{{"opts", encode_opts(opts, opts_layout::adapter)}, {"close", close}});
+    append(cluster_type::disconnect_sockets,
+           json::object{{"opts", encode_opts(opts, opts_layout::adapter)}, {"close", close}});
   }
   disconnect_sockets_local(opts, close);
 }
 
 void streams_adapter::fetch_sockets(const socketio::broadcast_options& opts, sockets_done done) {
-  fetch_sockets_local(
-      opts, [this, opts, done = std::move(done)](std::vector<socketio::socket_info> local) mutable {
-        const auto others = live_nodes();
-        if (opts.flags.local || others == 0) return done(std::move(local));
-        const auto id = random_hex_id();
-        await_sockets(id, others, std::move(local), std::move(done));
-        publish(cluster_type::fetch_sockets,
-                json::object{{"opts", encode_opts(opts, opts_layout::adapter)}, {"requestId", id}});
-      });
+  fetch_sockets_local(opts, [this, opts, done = std::move(done)](
+                                std::vector<socketio::socket_info> local) mutable {
+    if (opts.flags.local) return done(std::move(local));
+    server_count([this, opts, done = std::move(done),
+                  local = std::move(local)](std::size_t servers) mutable {
+      if (servers <= 1) return done(std::move(local));
+      const auto id = random_hex_id();
+      await_sockets(id, servers - 1, std::move(local), std::move(done));
+      publish(cluster_type::fetch_sockets,
+              json::object{{"opts", encode_opts(opts, opts_layout::adapter)}, {"requestId", id}});
+    });
+  });
 }
 
 void streams_adapter::server_side_emit(socketio::payload args, replies_done on_replies) {
@@ -190,16 +157,19 @@ void streams_adapter::server_side_emit(socketio::payload args, replies_done on_r
     publish(cluster_type::server_side_emit, json::object{{"packet", args.args}}, args.attachments);
     return;
   }
-  const auto others = live_nodes();
-  if (others == 0) return on_replies({}, {});
-  const auto id = random_hex_id();
-  await_replies(id, others, std::move(on_replies));
-  publish(cluster_type::server_side_emit, json::object{{"requestId", id}, {"packet", args.args}},
-          args.attachments);
+  server_count([this, args = std::move(args),
+                on_replies = std::move(on_replies)](std::size_t servers) mutable {
+    if (servers <= 1) return on_replies({}, {});
+    const auto id = random_hex_id();
+    await_replies(id, servers - 1, std::move(on_replies));
+    publish(cluster_type::server_side_emit, json::object{{"requestId", id}, {"packet", args.args}},
+            args.attachments);
+  });
 }
 
 void streams_adapter::server_count(std::function<void(std::size_t)> done) {
-  done(1 + live_nodes());
+  // Every server of the namespace, Node's and ours, is subscribed to its channel.
+  link_->count_subscribers(channels_.main, std::move(done));
 }
 
 // -- Recovery -----------------------------------------------------------------------------------
@@ -312,6 +282,22 @@ void streams_adapter::restore_session(
 
 // -- Incoming ---------------------------------------------------------------------------------
 
+bool streams_adapter::wants(std::string_view pattern, std::string_view channel) const {
+  return pattern.empty() && (channel == channels_.main || channel == channels_.response);
+}
+
+void streams_adapter::on_message(std::string_view, std::string_view, std::string_view payload) {
+  link_->count_message();
+  auto m = decode_cluster(payload);
+  if (!m) return link_->count_malformed();
+  if (m->uid == uid_ || m->nsp != nsp_name_) return;
+  // A stream message that came by pub/sub would have no entry id: not taken this way.
+  if (m->type == cluster_type::broadcast && !m->data.contains("requestId")) {
+    return link_->count_malformed();
+  }
+  on_cluster_message(m->type, m->uid, m->data, m->attachments);
+}
+
 void streams_adapter::on_stream_entry(const stream_entry& e, const stream_message& m) {
   link_->count_message();
   if (m.uid == uid_) {
@@ -320,49 +306,46 @@ void streams_adapter::on_stream_entry(const stream_entry& e, const stream_messag
       on_broadcast(e, m);
     return;
   }
-  if (!m.uid.empty() && m.uid != emitter_uid) {
-    std::lock_guard lock(nodes_mutex_);
-    nodes_[m.uid] = std::chrono::steady_clock::now();
-  }
+  if (m.type == cluster_type::broadcast && m.data && !m.data->contains("requestId"))
+    return on_broadcast(e, m);
   const json::object empty;
-  const auto& d = m.data ? *m.data : empty;
+  on_cluster_message(m.type, m.uid, m.data ? *m.data : empty, m.attachments);
+}
+
+void streams_adapter::on_cluster_message(cluster_type type, const std::string& from,
+                                         const json::object& d,
+                                         const std::vector<socketio::attachment>& attachments) {
   const auto request_id = string_member(d, "requestId");
   auto opts = decode_opts(d.if_contains("opts"));
+  // Answers go to the requester's own channel, always by pub/sub.
   std::weak_ptr<adapter_link_state> link = link_;
+  const auto channel = channels_.main + from + "#";
   const auto uid = uid_;
   const auto nsp_name = nsp_name_;
-  switch (m.type) {
-    case cluster_type::initial_heartbeat:
-      return publish(cluster_type::heartbeat, std::nullopt);
-    case cluster_type::heartbeat:
-      return;
-    case cluster_type::adapter_close: {
-      std::lock_guard lock(nodes_mutex_);
-      nodes_.erase(m.uid);
-      return;
-    }
+  auto respond = [link, channel, uid, nsp_name](cluster_type t, json::object data,
+                                                const std::vector<socketio::attachment>& att) {
+    if (auto l = link.lock())
+      l->publish(channel, encode_cluster(t, std::move(data), uid, nsp_name, att, true));
+  };
+  switch (type) {
     case cluster_type::broadcast: {
-      if (!d.contains("requestId")) return on_broadcast(e, m);
-      auto b = decode_stream_broadcast(m, nsp_name_);
-      if (!b) return link_->count_malformed();
-      b->packet.id = nsp().next_ack_id();
-      b->opts.flags.local = true;
+      const auto* packet_value = d.if_contains("packet");
+      if (!packet_value) return link_->count_malformed();
+      auto p = decode_event(*packet_value, attachments, nsp_name_);
+      if (!p) return link_->count_malformed();
+      p->nsp = nsp_name_;
+      opts.flags.local = true;  // never published again
+      p->id = nsp().next_ack_id();
       broadcast_with_ack_local(
-          b->packet, b->opts,
-          [link, request_id, uid, nsp_name](std::size_t n) {
-            if (auto l = link.lock()) {
-              xadd(*l, message(cluster_type::broadcast_client_count,
-                               json::object{{"requestId", request_id}, {"clientCount", n}}, uid,
-                               nsp_name));
-            }
+          *p, opts,
+          [respond, request_id](std::size_t n) {
+            respond(cluster_type::broadcast_client_count,
+                    json::object{{"requestId", request_id}, {"clientCount", n}}, {});
           },
-          [link, request_id, uid, nsp_name](socketio::payload answer) {
-            auto l = link.lock();
-            if (!l) return;
+          [respond, request_id](socketio::payload answer) {
             json::object data{{"requestId", request_id}};
             if (auto v = first_arg(answer)) data["packet"] = std::move(*v);
-            xadd(*l, message(cluster_type::broadcast_ack, std::move(data), uid, nsp_name,
-                             answer.attachments));
+            respond(cluster_type::broadcast_ack, std::move(data), answer.attachments);
           });
       return;
     }
@@ -375,33 +358,26 @@ void streams_adapter::on_stream_entry(const stream_entry& e, const stream_messag
       return disconnect_sockets_local(opts, close && close->is_bool() && close->get_bool());
     }
     case cluster_type::fetch_sockets:
-      fetch_sockets_local(opts, [link, request_id, uid,
-                                 nsp_name](std::vector<socketio::socket_info> found) {
-        auto l = link.lock();
-        if (!l) return;
+      fetch_sockets_local(opts, [respond, request_id](std::vector<socketio::socket_info> found) {
         json::array sockets;
         for (const auto& s : found)
           sockets.push_back(encode_socket(s));
-        xadd(*l, message(cluster_type::fetch_sockets_response,
-                         json::object{{"requestId", request_id}, {"sockets", std::move(sockets)}},
-                         uid, nsp_name));
+        respond(cluster_type::fetch_sockets_response,
+                json::object{{"requestId", request_id}, {"sockets", std::move(sockets)}}, {});
       });
       return;
     case cluster_type::server_side_emit: {
       const auto* packet = d.if_contains("packet");
       if (!packet || !packet->is_array()) return link_->count_malformed();
-      socketio::payload args(packet->get_array(), m.attachments);
+      socketio::payload args(packet->get_array(), attachments);
       if (!d.contains("requestId")) return deliver_server_side_emit(std::move(args), {});
       auto answered = std::make_shared<std::atomic<bool>>(false);
       deliver_server_side_emit(
-          std::move(args), [answered, link, request_id, uid, nsp_name](socketio::payload answer) {
+          std::move(args), [answered, respond, request_id](socketio::payload answer) {
             if (answered->exchange(true)) return;
-            auto l = link.lock();
-            if (!l) return;
             json::object data{{"requestId", request_id}};
             if (auto v = first_arg(answer)) data["packet"] = std::move(*v);
-            xadd(*l, message(cluster_type::server_side_emit_response, std::move(data), uid,
-                             nsp_name, answer.attachments));
+            respond(cluster_type::server_side_emit_response, std::move(data), answer.attachments);
           });
       return;
     }
@@ -415,13 +391,15 @@ void streams_adapter::on_stream_entry(const stream_entry& e, const stream_messag
       return on_sockets_answer(request_id, std::move(found));
     }
     case cluster_type::server_side_emit_response:
-      return on_reply(request_id, payload_of(d.if_contains("packet"), m.attachments));
+      return on_reply(request_id, payload_of(d.if_contains("packet"), attachments));
     case cluster_type::broadcast_client_count: {
       const auto n = integer_member(d, "clientCount");
       return on_client_count(request_id, n && *n > 0 ? static_cast<std::size_t>(*n) : 0);
     }
     case cluster_type::broadcast_ack:
-      return on_ack(request_id, payload_of(d.if_contains("packet"), m.attachments));
+      return on_ack(request_id, payload_of(d.if_contains("packet"), attachments));
+    default:
+      return;  // heartbeats and ADAPTER_CLOSE (0.2, the heartbeat scheme) mean nothing here
   }
 }
 

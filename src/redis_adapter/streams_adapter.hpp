@@ -1,9 +1,11 @@
 #pragma once
 
-// @socket.io/redis-streams-adapter 0.2 (socket.io-adapter's ClusterAdapterWithHeartbeat over one
-// Redis stream): every message, requests and answers included, is XADDed to the stream and read
-// back by every server's XREAD loop; servers count each other by the uids they read (heartbeats
-// when idle); connection state recovery keeps sessions in Redis and finds missed packets in the
+// @socket.io/redis-streams-adapter 0.3 (socket.io-adapter's ClusterAdapter over one Redis stream
+// and pub/sub): broadcasts without acks, socketsJoin/Leave and disconnectSockets are XADDed to
+// the stream and read back by every server's XREAD loop; the ephemeral requests (broadcasts with
+// acks, fetchSockets, serverSideEmit) are PUBLISHed as msgpack on <prefix>#<nsp># and answered on
+// the requester's <prefix>#<nsp>#<uid>#; servers are counted with PUBSUB NUMSUB of the shared
+// channel. Connection state recovery keeps sessions in Redis and finds missed packets in the
 // stream, so a client recovers on any server, Node's or ours.
 //
 // Differences from Node, on purpose:
@@ -16,16 +18,13 @@
 //   them as plain events: a packet the client never had an offset for, or a duplicate);
 // - the session is taken with GETDEL (Redis 6.2) rather than MULTI GET DEL EXEC, one command
 //   that a Redis Cluster routes like any other.
+#include "redis_adapter/messages.hpp"
 #include "redis_adapter/remote_adapter.hpp"
 #include "redis_adapter/stream_reader.hpp"
 
-#include <boost/asio/steady_timer.hpp>
-
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <unordered_map>
 
 namespace ignis::redis::detail {
 
@@ -53,28 +52,30 @@ class streams_adapter final : public remote_adapter, public stream_sink {
                        std::optional<socketio::log_position> local_floor,
                        std::function<void(std::optional<socketio::shared_restore>)> done) override;
 
-  // Pub/sub: nothing comes this way in streams mode.
-  bool wants(std::string_view, std::string_view) const override { return false; }
-  void on_message(std::string_view, std::string_view, std::string_view) override {}
+  // Pub/sub: the ephemeral requests and the answers to ours.
+  bool wants(std::string_view pattern, std::string_view channel) const override;
+  void on_message(std::string_view pattern, std::string_view channel,
+                  std::string_view payload) override;
 
   const std::string& stream_nsp() const override { return nsp_name_; }
   void on_stream_floor(const stream_id& id) override;
   void on_stream_entry(const stream_entry& e, const stream_message& m) override;
-  stream_message farewell() const override;
 
  private:
   /// XADDs a message of this adapter; `done` (optional) gets the entry id or the failure.
-  void publish(cluster_type type, std::optional<boost::json::object> data,
-               const std::vector<socketio::attachment>& attachments = {},
-               std::function<void(error_code)> done = {});
-  std::size_t live_nodes();
+  void append(cluster_type type, std::optional<boost::json::object> data,
+              const std::vector<socketio::attachment>& attachments = {},
+              std::function<void(error_code)> done = {});
+  /// PUBLISHes an ephemeral message (msgpack) on the namespace's channel.
+  void publish(cluster_type type, boost::json::object data,
+               const std::vector<socketio::attachment>& attachments = {});
   void on_broadcast(const stream_entry& e, const stream_message& m);
+  /// A message of another server, from the stream or pub/sub.
+  void on_cluster_message(cluster_type type, const std::string& from, const boost::json::object& d,
+                          const std::vector<socketio::attachment>& attachments);
 
   std::string nsp_name_;
-  std::mutex nodes_mutex_;
-  std::unordered_map<std::string, std::chrono::steady_clock::time_point> nodes_;  // uid -> seen
-  struct heartbeat;
-  std::shared_ptr<heartbeat> heartbeat_;
+  sharded_channels channels_;
 };
 
 }  // namespace ignis::redis::detail

@@ -3,8 +3,9 @@
 // The Redis adapter: every namespace of a socketio::server shares broadcasts, rooms operations,
 // fetch_sockets and server-side emits with the other servers on one Redis, wire-compatible with
 // Node's @socket.io/redis-adapter 8.3 (createAdapter: classic pub/sub; createShardedAdapter:
-// Redis 7 sharded pub/sub) or with @socket.io/redis-streams-adapter 0.2 (one Redis stream). Local
-// recipients are served directly, never through Redis; a broadcast is published once.
+// Redis 7 sharded pub/sub) or with @socket.io/redis-streams-adapter 0.3 (one Redis stream and
+// pub/sub). Local recipients are served directly, never through Redis; a broadcast is published
+// once.
 //
 // Redis trouble is not fatal: while it is unreachable, local delivery goes on, redis_state()
 // says degraded, publishes fail and are counted; the links reconnect by themselves.
@@ -26,8 +27,9 @@ namespace ignis::redis {
 enum class adapter_mode {
   classic,  ///< createAdapter: PUBLISH / PSUBSCRIBE
   sharded,  ///< createShardedAdapter: SPUBLISH / SSUBSCRIBE
-  /// @socket.io/redis-streams-adapter 0.2: every message XADDed to one stream and read back with
-  /// XREAD; recovery sessions in Redis, so a client recovers on any server.
+  /// @socket.io/redis-streams-adapter 0.3: broadcasts and room operations XADDed to one stream
+  /// and read back with XREAD, requests and answers by pub/sub, servers counted with NUMSUB;
+  /// recovery sessions in Redis, so a client recovers on any server.
   streams,
 };
 
@@ -57,10 +59,6 @@ struct adapter_options {
   std::string session_key_prefix = "sio:session:";
   /// XREAD BLOCK time.
   std::chrono::milliseconds stream_block{5000};
-  /// A server announces itself this long after its last message, and counts as gone after
-  /// heartbeat_timeout without one (ClusterAdapterWithHeartbeat).
-  std::chrono::milliseconds heartbeat_interval{5000};
-  std::chrono::milliseconds heartbeat_timeout{10000};
 };
 
 struct adapter_stats {

@@ -173,9 +173,13 @@ export function startProgram(redisUrl, mode, requestsTimeout = REQUESTS_TIMEOUT,
   ], { kind: 'program' });
 }
 
-const countCommand = (mode) => (mode === 'sharded'
-  ? ['PUBSUB', 'SHARDNUMSUB', 'socket.io#/#']
-  : ['PUBSUB', 'NUMSUB', 'socket.io-request#/#']);
+// The streams adapter (0.3) counts the subscribers of the namespace's channel, as the classic
+// adapter counts those of its request channel.
+const countCommand = (mode) => {
+  if (mode === 'sharded') return ['PUBSUB', 'SHARDNUMSUB', 'socket.io#/#'];
+  if (mode === 'streams') return ['PUBSUB', 'NUMSUB', 'socket.io#/#'];
+  return ['PUBSUB', 'NUMSUB', 'socket.io-request#/#'];
+};
 
 /** Number of servers subscribed for namespace "/" (what the adapters' serverCount() asks). */
 export async function serverCount(client, mode) {
@@ -209,11 +213,7 @@ export async function startCluster(mode, { requestsTimeout = REQUESTS_TIMEOUT, r
   const admin = redisCluster ? null : await redisClient(redis.url);
   const extra = recovery ? ['--connection-state-recovery', String(recovery)] : [];
   const node = await startNodeServer(redisUrl, mode, requestsTimeout, redisCluster, { recovery });
-  // Streams mode has no subscribers to count: the servers count each other by the uids they
-  // read in the stream, and Node's count is the one asked.
-  const count = mode === 'streams'
-    ? () => node.io.of('/').adapter.serverCount()
-    : () => (redisCluster ? clusterServerCount(redisCluster, mode) : serverCount(admin, mode));
+  const count = () => (redisCluster ? clusterServerCount(redisCluster, mode) : serverCount(admin, mode));
   const fixture = await startFixture(redisUrl, mode, requestsTimeout, extra);
   const program = await startProgram(redisUrl, mode, requestsTimeout, extra);
   await eventually(async () => (await count()) === 3, {

@@ -1,5 +1,5 @@
 // Connection state recovery across a mixed streams-mode cluster: Node (socket.io 4.8 +
-// @socket.io/redis-streams-adapter 0.2), ignis-fixture and the program, all with recovery on.
+// @socket.io/redis-streams-adapter 0.3), ignis-fixture and the program, all with recovery on.
 // A client lost by one server recovers on another, C++ to Node and Node to C++: same id, rooms
 // and data, every packet it missed (and only those) with the stream entry ids as offsets. Then
 // Redis itself: frozen while every server publishes, and restarted; connected clients get every
