@@ -200,6 +200,8 @@ adapter_stats adapter_link_state::stats() const noexcept {
     s.stream_entries = reader_->entries();
     s.stream_read_errors = reader_->read_errors();
     s.stream_position = reader_->position();
+    s.stream_malformed = reader_->malformed();
+    s.stream_lag_ms = reader_->lag_ms();
   }
   return s;
 }

@@ -1,6 +1,7 @@
 #include "redis_adapter/stream_reader.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 namespace ignis::redis::detail {
 
@@ -103,6 +104,13 @@ void stream_reader::on_read(error_code ec, const reply& r) {
   }
   backoff_ = std::chrono::milliseconds(100);
   malformed_.fetch_add(entries->bad_entries, std::memory_order_relaxed);
+  if (!entries->entries.empty()) {
+    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    const auto written = static_cast<std::int64_t>(entries->entries.back().id.ms);
+    lag_ms_.store(now > written ? now - written : 0, std::memory_order_relaxed);
+  }
   for (const auto& e : entries->entries) {
     std::lock_guard lock(mutex_);
     if (closed_) return;

@@ -59,6 +59,9 @@ class stream_reader : public std::enable_shared_from_this<stream_reader> {
     return read_errors_.load(std::memory_order_relaxed);
   }
   std::string position() const;
+  /// How late the last entry read was read: this host's clock minus the time in its id, in ms
+  /// (0 when the clocks say it came from the future); -1 before the first entry.
+  std::int64_t lag_ms() const noexcept { return lag_ms_.load(std::memory_order_relaxed); }
 
  private:
   void find_start();
@@ -79,6 +82,7 @@ class stream_reader : public std::enable_shared_from_this<stream_reader> {
   std::vector<stream_sink*> sinks_;
   std::optional<stream_id> last_;
   std::atomic<std::uint64_t> entries_{0}, malformed_{0}, read_errors_{0};
+  std::atomic<std::int64_t> lag_ms_{-1};
 };
 
 }  // namespace ignis::redis::detail

@@ -69,8 +69,13 @@ struct adapter_stats {
   /// Streams mode: entries read from the stream, and XREADs that failed (Redis down, timeout).
   std::uint64_t stream_entries = 0;
   std::uint64_t stream_read_errors = 0;
+  /// Streams mode: entries the reader skipped (not a message: no nsp, a bad type or data).
+  std::uint64_t stream_malformed = 0;
   /// Streams mode: the id of the last entry read ("" before the first).
   std::string stream_position;
+  /// Streams mode: how late the last entry was read, in ms after the time in its id (Redis'
+  /// clock against this host's); -1 before the first entry.
+  std::int64_t stream_lag_ms = -1;
 };
 
 namespace detail {

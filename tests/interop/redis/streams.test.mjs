@@ -105,4 +105,43 @@ describe('streams adapter: what goes through the stream and what through pub/sub
     assert.equal(new Set(entries.map((e) => e.uid)).size, 2);  // the fixture's and the program's
     for (const e of entries) assert.equal(e.nsp, '/');
   });
+
+  it("the program's /metrics and /health show its stream reader: entries, skipped entries, position, lag", async () => {
+    const metrics = async () => {
+      const text = await (await fetch(`${c.program.url}/metrics`, { signal: AbortSignal.timeout(3000) })).text();
+      const sample = (name) => {
+        const m = new RegExp(`^${name} ([0-9.]+)$`, 'm').exec(text);
+        assert.ok(m, `${name} missing from /metrics`);
+        return Number(m[1]);
+      };
+      return {
+        entries: sample('ignis_redis_stream_entries_total'),
+        malformed: sample('ignis_redis_stream_malformed_total'),
+        readErrors: sample('ignis_redis_stream_read_errors_total'),
+        lastId: sample('ignis_redis_stream_last_id_seconds'),
+        lag: sample('ignis_redis_stream_lag_seconds'),
+      };
+    };
+    const health = async () => (await (await fetch(`${c.program.url}/health`, { signal: AbortSignal.timeout(3000) })).json()).redis_stream;
+    const m0 = await metrics();
+    assert.equal(m0.readErrors, 0);
+    // Not messages: no nsp; a type that is no number. Then a good broadcast, which still arrives.
+    const bad1 = await c.admin.sendCommand(['XADD', 'socket.io', '*', 'uid', 'feedfeedfeedfeed', 'type', '3', 'data', '{}']);
+    const bad2 = await c.admin.sendCommand(['XADD', 'socket.io', '*', 'uid', 'feedfeedfeedfeed', 'nsp', '/', 'type', 'three', 'data', '{}']);
+    assert.ok(bad1 && bad2);
+    await command(f1, 'emit-to', { event: 'after-bad', args: [] });
+    await p1.log.next('after-bad');
+    const offset = await lastId();
+    await eventually(async () => (await health()).position === offset, { label: 'position at the last entry' });
+    const h = await health();
+    assert.equal(h.malformed, m0.malformed + 2);
+    assert.equal(h.read_errors, 0);
+    assert.ok(h.lag_ms >= 0 && h.lag_ms < 5000, `lag ${h.lag_ms} ms`);
+    const m1 = await metrics();
+    assert.equal(m1.entries, m0.entries + 3);
+    assert.equal(m1.malformed, m0.malformed + 2);
+    assert.equal(m1.lastId, Number(offset.split('-')[0]) / 1000);
+    assert.ok(m1.lag >= 0 && m1.lag < 5, `lag ${m1.lag} s`);
+    assert.equal(h.entries, m1.entries);
+  });
 });
