@@ -42,6 +42,10 @@ void add_redis_options(CLI::App& app, redis_settings& s) {
   app.add_option("--redis-session-key-prefix", s.session_key_prefix,
                  "streams mode: key prefix of the recovery sessions")
       ->envname("IGNIS_REDIS_SESSION_KEY_PREFIX");
+  app.add_option("--redis-live-sessions", s.live_sessions,
+                 "streams mode with recovery: keep each authenticated socket's session in Redis "
+                 "while it is connected, so that it survives a crash of this process")
+      ->envname("IGNIS_REDIS_LIVE_SESSIONS");
 }
 
 std::unique_ptr<redis::adapter_link> start_redis_link(net::runtime& rt, const redis_settings& s) {
@@ -73,6 +77,7 @@ std::unique_ptr<redis::adapter_link> start_redis_link(net::runtime& rt, const re
   opts.stream_max_len = s.stream_maxlen;
   opts.stream_read_count = s.stream_read_count;
   opts.session_key_prefix = s.session_key_prefix;
+  opts.live_sessions = s.live_sessions;
   opts.key = s.key_prefix;
   opts.requests_timeout = std::chrono::milliseconds(s.requests_timeout);
   auto link = std::make_unique<redis::adapter_link>(rt, std::move(cfg), std::move(opts));

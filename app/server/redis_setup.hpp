@@ -2,8 +2,8 @@
 
 // The program's Redis adapter options (--redis, --redis-cluster, --redis-mode,
 // --redis-key-prefix, --redis-requests-timeout, and for streams mode --redis-stream-name,
-// --redis-stream-maxlen, --redis-stream-read-count, --redis-session-key-prefix; each also read
-// from IGNIS_<FLAG>) and the link they describe.
+// --redis-stream-maxlen, --redis-stream-read-count, --redis-session-key-prefix,
+// --redis-live-sessions; each also read from IGNIS_<FLAG>) and the link they describe.
 #include <ignis/net/runtime.hpp>
 #include <ignis/redis/adapter.hpp>
 
@@ -27,6 +27,7 @@ struct redis_settings {
   std::size_t stream_maxlen = 10000;
   std::size_t stream_read_count = 100;
   std::string session_key_prefix = "sio:session:";
+  bool live_sessions = true;
 };
 
 void add_redis_options(CLI::App& app, redis_settings& s);

@@ -2,7 +2,11 @@
 
 #include "redis_adapter/random_id.hpp"
 
+#include <boost/asio/steady_timer.hpp>
+
 #include <atomic>
+#include <deque>
+#include <unordered_map>
 
 namespace ignis::redis::detail {
 namespace json = boost::json;
@@ -36,6 +40,135 @@ socketio::log_position position_of(const stream_entry& e) {
 
 }  // namespace
 
+// Each connected, recoverable socket's session under <prefix><pid>, written by a timer: the
+// sockets whose session changed since the last tick (at most max_writes per tick; the rest
+// wait), then a slice of the others so that every session is rewritten about once per refresh
+// period. A session is written with the TTL `ttl`: recovery's window plus two refresh periods, so
+// that it lives the whole window after this server's last refresh.
+class streams_adapter::live_sessions : public std::enable_shared_from_this<live_sessions> {
+ public:
+  static constexpr std::size_t max_writes = 1000;
+
+  live_sessions(std::weak_ptr<adapter_link_state> link, boost::asio::any_io_executor ex,
+                std::string prefix, std::chrono::milliseconds tick,
+                std::chrono::milliseconds window)
+      : link_(std::move(link)),
+        timer_(std::move(ex)),
+        prefix_(std::move(prefix)),
+        tick_(std::max(tick, std::chrono::milliseconds(10))),
+        refresh_(std::max(window / 2, std::chrono::milliseconds(1000))),
+        ttl_(window + 2 * refresh_) {}
+
+  void changed(const socketio::session_state& s) {
+    std::lock_guard lock(mutex_);
+    if (closed_) return;
+    auto& e = sessions_[s.pid];
+    e.state = s;
+    if (!e.dirty) {
+      e.dirty = true;
+      dirty_.push_back(s.pid);
+    }
+    arm();
+  }
+
+  /// Forgets the session; deletes what was written of it when `erase` (otherwise the caller
+  /// writes the key itself, as persist_session does).
+  void ended(const std::string& pid, bool erase) {
+    std::lock_guard lock(mutex_);
+    auto it = sessions_.find(pid);
+    if (it == sessions_.end()) return;
+    const bool written = it->second.written;
+    sessions_.erase(it);
+    if (erase && written) {
+      if (auto l = link_.lock()) l->command({"DEL", prefix_ + pid}, {});
+    }
+  }
+
+  void close() {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    timer_.cancel();
+  }
+
+ private:
+  struct entry {
+    socketio::session_state state;
+    bool dirty = false;
+    bool written = false;
+    std::chrono::steady_clock::time_point written_at{};
+  };
+
+  void arm() {
+    if (armed_ || closed_) return;
+    armed_ = true;
+    timer_.expires_after(tick_);
+    std::weak_ptr<live_sessions> weak = shared_from_this();
+    timer_.async_wait([weak](const boost::system::error_code& ec) {
+      if (ec) return;
+      if (auto self = weak.lock()) self->run();
+    });
+  }
+
+  // Under the lock, so that a session that ends meanwhile is never written after its end.
+  void write(adapter_link_state& l, entry& e, std::chrono::steady_clock::time_point now) {
+    l.command(
+        {"SET", prefix_ + e.state.pid, encode_session(e.state), "PX", std::to_string(ttl_.count())},
+        {});
+    e.written = true;
+    e.written_at = now;
+    ++writes_;
+  }
+
+  void run() {
+    std::lock_guard lock(mutex_);
+    armed_ = false;
+    if (closed_) return;
+    auto l = link_.lock();
+    if (!l) return;
+    const auto now = std::chrono::steady_clock::now();
+    std::size_t budget = max_writes;
+    while (budget > 0 && !dirty_.empty()) {
+      auto it = sessions_.find(dirty_.front());
+      dirty_.pop_front();
+      if (it == sessions_.end() || !it->second.dirty) continue;
+      it->second.dirty = false;
+      write(*l, it->second, now);
+      --budget;
+    }
+    // Refresh: one pass over every session per refresh period, a slice per tick, each session
+    // skipped when it was written less than half a period ago.
+    if (refresh_queue_.empty() && now - cycle_start_ >= refresh_ / 2) {
+      cycle_start_ = now;
+      for (const auto& [pid, e] : sessions_)
+        refresh_queue_.push_back(pid);
+      const auto ticks = std::max<std::int64_t>(1, (refresh_ / 4) / tick_);
+      slice_ = (refresh_queue_.size() + static_cast<std::size_t>(ticks) - 1) /
+               static_cast<std::size_t>(ticks);
+    }
+    for (std::size_t n = 0; n < slice_ && budget > 0 && !refresh_queue_.empty(); ++n) {
+      auto it = sessions_.find(refresh_queue_.front());
+      refresh_queue_.pop_front();
+      if (it == sessions_.end() || it->second.dirty) continue;
+      if (now - it->second.written_at < refresh_ / 2) continue;
+      write(*l, it->second, now);
+      --budget;
+    }
+    if (!sessions_.empty()) arm();
+  }
+
+  std::weak_ptr<adapter_link_state> link_;
+  boost::asio::steady_timer timer_;
+  std::string prefix_;
+  std::chrono::milliseconds tick_, refresh_, ttl_;
+  std::mutex mutex_;
+  bool armed_ = false, closed_ = false;
+  std::unordered_map<std::string, entry> sessions_;
+  std::deque<std::string> dirty_, refresh_queue_;
+  std::size_t slice_ = 0;
+  std::chrono::steady_clock::time_point cycle_start_{};
+  std::uint64_t writes_ = 0;
+};
+
 streams_adapter::streams_adapter(socketio::namespace_& nsp,
                                  std::shared_ptr<adapter_link_state> link)
     : remote_adapter(nsp, std::move(link), random_hex_id()),
@@ -45,9 +178,16 @@ streams_adapter::streams_adapter(socketio::namespace_& nsp,
   link_->add_sink(this);
   link_->sub().subscribe(channels_.main);
   link_->sub().subscribe(channels_.response);
+  const auto window = nsp.srv().options().recovery.max_disconnection_duration;
+  if (link_->options().live_sessions && nsp.srv().options().recovery.enabled()) {
+    live_ = std::make_shared<live_sessions>(link_, link_->runtime().at(0).executor(),
+                                            link_->options().session_key_prefix,
+                                            link_->options().live_session_delay, window);
+  }
 }
 
 streams_adapter::~streams_adapter() {
+  if (live_) live_->close();
   link_->reader().remove(this);
   link_->remove_sink(this);
   link_->sub().unsubscribe(channels_.main);
@@ -174,8 +314,17 @@ void streams_adapter::server_count(std::function<void(std::size_t)> done) {
 
 // -- Recovery -----------------------------------------------------------------------------------
 
+void streams_adapter::session_changed(const socketio::session_state& s) {
+  if (live_) live_->changed(s);
+}
+
+void streams_adapter::session_ended(const std::string& pid) {
+  if (live_) live_->ended(pid, true);
+}
+
 void streams_adapter::persist_session(const socketio::session_state& s,
                                       std::chrono::milliseconds ttl) {
+  if (live_) live_->ended(s.pid, false);
   link_->command({"SET", link_->options().session_key_prefix + s.pid, encode_session(s), "PX",
                   std::to_string(std::max<std::int64_t>(ttl.count(), 1))},
                  {});

@@ -48,6 +48,8 @@ class streams_adapter final : public remote_adapter, public stream_sink {
 
   bool shares_sessions() const override { return true; }
   void persist_session(const socketio::session_state& s, std::chrono::milliseconds ttl) override;
+  void session_changed(const socketio::session_state& s) override;
+  void session_ended(const std::string& pid) override;
   void restore_session(std::string pid, std::string offset,
                        std::optional<socketio::log_position> local_floor,
                        std::function<void(std::optional<socketio::shared_restore>)> done) override;
@@ -76,6 +78,10 @@ class streams_adapter final : public remote_adapter, public stream_sink {
 
   std::string nsp_name_;
   sharded_channels channels_;
+  // The sessions of the connected sockets, kept in Redis; apart from the adapter so that its
+  // timer never touches an adapter being destroyed.
+  class live_sessions;
+  std::shared_ptr<live_sessions> live_;
 };
 
 }  // namespace ignis::redis::detail

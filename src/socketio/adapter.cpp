@@ -14,6 +14,8 @@ void adapter::broadcast(packet p, const broadcast_options& opts) {
 }
 
 void adapter::persist_session(const session_state&, std::chrono::milliseconds) {}
+void adapter::session_changed(const session_state&) {}
+void adapter::session_ended(const std::string&) {}
 
 void adapter::restore_session(std::string, std::string, std::optional<log_position>,
                               std::function<void(std::optional<shared_restore>)> done) {

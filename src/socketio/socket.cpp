@@ -344,6 +344,7 @@ void socket::join(std::string room) {
   }
   rooms_.push_back(std::move(room));
   nsp_->room_added(*this, rooms_.back());
+  note_session();
 }
 
 void socket::join(const std::vector<std::string>& rooms) {
@@ -360,8 +361,23 @@ void socket::leave(std::string_view room) {
     if (*it != room) continue;
     nsp_->room_removed(*this, room);
     rooms_.erase(it);
+    note_session();
     return;
   }
+}
+
+void socket::set_recoverable(bool on) {
+  const bool was = recoverable_;
+  recoverable_ = on;
+  if (on) return note_session();
+  if (was && connected_ && !pid_.empty() && nsp_->recovery() && nsp_->adapter().shares_sessions())
+    nsp_->adapter().session_ended(pid_);
+}
+
+void socket::note_session() {
+  if (!connected_ || !recoverable_ || pid_.empty() || !nsp_->recovery()) return;
+  auto& a = nsp_->adapter();
+  if (a.shares_sessions()) a.session_changed({id_, pid_, rooms(), data});
 }
 
 broadcast_operator socket::broadcast() const {
@@ -386,6 +402,7 @@ void socket::on_connect_accepted() {
   if (!pid_.empty()) answer["pid"] = pid_;  // recovery on: the private id (Node's key order)
   send_packet(packet{
       packet_type::connect, nsp_->name(), std::nullopt, boost::json::value(std::move(answer)), {}});
+  note_session();
 }
 
 void socket::disconnect(bool close) {
@@ -497,6 +514,9 @@ void socket::on_close(disconnect_reason reason) {
     } else {
       store->persist({id_, pid_, rooms(), data}, home().now());
     }
+  } else if (store && recoverable_ && !pid_.empty() && nsp_->adapter().shares_sessions()) {
+    // Gone for good: the session kept while it was connected goes too.
+    nsp_->adapter().session_ended(pid_);
   }
   for (const auto& room : rooms_)
     nsp_->room_removed(*this, room);

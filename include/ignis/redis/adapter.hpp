@@ -57,6 +57,12 @@ struct adapter_options {
   /// Entries per XREAD (and per XRANGE while restoring a session).
   std::size_t stream_read_count = 100;
   std::string session_key_prefix = "sio:session:";
+  /// Keep each connected, recoverable socket's session in Redis too (not only when it leaves), so
+  /// that its client recovers after this server dies (kill -9, a crash): written when its rooms
+  /// change (coalesced, at most once per live_session_delay), refreshed in batches so that it
+  /// expires only after recovery's window plus two refresh periods without this server.
+  bool live_sessions = true;
+  std::chrono::milliseconds live_session_delay{100};
   /// XREAD BLOCK time.
   std::chrono::milliseconds stream_block{5000};
 };

@@ -89,6 +89,13 @@ class adapter {
   /// (broadcast_local_at) instead of this server.
   virtual bool shares_sessions() const { return false; }
   virtual void persist_session(const session_state& s, std::chrono::milliseconds ttl);
+  /// With shares_sessions(): the session of a connected, recoverable socket, each time it may
+  /// have changed (it connected, was restored, became recoverable, its rooms changed), so that
+  /// the adapter can keep it where another server finds it if this one dies. Any thread.
+  virtual void session_changed(const session_state& s);
+  /// That socket left, or stopped being recoverable, leaving nothing to recover (a recoverable
+  /// disconnect comes to persist_session instead). Any thread.
+  virtual void session_ended(const std::string& pid);
   /// `done` runs once, on any thread, with nullopt when nothing can be restored. `local_floor`:
   /// this server's store holds every recoverable packet of the log after it (nullopt: unknown).
   virtual void restore_session(std::string pid, std::string offset,

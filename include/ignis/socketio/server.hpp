@@ -195,8 +195,10 @@ class socket final : public std::enable_shared_from_this<socket> {
   /// data), and the packets it missed were sent before its CONNECT answer.
   bool recovered() const noexcept { return recovered_; }
   /// With connection state recovery, whether a disconnect of this socket leaves a session to
-  /// recover (true by default; a layer may keep a socket out until it trusts it).
-  void set_recoverable(bool on) noexcept { recoverable_ = on; }
+  /// recover (true by default; a layer may keep a socket out until it trusts it). With an
+  /// adapter that shares sessions, a recoverable socket's session is kept there while it is
+  /// connected (adapter::session_changed), so that it survives this server.
+  void set_recoverable(bool on);
 
   void on(std::string event, event_handler h);
   void off(std::string_view event);
@@ -313,6 +315,8 @@ class socket final : public std::enable_shared_from_this<socket> {
   bool connected_ = false;
   bool broadcasts_muted_ = false;
   bool recovered_ = false;
+  /// Tells a session-sharing adapter that this socket's session may have changed.
+  void note_session();
   bool recoverable_ = true;
   std::string pid_;           // the private session id (recovery on), in the CONNECT answer only
   bool in_own_room_ = false;  // the room named after the socket's id (Node puts it first)

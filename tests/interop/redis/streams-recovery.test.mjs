@@ -8,7 +8,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { newSocket, whenConnected } from '../lib/sio-client.mjs';
 import { eventually, waitFor } from '../lib/util.mjs';
+import { requirePeer } from '../lib/peers.mjs';
 import { command, programClient, sioClient, startCluster, startFixture } from './cluster.mjs';
+
+const { decode } = requirePeer('@msgpack/msgpack');
 
 const RECOVERY_MS = 5000;
 const ID_RE = /^[0-9]+-[0-9]+$/;
@@ -99,9 +102,22 @@ describe('streams adapter: recovery across servers', () => {
       // Its room came back: a send to it reaches the recovered socket.
       await command(n1, 'emit-to', { event: 'after', rooms: ['watchers'], args: [1] });
       assert.equal((await back.log.next('after'))[0], 1);
-      // The session was taken.
-      assert.equal(await c.admin.exists(sessionKey(lost.pid)), 0);
+      if (to === 'node') {
+        // The session was taken.
+        assert.equal(await c.admin.exists(sessionKey(lost.pid)), 0);
+      } else {
+        // Taken, then kept again for the restored socket while it is connected (so that it
+        // survives a crash of this server): its id and rooms, expiring unless refreshed.
+        await eventually(async () => (await c.admin.exists(sessionKey(lost.pid))) === 1, { label: 'live session' });
+        const live = decode(Buffer.from(await c.admin.get(sessionKey(lost.pid)), 'base64'));
+        assert.deepEqual({ sid: live.sid, pid: live.pid }, { sid: lost.id, pid: lost.pid });
+        assert.ok(live.rooms.includes('watchers'));
+        const ttl = await c.admin.pTTL(sessionKey(lost.pid));
+        assert.ok(ttl > 0 && ttl <= RECOVERY_MS + 2 * Math.max(RECOVERY_MS / 2, 1000), `PTTL ${ttl}`);
+      }
       back.disconnect();
+      // Gone for good (the client left): no session left behind.
+      await eventually(async () => (await c.admin.exists(sessionKey(lost.pid))) === 0, { label: 'session deleted' });
     });
   }
 
