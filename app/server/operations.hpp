@@ -40,6 +40,7 @@ struct redis_link_report {
   std::uint64_t stream_entries = 0, stream_malformed = 0, stream_read_errors = 0;
   std::string stream_position{};
   std::int64_t stream_lag_ms = -1;
+  std::uint64_t session_writes = 0;
 };
 using redis_report_fn = std::function<redis_link_report()>;
 

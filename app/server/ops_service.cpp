@@ -267,6 +267,9 @@ std::string ops_service::metrics_text() const {
              "Stream entries skipped because they are not a message.");
     w.sample("ignis_redis_stream_malformed_total",
              static_cast<std::int64_t>(redis.stream_malformed));
+    w.metric("ignis_redis_session_writes_total", "counter",
+             "Sessions of connected sockets written to Redis (changes and refreshes).");
+    w.sample("ignis_redis_session_writes_total", static_cast<std::int64_t>(redis.session_writes));
     w.metric("ignis_redis_stream_read_errors_total", "counter",
              "XREADs that failed (Redis down, a timeout, a reply of the wrong shape).");
     w.sample("ignis_redis_stream_read_errors_total",

@@ -249,6 +249,7 @@ int run(int argc, char** argv, bool test_knobs) {
       r.stream_read_errors = stats.stream_read_errors;
       r.stream_position = stats.stream_position;
       r.stream_lag_ms = stats.stream_lag_ms;
+      r.session_writes = stats.session_writes;
       return r;
     };
   }

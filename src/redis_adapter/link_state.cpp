@@ -195,6 +195,7 @@ adapter_stats adapter_link_state::stats() const noexcept {
   s.publish_errors = publish_errors_.load(std::memory_order_relaxed);
   s.messages = messages_.load(std::memory_order_relaxed);
   s.malformed = malformed_.load(std::memory_order_relaxed);
+  s.session_writes = session_writes_.load(std::memory_order_relaxed);
   if (reader_) {
     s.malformed += reader_->malformed();
     s.stream_entries = reader_->entries();

@@ -61,6 +61,7 @@ class adapter_link_state : public std::enable_shared_from_this<adapter_link_stat
   bool publishing_possible() const noexcept { return pub_->state() == link_state::connected; }
   void count_message() noexcept { messages_.fetch_add(1, std::memory_order_relaxed); }
   void count_malformed() noexcept { malformed_.fetch_add(1, std::memory_order_relaxed); }
+  void count_session_write() noexcept { session_writes_.fetch_add(1, std::memory_order_relaxed); }
 
  private:
   void dispatch(std::string_view pattern, std::string_view channel, std::string_view payload);
@@ -76,7 +77,8 @@ class adapter_link_state : public std::enable_shared_from_this<adapter_link_stat
   // another thread) waits for it; recursive because a handler may create a namespace.
   std::recursive_mutex sinks_mutex_;
   std::vector<message_sink*> sinks_;
-  std::atomic<std::uint64_t> publishes_{0}, publish_errors_{0}, messages_{0}, malformed_{0};
+  std::atomic<std::uint64_t> publishes_{0}, publish_errors_{0}, messages_{0}, malformed_{0},
+      session_writes_{0};
 };
 
 }  // namespace ignis::redis::detail

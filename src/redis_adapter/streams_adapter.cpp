@@ -116,7 +116,7 @@ class streams_adapter::live_sessions : public std::enable_shared_from_this<live_
         {});
     e.written = true;
     e.written_at = now;
-    ++writes_;
+    l.count_session_write();
   }
 
   void run() {
@@ -135,13 +135,13 @@ class streams_adapter::live_sessions : public std::enable_shared_from_this<live_
       write(*l, it->second, now);
       --budget;
     }
-    // Refresh: one pass over every session per refresh period, a slice per tick, each session
-    // skipped when it was written less than half a period ago.
-    if (refresh_queue_.empty() && now - cycle_start_ >= refresh_ / 2) {
+    // Refresh: one pass over every session per refresh period, spread over the first half of
+    // it a slice per tick, each session skipped when it was written less than half a period ago.
+    if (refresh_queue_.empty() && now - cycle_start_ >= refresh_) {
       cycle_start_ = now;
       for (const auto& [pid, e] : sessions_)
         refresh_queue_.push_back(pid);
-      const auto ticks = std::max<std::int64_t>(1, (refresh_ / 4) / tick_);
+      const auto ticks = std::max<std::int64_t>(1, (refresh_ / 2) / tick_);
       slice_ = (refresh_queue_.size() + static_cast<std::size_t>(ticks) - 1) /
                static_cast<std::size_t>(ticks);
     }
@@ -166,7 +166,6 @@ class streams_adapter::live_sessions : public std::enable_shared_from_this<live_
   std::deque<std::string> dirty_, refresh_queue_;
   std::size_t slice_ = 0;
   std::chrono::steady_clock::time_point cycle_start_{};
-  std::uint64_t writes_ = 0;
 };
 
 streams_adapter::streams_adapter(socketio::namespace_& nsp,

@@ -75,6 +75,9 @@ struct adapter_stats {
   /// Streams mode: entries read from the stream, and XREADs that failed (Redis down, timeout).
   std::uint64_t stream_entries = 0;
   std::uint64_t stream_read_errors = 0;
+  /// Streams mode: live sessions written (SET of a connected socket's session, changes and
+  /// refreshes; live_sessions).
+  std::uint64_t session_writes = 0;
   /// Streams mode: entries the reader skipped (not a message: no nsp, a bad type or data).
   std::uint64_t stream_malformed = 0;
   /// Streams mode: the id of the last entry read ("" before the first).

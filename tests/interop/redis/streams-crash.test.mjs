@@ -11,7 +11,18 @@ import { after, before, describe, it } from 'node:test';
 import { startRedis } from '../lib/redis-server.mjs';
 import { newSocket } from '../lib/sio-client.mjs';
 import { eventually, waitFor } from '../lib/util.mjs';
+import { requirePeer } from '../lib/peers.mjs';
 import { command, redisClient, startProgram } from './cluster.mjs';
+
+const { decode } = requirePeer('@msgpack/msgpack');
+
+/** The program's ignis_redis_session_writes_total. */
+async function sessionWrites(program) {
+  const text = await (await fetch(`${program.url}/metrics`, { signal: AbortSignal.timeout(3000) })).text();
+  const m = /^ignis_redis_session_writes_total (\d+)$/m.exec(text);
+  assert.ok(m, 'ignis_redis_session_writes_total missing');
+  return Number(m[1]);
+}
 
 const RECOVERY_MS = 10_000;
 const CLIENTS = 8;
@@ -53,6 +64,7 @@ for (const live of [true, false]) {
   describe(`streams adapter: kill -9 of a server, ${live ? 'with' : 'without'} live sessions`, () => {
     let redis, admin, a, b, proxy;
     const clients = [];
+  let writesBeforeKill = 0;
 
     before(async () => {
       redis = await startRedis();
@@ -88,6 +100,9 @@ for (const live of [true, false]) {
         s.emit('authenticate');
         await s.log.next('authenticated');
         assert.deepEqual(await command(s, 'join', { rooms: ['crash-room'] }), { rooms: ['crash-room'], refused: [] });
+      // Twenty more rooms at once: one session write for all of them (coalesced), not twenty.
+      const more = Array.from({ length: 20 }, (_, k) => `extra-${k}`);
+      assert.deepEqual(await command(s, 'join', { rooms: more }), { rooms: more, refused: [] });
         clients.push(s);
       }
       const firstIds = clients.map((s) => s.id);
@@ -97,7 +112,20 @@ for (const live of [true, false]) {
         return n;
       };
       // A keeps each session in Redis while its socket is connected, with the room.
-      if (live) await eventually(async () => (await stored()) === CLIENTS, { label: 'live sessions written' });
+      if (live) {
+      await eventually(async () => (await stored()) === CLIENTS, { label: 'live sessions written' });
+      const one = decode(Buffer.from(await admin.get(`sio:session:${clients[0]._pid}`), 'base64'));
+      assert.equal(one.sid, clients[0].id);
+      await eventually(async () => {
+        const s = decode(Buffer.from(await admin.get(`sio:session:${clients[0]._pid}`), 'base64'));
+        return s.rooms.includes('crash-room') && s.rooms.includes('extra-19');
+      }, { label: 'rooms in the session' });
+      const ttl = await admin.pTTL(`sio:session:${clients[0]._pid}`);
+      assert.ok(ttl > RECOVERY_MS && ttl <= RECOVERY_MS * 2, `PTTL ${ttl}`);
+      // 21 room changes and an authentication per client: a few writes each, bounded.
+      writesBeforeKill = await sessionWrites(a);
+      assert.ok(writesBeforeKill >= CLIENTS && writesBeforeKill <= 4 * CLIENTS, `${writesBeforeKill} writes`);
+    }
 
       let sent = 0;
       let killedAt = 0;
@@ -139,7 +167,8 @@ for (const live of [true, false]) {
       const atKill = clients.map((s) => s.received.length);  // all of them by now
       t.diagnostic(`killed after ${KILL_AFTER} of ${SENDS} sends; the ${CLIENTS} clients reconnected to the other server ` +
         `${Math.min(...reconnectedAt) - killedAt}–${Math.max(...reconnectedAt) - killedAt} ms after the kill; ` +
-        `${atKill.reduce((x, y) => x + y, 0)} of ${CLIENTS * SENDS} received, 0 lost, 0 twice, in order`);
+        `${atKill.reduce((x, y) => x + y, 0)} of ${CLIENTS * SENDS} received, 0 lost, 0 twice, in order; ` +
+      `${writesBeforeKill} session writes by the killed server for ${CLIENTS} clients × 21 rooms`);
     });
   });
 }
