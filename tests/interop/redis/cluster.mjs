@@ -49,14 +49,39 @@ export async function redisClient(url) {
  * servers with PUBSUB NUMSUB on its own node only (node-redis' cluster client would subscribe on
  * a random node, replicas included, and nobody would count it).
  */
+/**
+ * The streams adapter subscribes on a duplicate of its client, and node-redis 4.7's cluster client
+ * subscribes (SUBSCRIBE) on a node drawn at random among masters and replicas; the servers are
+ * counted with PUBSUB NUMSUB summed over the masters, so a subscriber on a replica would not be
+ * counted (by Node's adapter either). The duplicates' first SUBSCRIBE draws the first master.
+ */
+function pinSubscriberToAMaster(cluster) {
+  const duplicate = cluster.duplicate.bind(cluster);
+  cluster.duplicate = (...args) => {
+    const copy = duplicate(...args);
+    const subscribe = copy.subscribe.bind(copy);
+    copy.subscribe = (...a) => {
+      const random = Math.random;
+      Math.random = () => 0;
+      try {
+        return subscribe(...a);
+      } finally {
+        Math.random = random;
+      }
+    };
+    return copy;
+  };
+}
+
 async function nodeRedisClients(redisUrl, mode, redisCluster) {
-  if (redisCluster && mode === 'sharded') {
+  if (redisCluster && (mode === 'sharded' || mode === 'streams')) {
     const pub = createCluster({
       rootNodes: redisCluster.seeds.split(',').map((url) => ({ url })),
       defaults: { socket: { reconnectStrategy: (n) => Math.min(50 * n, 300) } },
     });
     pub.on('error', () => {});
     await pub.connect();
+    if (mode === 'streams') pinSubscriberToAMaster(pub);
     const sub = pub.duplicate();
     sub.on('error', () => {});
     await sub.connect();
