@@ -205,6 +205,37 @@ void streams_adapter::publish(cluster_type type, json::object data,
                  encode_cluster(type, std::move(data), uid_, nsp_name_, attachments, true));
 }
 
+namespace {
+constexpr std::size_t max_unsure = 1024;
+constexpr std::chrono::seconds unsure_for{60};
+}  // namespace
+
+void streams_adapter::remember_unsure(std::string data_field) {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(unsure_mutex_);
+  while (!unsure_.empty() &&
+         (unsure_.size() >= max_unsure || now - unsure_.front().first > unsure_for)) {
+    unsure_.pop_front();
+  }
+  unsure_.emplace_back(now, std::move(data_field));
+}
+
+bool streams_adapter::take_unsure(const stream_message& m) {
+  std::lock_guard lock(unsure_mutex_);
+  if (unsure_.empty() || !m.data) return false;
+  const auto now = std::chrono::steady_clock::now();
+  while (!unsure_.empty() && now - unsure_.front().first > unsure_for)
+    unsure_.pop_front();
+  const auto field = encode_stream_data(m.type, *m.data, m.attachments);
+  for (auto it = unsure_.begin(); it != unsure_.end(); ++it) {
+    if (it->second == field) {
+      unsure_.erase(it);
+      return true;
+    }
+  }
+  return false;
+}
+
 void streams_adapter::on_stream_floor(const stream_id& id) {
   set_log_floor({id.str(), id.ms, id.seq});
 }
@@ -226,7 +257,17 @@ void streams_adapter::broadcast(socketio::packet p, const socketio::broadcast_op
          [self, alive, undelivered](error_code ec) {
            if (!ec) return;
            std::lock_guard lock(alive->mutex);
-           if (alive->alive) self->broadcast_local(undelivered->first, undelivered->second);
+           if (!alive->alive) return;
+           if (ec == error::timeout || ec == error::disconnected) {
+             // Perhaps in the stream after all: remembered, so that it is not delivered twice.
+             const auto& [sent, o] = *undelivered;
+             self->remember_unsure(
+                 encode_stream_data(cluster_type::broadcast,
+                                    json::object{{"packet", encode_event(sent, nullptr)},
+                                                 {"opts", encode_opts(o, opts_layout::adapter)}},
+                                    sent.attachments));
+           }
+           self->broadcast_local(undelivered->first, undelivered->second);
          });
 }
 
@@ -450,8 +491,10 @@ void streams_adapter::on_stream_entry(const stream_entry& e, const stream_messag
   link_->count_message();
   if (m.uid == uid_) {
     // Our own broadcasts are delivered here, in stream order; the rest was done when sent.
-    if (m.type == cluster_type::broadcast && m.data && !m.data->contains("requestId"))
+    if (m.type == cluster_type::broadcast && m.data && !m.data->contains("requestId") &&
+        !take_unsure(m)) {
       on_broadcast(e, m);
+    }
     return;
   }
   if (m.type == cluster_type::broadcast && m.data && !m.data->contains("requestId"))

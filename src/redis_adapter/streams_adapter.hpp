@@ -23,7 +23,9 @@
 #include "redis_adapter/stream_reader.hpp"
 
 #include <chrono>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 
 namespace ignis::redis::detail {
@@ -76,8 +78,16 @@ class streams_adapter final : public remote_adapter, public stream_sink {
   void on_cluster_message(cluster_type type, const std::string& from, const boost::json::object& d,
                           const std::vector<socketio::attachment>& attachments);
 
+  /// A broadcast whose XADD failed without telling whether Redis took it (a timeout, a lost
+  /// connection) was delivered here at once; if the stream has it after all, it is not delivered
+  /// again when read back. Bounded in number and age.
+  void remember_unsure(std::string data_field);
+  bool take_unsure(const stream_message& m);
+
   std::string nsp_name_;
   sharded_channels channels_;
+  std::mutex unsure_mutex_;
+  std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> unsure_;
   // The sessions of the connected sockets, kept in Redis; apart from the adapter so that its
   // timer never touches an adapter being destroyed.
   class live_sessions;
