@@ -17,7 +17,9 @@
 // - a restore leaves out the stream's volatile packets and those sent with an ack (Node replays
 //   them as plain events: a packet the client never had an offset for, or a duplicate);
 // - the session is taken with GETDEL (Redis 6.2) rather than MULTI GET DEL EXEC, one command
-//   that a Redis Cluster routes like any other.
+//   that a Redis Cluster routes like any other;
+// - with live_sessions, the session of every connected, recoverable socket is kept in Redis too
+//   (Node writes it only when the socket leaves), so that a crash of this server loses none.
 #include "redis_adapter/messages.hpp"
 #include "redis_adapter/remote_adapter.hpp"
 #include "redis_adapter/stream_reader.hpp"
