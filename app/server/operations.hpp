@@ -35,6 +35,12 @@ struct redis_link_report {
   double topology_age_seconds = -1;
   std::uint64_t topology_refreshes = 0, topology_refresh_failures = 0;
   std::string topology_error{};  ///< why the last topology request failed, if it did
+  /// Streams mode: the reader's counters and where it is in the stream.
+  bool streams = false;
+  std::uint64_t stream_entries = 0, stream_malformed = 0, stream_read_errors = 0;
+  std::string stream_position{};
+  std::int64_t stream_lag_ms = -1;
+  std::uint64_t session_writes = 0;
 };
 using redis_report_fn = std::function<redis_link_report()>;
 

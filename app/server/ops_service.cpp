@@ -102,6 +102,14 @@ std::string ops_service::health_json() const {
     if (!redis.topology_error.empty()) cluster["error"] = redis.topology_error;
     doc["redis_cluster"] = std::move(cluster);
   }
+  if (redis.streams) {
+    json::object stream{{"position", redis.stream_position},
+                        {"entries", redis.stream_entries},
+                        {"malformed", redis.stream_malformed},
+                        {"read_errors", redis.stream_read_errors}};
+    if (redis.stream_lag_ms >= 0) stream["lag_ms"] = redis.stream_lag_ms;
+    doc["redis_stream"] = std::move(stream);
+  }
   return json::serialize(doc);
 }
 
@@ -254,6 +262,36 @@ std::string ops_service::metrics_text() const {
       w.metric("ignis_redis_topology_age_seconds", "gauge",
                "Seconds since the map of slots was last read.");
       w.sample("ignis_redis_topology_age_seconds", redis.topology_age_seconds, "");
+    }
+  }
+
+  if (redis.streams) {
+    w.metric("ignis_redis_stream_entries_total", "counter",
+             "Entries read from the Redis stream (streams mode).");
+    w.sample("ignis_redis_stream_entries_total", static_cast<std::int64_t>(redis.stream_entries));
+    w.metric("ignis_redis_stream_malformed_total", "counter",
+             "Stream entries skipped because they are not a message.");
+    w.sample("ignis_redis_stream_malformed_total",
+             static_cast<std::int64_t>(redis.stream_malformed));
+    w.metric("ignis_redis_session_writes_total", "counter",
+             "Sessions of connected sockets written to Redis (changes and refreshes).");
+    w.sample("ignis_redis_session_writes_total", static_cast<std::int64_t>(redis.session_writes));
+    w.metric("ignis_redis_stream_read_errors_total", "counter",
+             "XREADs that failed (Redis down, a timeout, a reply of the wrong shape).");
+    w.sample("ignis_redis_stream_read_errors_total",
+             static_cast<std::int64_t>(redis.stream_read_errors));
+    if (redis.stream_lag_ms >= 0) {
+      std::uint64_t ms = 0;
+      const auto dash = redis.stream_position.find('-');
+      for (std::size_t i = 0; i < dash && i < redis.stream_position.size(); ++i)
+        ms = ms * 10 + static_cast<std::uint64_t>(redis.stream_position[i] - '0');
+      w.metric("ignis_redis_stream_last_id_seconds", "gauge",
+               "Time part of the id of the last stream entry read (Unix seconds).");
+      w.sample("ignis_redis_stream_last_id_seconds", static_cast<double>(ms) / 1000.0, "");
+      w.metric("ignis_redis_stream_lag_seconds", "gauge",
+               "How late the last stream entry was read after it was written.");
+      w.sample("ignis_redis_stream_lag_seconds", static_cast<double>(redis.stream_lag_ms) / 1000.0,
+               "");
     }
   }
 

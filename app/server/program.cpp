@@ -308,6 +308,13 @@ int run(int argc, char** argv, bool test_knobs) {
       r.topology_refreshes = cluster.refreshes;
       r.topology_refresh_failures = cluster.refresh_failures;
       r.topology_error = cluster.last_error;
+      r.streams = link->options().mode == redis::adapter_mode::streams;
+      r.stream_entries = stats.stream_entries;
+      r.stream_malformed = stats.stream_malformed;
+      r.stream_read_errors = stats.stream_read_errors;
+      r.stream_position = stats.stream_position;
+      r.stream_lag_ms = stats.stream_lag_ms;
+      r.session_writes = stats.session_writes;
       return r;
     };
   }

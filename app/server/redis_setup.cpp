@@ -17,15 +17,35 @@ void add_redis_options(CLI::App& app, redis_settings& s) {
                  "auto (ask the first seed), yes (a Redis Cluster) or no (one server)")
       ->check(CLI::IsMember({"auto", "yes", "no"}))
       ->envname("IGNIS_REDIS_CLUSTER");
-  app.add_option("--redis-mode", s.mode, "classic (PUBLISH) or sharded (SPUBLISH, Redis 7)")
-      ->check(CLI::IsMember({"classic", "sharded"}))
+  app.add_option("--redis-mode", s.mode,
+                 "classic (PUBLISH), sharded (SPUBLISH, Redis 7) or streams (one Redis stream, "
+                 "as @socket.io/redis-streams-adapter; recovery across servers)")
+      ->check(CLI::IsMember({"classic", "sharded", "streams"}))
       ->envname("IGNIS_REDIS_MODE");
-  app.add_option("--redis-key-prefix", s.key_prefix, "channel prefix shared by the cluster")
+  app.add_option("--redis-key-prefix", s.key_prefix,
+                 "channel prefix shared by the cluster (streams mode: Node's channelPrefix)")
       ->envname("IGNIS_REDIS_KEY_PREFIX");
   app.add_option("--redis-requests-timeout", s.requests_timeout,
                  "ms to wait for other servers (fetchSockets, serverSideEmit)")
       ->check(CLI::Range(100u, 600'000u))
       ->envname("IGNIS_REDIS_REQUESTS_TIMEOUT");
+  app.add_option("--redis-stream-name", s.stream_name, "streams mode: the stream's key")
+      ->envname("IGNIS_REDIS_STREAM_NAME");
+  app.add_option("--redis-stream-maxlen", s.stream_maxlen,
+                 "streams mode: XADD MAXLEN ~ (how far back recovery and a Redis outage reach)")
+      ->check(CLI::Range(std::size_t{10}, std::size_t{100'000'000}))
+      ->envname("IGNIS_REDIS_STREAM_MAXLEN");
+  app.add_option("--redis-stream-read-count", s.stream_read_count,
+                 "streams mode: entries per XREAD")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100'000}))
+      ->envname("IGNIS_REDIS_STREAM_READ_COUNT");
+  app.add_option("--redis-session-key-prefix", s.session_key_prefix,
+                 "streams mode: key prefix of the recovery sessions")
+      ->envname("IGNIS_REDIS_SESSION_KEY_PREFIX");
+  app.add_option("--redis-live-sessions", s.live_sessions,
+                 "streams mode with recovery: keep each authenticated socket's session in Redis "
+                 "while it is connected, so that it survives a crash of this process")
+      ->envname("IGNIS_REDIS_LIVE_SESSIONS");
 }
 
 std::unique_ptr<redis::adapter_link> start_redis_link(net::runtime& rt, const redis_settings& s) {
@@ -50,7 +70,14 @@ std::unique_ptr<redis::adapter_link> start_redis_link(net::runtime& rt, const re
   }
   cfg.log = [](std::string_view level, std::string_view message) { log_line(level, message); };
   redis::adapter_options opts;
-  opts.mode = s.mode == "sharded" ? redis::adapter_mode::sharded : redis::adapter_mode::classic;
+  opts.mode = s.mode == "sharded"   ? redis::adapter_mode::sharded
+              : s.mode == "streams" ? redis::adapter_mode::streams
+                                    : redis::adapter_mode::classic;
+  opts.stream_name = s.stream_name;
+  opts.stream_max_len = s.stream_maxlen;
+  opts.stream_read_count = s.stream_read_count;
+  opts.session_key_prefix = s.session_key_prefix;
+  opts.live_sessions = s.live_sessions;
   opts.key = s.key_prefix;
   opts.requests_timeout = std::chrono::milliseconds(s.requests_timeout);
   auto link = std::make_unique<redis::adapter_link>(rt, std::move(cfg), std::move(opts));

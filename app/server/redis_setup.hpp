@@ -1,8 +1,9 @@
 #pragma once
 
 // The program's Redis adapter options (--redis, --redis-cluster, --redis-mode,
-// --redis-key-prefix, --redis-requests-timeout, each also read from IGNIS_<FLAG>) and the link
-// they describe.
+// --redis-key-prefix, --redis-requests-timeout, and for streams mode --redis-stream-name,
+// --redis-stream-maxlen, --redis-stream-read-count, --redis-session-key-prefix,
+// --redis-live-sessions; each also read from IGNIS_<FLAG>) and the link they describe.
 #include <ignis/net/runtime.hpp>
 #include <ignis/redis/adapter.hpp>
 
@@ -21,6 +22,12 @@ struct redis_settings {
   std::string mode = "classic";
   std::string key_prefix = "socket.io";
   unsigned requests_timeout = 5000;
+  // Streams mode: the defaults of Node's streamName, maxLen, readCount, sessionKeyPrefix.
+  std::string stream_name = "socket.io";
+  std::size_t stream_maxlen = 10000;
+  std::size_t stream_read_count = 100;
+  std::string session_key_prefix = "sio:session:";
+  bool live_sessions = true;
 };
 
 void add_redis_options(CLI::App& app, redis_settings& s);

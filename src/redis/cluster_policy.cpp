@@ -51,6 +51,13 @@ route route_of(std::span<const std::string> args) {
   const std::string_view name = args[0];
   for (const auto k : keyless)
     if (iequals(name, k)) return {};
+  if (iequals(name, "XREAD") || iequals(name, "XREADGROUP")) {
+    // Options come first; the keys follow STREAMS (all in one slot, or the server refuses).
+    for (std::size_t i = 1; i + 1 < args.size(); ++i) {
+      if (iequals(args[i], "STREAMS")) return {route::kind::slot, key_slot(args[i + 1])};
+    }
+    return {};
+  }
   const auto slot = key_slot(args[1]);
   if (iequals(name, "PUBLISH")) return {route::kind::slot_or_any, slot};
   return {route::kind::slot, slot};

@@ -1,6 +1,7 @@
 #include "redis_adapter/classic_adapter.hpp"
 #include "redis_adapter/link_state.hpp"
 #include "redis_adapter/sharded_adapter.hpp"
+#include "redis_adapter/streams_adapter.hpp"
 
 #include <ignis/redis/adapter.hpp>
 
@@ -25,6 +26,8 @@ void adapter_link::close() {
 socketio::adapter_factory adapter_link::factory() {
   auto state = state_;
   return [state](socketio::namespace_& nsp) -> std::unique_ptr<socketio::adapter> {
+    if (state->options().mode == adapter_mode::streams)
+      return std::make_unique<detail::streams_adapter>(nsp, state);
     if (state->options().mode == adapter_mode::sharded)
       return std::make_unique<detail::sharded_adapter>(nsp, state);
     return std::make_unique<detail::classic_adapter>(nsp, state);

@@ -1,6 +1,7 @@
 #include "redis_adapter/link_state.hpp"
 
 #include <algorithm>
+#include <future>
 
 namespace ignis::redis::detail {
 
@@ -11,18 +12,37 @@ adapter_link_state::adapter_link_state(net::runtime& rt, config redis, adapter_o
   if (pub_config.client_name.empty()) pub_config.client_name = "ignis-adapter-pub";
   auto sub_config = std::move(redis);
   if (sub_config.client_name.empty()) sub_config.client_name = "ignis-adapter-sub";
-  pub_ = connection::create(rt_.at(0).executor(), std::move(pub_config));
+  pub_ = connection::create(rt_.at(0).executor(), pub_config);
+  // Streams mode too: its ephemeral requests and their answers travel by pub/sub.
   sub_ = subscriber::create(rt_.at(0).executor(), std::move(sub_config));
+  if (options_.mode != adapter_mode::streams) return;
+  // A blocked XREAD answers after up to stream_block: its timeout must be longer.
+  auto read_config = pub_config;
+  read_config.client_name = pub_config.client_name == "ignis-adapter-pub"
+                                ? std::string("ignis-adapter-stream")
+                                : pub_config.client_name;
+  read_config.command_timeout += options_.stream_block;
+  stream_conn_ = connection::create(rt_.at(0).executor(), std::move(read_config));
+  reader_ = std::make_shared<stream_reader>(
+      pub_, stream_conn_, rt_.at(0).executor(),
+      stream_reader::settings{options_.stream_name, options_.stream_read_count,
+                              options_.stream_block});
 }
 
 void adapter_link_state::start() {
   std::weak_ptr<adapter_link_state> weak = shared_from_this();
-  sub_->on_message(
-      [weak](std::string_view pattern, std::string_view channel, std::string_view payload) {
-        if (auto self = weak.lock()) self->dispatch(pattern, channel, payload);
-      });
+  if (sub_) {
+    sub_->on_message(
+        [weak](std::string_view pattern, std::string_view channel, std::string_view payload) {
+          if (auto self = weak.lock()) self->dispatch(pattern, channel, payload);
+        });
+  }
   pub_->start();
-  sub_->start();
+  if (sub_) sub_->start();
+  if (reader_) {
+    stream_conn_->start();
+    reader_->start();
+  }
 }
 
 void adapter_link_state::close() {
@@ -31,8 +51,26 @@ void adapter_link_state::close() {
     std::lock_guard lock(sinks_mutex_);
     sinks_.clear();
   }
-  sub_->close();
+  if (sub_) sub_->close();
+  if (reader_) {
+    reader_->close();
+    stream_conn_->close();
+  }
   pub_->close();
+}
+
+void adapter_link_state::command(std::vector<std::string> args, connection::completion done,
+                                 bool publish) {
+  if (publish) publishes_.fetch_add(1, std::memory_order_relaxed);
+  std::weak_ptr<adapter_link_state> weak = shared_from_this();
+  pub_->command(std::move(args),
+                [weak, publish, done = std::move(done)](error_code ec, const reply& r) {
+                  if (ec && publish) {
+                    if (auto self = weak.lock())
+                      self->publish_errors_.fetch_add(1, std::memory_order_relaxed);
+                  }
+                  if (done) done(ec, r);
+                });
 }
 
 void adapter_link_state::add_sink(message_sink* sink) {
@@ -91,17 +129,6 @@ void adapter_link_state::count_subscribers(std::string channel,
                     });
 }
 
-link_state adapter_link_state::state() const noexcept {
-  if (closed_) return link_state::closed;
-  const auto a = pub_->state();
-  const auto b = sub_->state();
-  if (a == link_state::connected && b == link_state::connected) return link_state::connected;
-  if (a == link_state::connecting || b == link_state::connecting) {
-    if (a != link_state::degraded && b != link_state::degraded) return link_state::connecting;
-  }
-  return link_state::degraded;
-}
-
 namespace {
 
 int badness(link_state s) {
@@ -118,11 +145,7 @@ int badness(link_state s) {
   return 3;
 }
 
-}  // namespace
-
-cluster_status adapter_link_state::cluster() const {
-  auto pub = pub_->cluster();
-  const auto sub = sub_->cluster();
+void merge(cluster_status& pub, const cluster_status& sub) {
   if (pub.kind == cluster_status::topology::unknown) pub.kind = sub.kind;
   for (const auto& n : sub.nodes) {
     auto it = std::find_if(pub.nodes.begin(), pub.nodes.end(),
@@ -136,12 +159,33 @@ cluster_status adapter_link_state::cluster() const {
     it->moved += n.moved;
     it->ask += n.ask;
   }
-  std::sort(pub.nodes.begin(), pub.nodes.end(),
-            [](const node_status& a, const node_status& b) { return a.address < b.address; });
   pub.last_refresh = std::max(pub.last_refresh, sub.last_refresh);
   pub.refreshes += sub.refreshes;
   pub.refresh_failures += sub.refresh_failures;
   if (pub.last_error.empty()) pub.last_error = sub.last_error;
+}
+
+}  // namespace
+
+link_state adapter_link_state::state() const noexcept {
+  if (closed_) return link_state::closed;
+  const auto a = pub_->state();
+  auto b = sub_->state();
+  // Streams mode: the reader's connection counts as much as the subscriber.
+  if (stream_conn_ && badness(stream_conn_->state()) > badness(b)) b = stream_conn_->state();
+  if (a == link_state::connected && b == link_state::connected) return link_state::connected;
+  if (a == link_state::connecting || b == link_state::connecting) {
+    if (a != link_state::degraded && b != link_state::degraded) return link_state::connecting;
+  }
+  return link_state::degraded;
+}
+
+cluster_status adapter_link_state::cluster() const {
+  auto pub = pub_->cluster();
+  merge(pub, sub_->cluster());
+  if (stream_conn_) merge(pub, stream_conn_->cluster());
+  std::sort(pub.nodes.begin(), pub.nodes.end(),
+            [](const node_status& a, const node_status& b) { return a.address < b.address; });
   return pub;
 }
 
@@ -151,6 +195,15 @@ adapter_stats adapter_link_state::stats() const noexcept {
   s.publish_errors = publish_errors_.load(std::memory_order_relaxed);
   s.messages = messages_.load(std::memory_order_relaxed);
   s.malformed = malformed_.load(std::memory_order_relaxed);
+  s.session_writes = session_writes_.load(std::memory_order_relaxed);
+  if (reader_) {
+    s.malformed += reader_->malformed();
+    s.stream_entries = reader_->entries();
+    s.stream_read_errors = reader_->read_errors();
+    s.stream_position = reader_->position();
+    s.stream_malformed = reader_->malformed();
+    s.stream_lag_ms = reader_->lag_ms();
+  }
   return s;
 }
 

@@ -188,7 +188,8 @@ result<classic_broadcast> decode_classic_broadcast(std::string_view bytes) {
 
 std::string encode_cluster(cluster_type type, json::object data, std::string_view uid,
                            std::string_view nsp,
-                           const std::vector<socketio::attachment>& attachments) {
+                           const std::vector<socketio::attachment>& attachments,
+                           bool always_msgpack) {
   const bool may_carry_binary =
       type == cluster_type::broadcast || type == cluster_type::broadcast_ack ||
       type == cluster_type::fetch_sockets_response || type == cluster_type::server_side_emit ||
@@ -199,7 +200,7 @@ std::string encode_cluster(cluster_type type, json::object data, std::string_vie
                        {"data", std::move(d)},
                        {"uid", json::string(uid)},
                        {"nsp", json::string(nsp)}};
-  return binary ? to_msgpack(message, attachments) : to_json(message);
+  return binary || always_msgpack ? to_msgpack(message, attachments) : to_json(message);
 }
 
 result<cluster_message> decode_cluster(std::string_view bytes) {

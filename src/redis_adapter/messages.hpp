@@ -122,10 +122,12 @@ enum class cluster_type : std::int64_t {
   adapter_close = 13,
 };
 
-/// {type, data, uid, nsp}: JSON, or msgpack when the type may carry binary and `data` does.
+/// {type, data, uid, nsp}: JSON, or msgpack when the type may carry binary and `data` does, or
+/// always msgpack (@socket.io/redis-streams-adapter 0.3's pub/sub messages).
 std::string encode_cluster(cluster_type type, boost::json::object data, std::string_view uid,
                            std::string_view nsp,
-                           const std::vector<socketio::attachment>& attachments = {});
+                           const std::vector<socketio::attachment>& attachments = {},
+                           bool always_msgpack = false);
 struct cluster_message {
   cluster_type type{};
   boost::json::object data;

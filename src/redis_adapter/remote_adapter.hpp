@@ -70,12 +70,17 @@ class remote_adapter : public socketio::adapter, public message_sink {
   std::mutex mutex_;
   std::unordered_map<std::string, pending> requests_;
   std::unordered_map<std::string, ack_wait> acks_;
-  // Timers may fire after this adapter is gone (server shutdown), or while it is being
-  // destroyed on another thread: they hold this and run under its mutex.
+
+ protected:
+  // Timers and Redis answers may come after this adapter is gone (server shutdown), or while it
+  // is being destroyed on another thread: they hold this and run under its mutex.
   struct lifetime {
     std::mutex mutex;
     bool alive = true;
   };
+  std::shared_ptr<lifetime> life_token() const { return life_; }
+
+ private:
   std::shared_ptr<lifetime> life_ = std::make_shared<lifetime>();
 };
 

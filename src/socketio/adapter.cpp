@@ -13,12 +13,38 @@ void adapter::broadcast(packet p, const broadcast_options& opts) {
   broadcast_local(p, opts);
 }
 
+void adapter::persist_session(const session_state&, std::chrono::milliseconds) {}
+void adapter::session_changed(const session_state&) {}
+void adapter::session_ended(const std::string&) {}
+
+void adapter::restore_session(std::string, std::string, std::optional<log_position>,
+                              std::function<void(std::optional<shared_restore>)> done) {
+  done(std::nullopt);
+}
+
+void adapter::set_log_floor(const log_position& p) {
+  if (auto* store = nsp_.recovery()) store->set_floor(p);
+}
+
+void adapter::broadcast_local_at(const packet& p, const broadcast_options& opts,
+                                 const log_position& at) {
+  if (nsp_.recovery()) {
+    packet stamped = p;
+    if (nsp_.deliver_recoverable(stamped, opts, &at)) return;
+  }
+  broadcast_local_plain(p, opts);
+}
+
 void adapter::broadcast_local(const packet& p, const broadcast_options& opts) {
   if (nsp_.recovery()) {
     // A recoverable packet gets its offset, is kept and delivered in offset order.
     packet stamped = p;
-    if (nsp_.deliver_recoverable(stamped, opts)) return;
+    if (nsp_.deliver_recoverable(stamped, opts, nullptr)) return;
   }
+  broadcast_local_plain(p, opts);
+}
+
+void adapter::broadcast_local_plain(const packet& p, const broadcast_options& opts) {
   // Encoded and framed once; every recipient on every shard gets the same buffers.
   auto messages = std::make_shared<const std::vector<engineio::message_ptr>>(to_messages(p));
   auto shared_opts = std::make_shared<const broadcast_options>(opts);

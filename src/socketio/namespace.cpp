@@ -143,6 +143,11 @@ void namespace_::add(std::shared_ptr<client> owner, boost::json::object auth,
     const auto* off = auth.if_contains("offset");
     if (pid && pid->is_string() && off && off->is_string()) {
       offset = std::string(off->get_string());
+      if (adapter_->shares_sessions()) {
+        add_shared(std::move(owner), std::move(auth), std::string(pid->get_string()),
+                   std::move(offset), std::move(on_connected));
+        return;
+      }
       session =
           recovery_->take_session(std::string(pid->get_string()), offset, owner->home().now());
     }
@@ -158,15 +163,48 @@ void namespace_::add(std::shared_ptr<client> owner, boost::json::object auth,
                   [this, s, on_connected = std::move(on_connected)] { accept(s, on_connected); });
 }
 
+void namespace_::add_shared(std::shared_ptr<client> owner, boost::json::object auth,
+                            std::string pid, std::string offset,
+                            std::function<void(socket_ptr)> on_connected) {
+  auto ex = owner->home().executor();
+  auto resume = [this, owner = std::move(owner), auth = std::move(auth),
+                 on_connected =
+                     std::move(on_connected)](std::optional<shared_restore> found) mutable {
+    if (!owner->is_open()) return;
+    auto handshake = owner->make_handshake(std::move(auth));
+    if (found) {
+      detail::recovery_session session;
+      static_cast<session_state&>(session) = std::move(found->session);
+      auto shared = std::make_shared<const shared_restore>(std::move(*found));
+      auto resume_at = shared->resume.offset;
+      restore(owner, std::move(handshake), std::move(session), std::move(resume_at),
+              std::move(on_connected), std::move(shared));
+      return;
+    }
+    auto s = make_socket(owner, std::move(handshake), server_.new_socket_id(owner->home().index()));
+    run_middlewares(s, 0,
+                    [this, s, on_connected = std::move(on_connected)] { accept(s, on_connected); });
+  };
+  adapter_->restore_session(
+      std::move(pid), std::move(offset), recovery_->floor(),
+      [ex, resume = std::move(resume)](std::optional<shared_restore> found) mutable {
+        // Back on the client's shard, where its sockets live.
+        boost::asio::dispatch(ex, [resume = std::move(resume), found = std::move(found)]() mutable {
+          resume(std::move(found));
+        });
+      });
+}
+
 void namespace_::restore(const std::shared_ptr<client>& owner,
                          std::shared_ptr<const handshake_info> handshake,
                          detail::recovery_session session, std::string offset,
-                         std::function<void(socket_ptr)> on_connected) {
+                         std::function<void(socket_ptr)> on_connected,
+                         std::shared_ptr<const shared_restore> shared) {
   auto s = std::make_shared<socket>(*this, owner, session.sid, handshake);
   s->pid_ = session.pid;
   auto shared_session = std::make_shared<const detail::recovery_session>(std::move(session));
   auto proceed = [this, s, owner, handshake, shared_session, offset = std::move(offset),
-                  on_connected = std::move(on_connected)](bool allowed) mutable {
+                  on_connected = std::move(on_connected), shared](bool allowed) mutable {
     if (!owner->is_open()) return;
     if (!allowed) {
       // Nothing is restored: a new socket, as if no recovery had been asked for.
@@ -178,14 +216,14 @@ void namespace_::restore(const std::shared_ptr<client>& owner,
       return;
     }
     if (server_.options().recovery.skip_middlewares) {
-      finish_restore(s, *shared_session, offset, std::move(on_connected));
+      finish_restore(s, *shared_session, offset, std::move(on_connected), shared);
       return;
     }
     // Unlike Node, nothing missed goes out before the middlewares let the socket in.
-    run_middlewares(s, 0,
-                    [this, s, shared_session, offset, on_connected = std::move(on_connected)] {
-                      finish_restore(s, *shared_session, offset, on_connected);
-                    });
+    run_middlewares(
+        s, 0, [this, s, shared_session, offset, on_connected = std::move(on_connected), shared] {
+          finish_restore(s, *shared_session, offset, on_connected, shared);
+        });
   };
   auto& authorize = server_.options().recovery.authorize;
   if (!authorize) {
@@ -200,13 +238,15 @@ void namespace_::restore(const std::shared_ptr<client>& owner,
 
 void namespace_::finish_restore(const socket_ptr& s, const detail::recovery_session& session,
                                 const std::string& offset,
-                                std::function<void(socket_ptr)> on_connected) {
+                                std::function<void(socket_ptr)> on_connected,
+                                const std::shared_ptr<const shared_restore>& shared) {
   // In one step: what is queued for this shard goes to the sockets already here, the packets
   // after the offset to this one; what is stamped from now on reaches it through the queue, as
   // it is in the tables (and its rooms) before this handler returns.
   const auto shard = s->home().index();
   std::deque<detail::recoverable_delivery> queued;
-  auto missed = recovery_->packets_after(offset, session.rooms, shard, queued);
+  auto missed = shared ? recovery_->packets_after(shared->resume, session.rooms, shard, queued)
+                       : recovery_->packets_after(offset, session.rooms, shard, queued);
   deliver_queued(shard, queued);
   if (!missed) {
     // The offset was pushed out meanwhile: no partial replay, a new socket.
@@ -217,7 +257,12 @@ void namespace_::finish_restore(const socket_ptr& s, const detail::recovery_sess
   }
   s->recovered_ = true;
   s->data = session.data;
-  // Node's order: what was missed, then the CONNECT answer.
+  // Node's order: what was missed, then the CONNECT answer. What the shared store had comes
+  // first: it is older than anything this server's store holds after shared->resume.
+  if (shared) {
+    for (const auto& p : shared->missed)
+      s->client_->send_encoded(to_messages(p), false);
+  }
   for (const auto& m : *missed)
     s->client_->send_encoded(*m, false);
   accept(s, [rooms = session.rooms, on_connected = std::move(on_connected)](socket_ptr restored) {
@@ -228,10 +273,16 @@ void namespace_::finish_restore(const socket_ptr& s, const detail::recovery_sess
   });
 }
 
-bool namespace_::deliver_recoverable(packet& p, const broadcast_options& opts) {
+bool namespace_::deliver_recoverable(packet& p, const broadcast_options& opts,
+                                     const log_position* at) {
   if (!recovery_ || p.type != packet_type::event || p.id || opts.flags.volatile_) return false;
+  // With a shared log, only what went through it has an offset (as Node's cluster adapters:
+  // a local-only broadcast has none).
+  if (adapter_->shares_sessions() && !at) return false;
   auto& rt = server_.runtime();
-  const auto to_drain = recovery_->stamp(p, opts, rt.at(0).now(), server_.observing() != nullptr);
+  const bool observed = server_.observing() != nullptr;
+  const auto to_drain = at ? recovery_->stamp(p, opts, rt.at(0).now(), *at, observed)
+                           : recovery_->stamp(p, opts, rt.at(0).now(), observed);
   // The calling shard delivers at once (what a handler emits keeps its order); the others drain
   // their queue on their own thread.
   net::shard* here = nullptr;

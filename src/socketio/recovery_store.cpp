@@ -38,13 +38,48 @@ std::vector<unsigned> recovery_store::stamp(packet& p, const broadcast_options& 
   if (p.data && p.data->is_array()) p.data->get_array().emplace_back(offset);
   auto messages = std::make_shared<const std::vector<engineio::message_ptr>>(to_messages(p));
   keep(std::move(offset), opts, now, messages);
-  std::shared_ptr<const packet> copy = observed ? std::make_shared<const packet>(p) : nullptr;
+  return queue(messages, shared_opts, observed ? std::make_shared<const packet>(p) : nullptr);
+}
+
+std::vector<unsigned> recovery_store::stamp(packet& p, const broadcast_options& opts,
+                                            time_point now, const log_position& at, bool observed) {
+  auto shared_opts = std::make_shared<const broadcast_options>(opts);
+  if (p.data && p.data->is_array()) p.data->get_array().emplace_back(at.offset);
+  auto messages = std::make_shared<const std::vector<engineio::message_ptr>>(to_messages(p));
+  auto copy = observed ? std::make_shared<const packet>(p) : nullptr;
+  std::lock_guard lock(mutex_);
+  keep(at.offset, opts, now, messages);
+  packets_.back().position = at;
+  return queue(messages, shared_opts, std::move(copy));
+}
+
+std::vector<unsigned> recovery_store::queue(const messages_ptr& messages,
+                                            const std::shared_ptr<const broadcast_options>& opts,
+                                            std::shared_ptr<const packet> observed) {
   std::vector<unsigned> to_drain;
   for (std::size_t i = 0; i < pending_.size(); ++i) {
     if (pending_[i].empty()) to_drain.push_back(static_cast<unsigned>(i));
-    pending_[i].push_back({messages, shared_opts, copy});
+    pending_[i].push_back({messages, opts, observed});
   }
   return to_drain;
+}
+
+void recovery_store::set_floor(const log_position& p) {
+  std::lock_guard lock(mutex_);
+  if (!floor_ || *floor_ < p) floor_ = p;
+}
+
+std::optional<log_position> recovery_store::floor() const {
+  std::lock_guard lock(mutex_);
+  return floor_;
+}
+
+void recovery_store::drop_oldest() {
+  // With a shared log, what goes is still in the log: the floor says where this store's part
+  // begins, so that a restore asks the log for what is older.
+  if (floor_ && *floor_ < packets_.front().position) floor_ = packets_.front().position;
+  bytes_ -= packets_.front().bytes;
+  packets_.pop_front();
 }
 
 std::deque<recoverable_delivery> recovery_store::take_pending(unsigned shard) {
@@ -81,18 +116,15 @@ void recovery_store::keep(std::string offset, const broadcast_options& opts, tim
   packets_.push_back({std::move(offset), now, opts.rooms, opts.except, std::move(messages), bytes});
   bytes_ += bytes;
   while (bytes_ > limits_.max_bytes && !packets_.empty()) {
-    bytes_ -= packets_.front().bytes;
-    packets_.pop_front();
+    drop_oldest();
     ++evicted_;
   }
 }
 
 void recovery_store::expire(time_point now) {
   const auto horizon = now - limits_.max_disconnection_duration;
-  while (!packets_.empty() && packets_.front().at < horizon) {
-    bytes_ -= packets_.front().bytes;
-    packets_.pop_front();
-  }
+  while (!packets_.empty() && packets_.front().at < horizon)
+    drop_oldest();
   // Sessions: at most once a second, so that a burst of disconnects costs one pass.
   if (now - swept_ >= std::chrono::seconds(1)) {
     swept_ = now;
@@ -146,6 +178,25 @@ std::optional<std::vector<messages_ptr>> recovery_store::packets_after(
   for (auto it = std::next(from); it != packets_.end(); ++it) {
     if ((it->rooms.empty() || any_in(rooms, it->rooms)) && !any_in(rooms, it->except))
       missed.push_back(it->messages);
+  }
+  return missed;
+}
+
+std::optional<std::vector<messages_ptr>> recovery_store::packets_after(
+    const log_position& after, const std::vector<std::string>& rooms, unsigned shard,
+    std::deque<recoverable_delivery>& queued) {
+  std::lock_guard lock(mutex_);
+  queued = std::exchange(pending_[shard], {});
+  if (!floor_ || after < *floor_) {
+    ++missed_;
+    return std::nullopt;  // the floor moved past it meanwhile
+  }
+  ++restored_;
+  std::vector<messages_ptr> missed;
+  for (const auto& k : packets_) {
+    if (!(after < k.position)) continue;
+    if ((k.rooms.empty() || any_in(rooms, k.rooms)) && !any_in(rooms, k.except))
+      missed.push_back(k.messages);
   }
   return missed;
 }

@@ -12,6 +12,7 @@
 //   (pid); a CONNECT carrying that pid and an offset still kept takes the session (once), and the
 //   packets after that offset that its rooms would have received.
 #include <ignis/engineio/message.hpp>
+#include <ignis/socketio/adapter.hpp>
 #include <ignis/socketio/broadcast_options.hpp>
 #include <ignis/socketio/packet.hpp>
 
@@ -31,12 +32,7 @@ namespace ignis::socketio::detail {
 
 using messages_ptr = std::shared_ptr<const std::vector<engineio::message_ptr>>;
 
-struct recovery_session {
-  std::string sid;
-  std::string pid;
-  std::vector<std::string> rooms;  ///< the socket's own room included
-  boost::json::value data;
-};
+struct recovery_session : session_state {};
 
 /// A recoverable packet to deliver on one shard.
 struct recoverable_delivery {
@@ -59,6 +55,14 @@ class recovery_store {
   /// whose queue was empty: a drain must be scheduled there.
   std::vector<unsigned> stamp(packet& p, const broadcast_options& opts, time_point now,
                               bool observed = false);
+  /// As stamp, with the offset a shared log gave it (Redis stream). The store then keeps packets
+  /// in that order: the adapter stamps them in log order.
+  std::vector<unsigned> stamp(packet& p, const broadcast_options& opts, time_point now,
+                              const log_position& at, bool observed = false);
+  /// Shared log: this store holds every packet after `p` that it was given from now on; what it
+  /// drops later (time, bytes) moves the floor forward.
+  void set_floor(const log_position& p);
+  std::optional<log_position> floor() const;
   /// What is queued for `shard`, oldest first (called on that shard).
   std::deque<recoverable_delivery> take_pending(unsigned shard);
 
@@ -71,6 +75,12 @@ class recovery_store {
   /// The packets after `offset` that `rooms` would have received, and (in `queued`) what is queued
   /// for `shard`, in one step: what is stamped later is not among them and is delivered through
   /// the queue. nullopt when `offset` is no longer kept.
+  /// As packets_after for a shared log: the packets after `after`, which must not be below the
+  /// floor (nullopt then).
+  std::optional<std::vector<messages_ptr>> packets_after(const log_position& after,
+                                                         const std::vector<std::string>& rooms,
+                                                         unsigned shard,
+                                                         std::deque<recoverable_delivery>& queued);
   std::optional<std::vector<messages_ptr>> packets_after(const std::string& offset,
                                                          const std::vector<std::string>& rooms,
                                                          unsigned shard,
@@ -94,6 +104,7 @@ class recovery_store {
     std::vector<std::string> except;
     messages_ptr messages;
     std::size_t bytes = 0;
+    log_position position{};  // shared log only
   };
   struct kept_session {
     recovery_session session;
@@ -103,6 +114,10 @@ class recovery_store {
   void keep(std::string offset, const broadcast_options& opts, time_point now,
             messages_ptr messages);
   void expire(time_point now);
+  void drop_oldest();
+  std::vector<unsigned> queue(const messages_ptr& messages,
+                              const std::shared_ptr<const broadcast_options>& opts,
+                              std::shared_ptr<const packet> observed);
   std::deque<kept_packet>::const_iterator find(const std::string& offset) const;
 
   limits limits_;
@@ -114,6 +129,7 @@ class recovery_store {
   std::uint64_t missed_ = 0;
   std::unordered_map<std::string, kept_session> sessions_;
   std::vector<std::deque<recoverable_delivery>> pending_;  // per shard
+  std::optional<log_position> floor_;                      // shared log only
   time_point swept_{};
   // Offsets: the wall clock in ms as Node's yeast() writes it, and a counter within the same ms.
   std::int64_t last_ms_ = 0;

@@ -224,7 +224,12 @@ void socket::emit(std::string_view event, payload args) {
   // way broadcasts go (to the socket's own room).
   broadcast_options to_me;
   to_me.rooms.push_back(id_);
-  if (nsp_->deliver_recoverable(p, to_me)) return;
+  if (nsp_->recovery() && nsp_->adapter().shares_sessions()) {
+    // A shared log gives the offset: through it, as Node's cluster adapters do.
+    nsp_->adapter().broadcast(std::move(p), to_me);
+    return;
+  }
+  if (nsp_->deliver_recoverable(p, to_me, nullptr)) return;
   send_packet(p);
   observe_sent(p);
 }
@@ -355,6 +360,7 @@ void socket::join(std::string room) {
   } else {
     rooms_.push_back(std::move(room));
     nsp_->room_added(*this, rooms_.back());
+    note_session();
   }
   if (auto* o = nsp_->srv().observing()) o->on_join(*this, own ? id_ : rooms_.back());
 }
@@ -376,9 +382,24 @@ void socket::leave(std::string_view room) {
     nsp_->room_removed(*this, room);
     const auto left = std::move(*it);  // `room` may view the erased entry
     rooms_.erase(it);
+    note_session();
     if (o) o->on_leave(*this, left);
     return;
   }
+}
+
+void socket::set_recoverable(bool on) {
+  const bool was = recoverable_;
+  recoverable_ = on;
+  if (on) return note_session();
+  if (was && connected_ && !pid_.empty() && nsp_->recovery() && nsp_->adapter().shares_sessions())
+    nsp_->adapter().session_ended(pid_);
+}
+
+void socket::note_session() {
+  if (!connected_ || !recoverable_ || pid_.empty() || !nsp_->recovery()) return;
+  auto& a = nsp_->adapter();
+  if (a.shares_sessions()) a.session_changed({id_, pid_, rooms(), data});
 }
 
 broadcast_operator socket::broadcast() const {
@@ -403,6 +424,7 @@ void socket::on_connect_accepted() {
   if (!pid_.empty()) answer["pid"] = pid_;  // recovery on: the private id (Node's key order)
   send_packet(packet{
       packet_type::connect, nsp_->name(), std::nullopt, boost::json::value(std::move(answer)), {}});
+  note_session();
 }
 
 void socket::disconnect(bool close) {
@@ -509,7 +531,15 @@ void socket::on_close(disconnect_reason reason) {
       h(*this, reason);
   }
   if (auto* store = nsp_->recovery(); store && recoverable_ && recoverable(reason)) {
-    store->persist({id_, pid_, rooms(), data}, home().now());
+    if (nsp_->adapter().shares_sessions()) {
+      nsp_->adapter().persist_session({id_, pid_, rooms(), data},
+                                      nsp_->srv().options().recovery.max_disconnection_duration);
+    } else {
+      store->persist({id_, pid_, rooms(), data}, home().now());
+    }
+  } else if (store && recoverable_ && !pid_.empty() && nsp_->adapter().shares_sessions()) {
+    // Gone for good: the session kept while it was connected goes too.
+    nsp_->adapter().session_ended(pid_);
   }
   auto* o = nsp_->srv().observing();
   const auto was_in = o ? rooms() : std::vector<std::string>();

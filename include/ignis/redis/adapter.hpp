@@ -3,8 +3,9 @@
 // The Redis adapter: every namespace of a socketio::server shares broadcasts, rooms operations,
 // fetch_sockets and server-side emits with the other servers on one Redis, wire-compatible with
 // Node's @socket.io/redis-adapter 8.3 (createAdapter: classic pub/sub; createShardedAdapter:
-// Redis 7 sharded pub/sub). Local recipients are served directly, never through Redis; a
-// broadcast is published once.
+// Redis 7 sharded pub/sub) or with @socket.io/redis-streams-adapter 0.3 (one Redis stream and
+// pub/sub). Local recipients are served directly, never through Redis; a broadcast is published
+// once.
 //
 // Redis trouble is not fatal: while it is unreachable, local delivery goes on, redis_state()
 // says degraded, publishes fail and are counted; the links reconnect by themselves.
@@ -26,6 +27,10 @@ namespace ignis::redis {
 enum class adapter_mode {
   classic,  ///< createAdapter: PUBLISH / PSUBSCRIBE
   sharded,  ///< createShardedAdapter: SPUBLISH / SSUBSCRIBE
+  /// @socket.io/redis-streams-adapter 0.3: broadcasts and room operations XADDed to one stream
+  /// and read back with XREAD, requests and answers by pub/sub, servers counted with NUMSUB;
+  /// recovery sessions in Redis, so a client recovers on any server.
+  streams,
 };
 
 /// The sharded adapter's subscriptionMode.
@@ -44,6 +49,22 @@ struct adapter_options {
   /// Classic: answer requests on the requester's own response channel.
   bool publish_on_specific_response_channel = false;
   subscription_mode subscription = subscription_mode::dynamic;
+
+  // Streams mode (Node's options of the same names).
+  std::string stream_name = "socket.io";
+  /// XADD ... MAXLEN ~ stream_max_len: how far back a restart or a recovery can reach.
+  std::size_t stream_max_len = 10000;
+  /// Entries per XREAD (and per XRANGE while restoring a session).
+  std::size_t stream_read_count = 100;
+  std::string session_key_prefix = "sio:session:";
+  /// Keep each connected, recoverable socket's session in Redis too (not only when it leaves), so
+  /// that its client recovers after this server dies (kill -9, a crash): written when its rooms
+  /// change (coalesced, at most once per live_session_delay), refreshed in batches so that it
+  /// expires only after recovery's window plus two refresh periods without this server.
+  bool live_sessions = true;
+  std::chrono::milliseconds live_session_delay{100};
+  /// XREAD BLOCK time.
+  std::chrono::milliseconds stream_block{5000};
 };
 
 struct adapter_stats {
@@ -51,6 +72,19 @@ struct adapter_stats {
   std::uint64_t publish_errors = 0;  ///< ... that failed (Redis down, timeout, error reply)
   std::uint64_t messages = 0;        ///< messages received from other servers
   std::uint64_t malformed = 0;       ///< received messages refused as malformed
+  /// Streams mode: entries read from the stream, and XREADs that failed (Redis down, timeout).
+  std::uint64_t stream_entries = 0;
+  std::uint64_t stream_read_errors = 0;
+  /// Streams mode: live sessions written (SET of a connected socket's session, changes and
+  /// refreshes; live_sessions).
+  std::uint64_t session_writes = 0;
+  /// Streams mode: entries the reader skipped (not a message: no nsp, a bad type or data).
+  std::uint64_t stream_malformed = 0;
+  /// Streams mode: the id of the last entry read ("" before the first).
+  std::string stream_position;
+  /// Streams mode: how late the last entry was read, in ms after the time in its id (Redis'
+  /// clock against this host's); -1 before the first entry.
+  std::int64_t stream_lag_ms = -1;
 };
 
 namespace detail {

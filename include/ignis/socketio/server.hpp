@@ -196,8 +196,10 @@ class socket final : public std::enable_shared_from_this<socket> {
   /// data), and the packets it missed were sent before its CONNECT answer.
   bool recovered() const noexcept { return recovered_; }
   /// With connection state recovery, whether a disconnect of this socket leaves a session to
-  /// recover (true by default; a layer may keep a socket out until it trusts it).
-  void set_recoverable(bool on) noexcept { recoverable_ = on; }
+  /// recover (true by default; a layer may keep a socket out until it trusts it). With an
+  /// adapter that shares sessions, a recoverable socket's session is kept there while it is
+  /// connected (adapter::session_changed), so that it survives this server.
+  void set_recoverable(bool on);
 
   void on(std::string event, event_handler h);
   void off(std::string_view event);
@@ -316,6 +318,8 @@ class socket final : public std::enable_shared_from_this<socket> {
   bool connected_ = false;
   bool broadcasts_muted_ = false;
   bool recovered_ = false;
+  /// Tells a session-sharing adapter that this socket's session may have changed.
+  void note_session();
   bool recoverable_ = true;
   std::string pid_;           // the private session id (recovery on), in the CONNECT answer only
   bool in_own_room_ = false;  // the room named after the socket's id (Node puts it first)
@@ -439,14 +443,22 @@ class namespace_ {
   socket_ptr make_socket(const std::shared_ptr<client>& owner,
                          std::shared_ptr<const handshake_info> handshake, std::string id);
   // Connection state recovery.
+  // `shared`: what a shared store (the adapter's) gave back; the rest comes from this server's
+  // store after shared->resume. nullptr: this server's store alone, after `offset`.
   void restore(const std::shared_ptr<client>& owner,
                std::shared_ptr<const handshake_info> handshake, detail::recovery_session session,
-               std::string offset, std::function<void(socket_ptr)> on_connected);
+               std::string offset, std::function<void(socket_ptr)> on_connected,
+               std::shared_ptr<const shared_restore> shared = nullptr);
   void finish_restore(const socket_ptr& s, const detail::recovery_session& session,
-                      const std::string& offset, std::function<void(socket_ptr)> on_connected);
-  /// Recovery on: gives a recoverable packet its offset, keeps it and queues its deliveries.
-  /// False when `p` is not one (then the caller delivers it as usual).
-  bool deliver_recoverable(packet& p, const broadcast_options& opts);
+                      const std::string& offset, std::function<void(socket_ptr)> on_connected,
+                      const std::shared_ptr<const shared_restore>& shared);
+  /// A CONNECT with pid and offset, the adapter's shared store asked.
+  void add_shared(std::shared_ptr<client> owner, boost::json::object auth, std::string pid,
+                  std::string offset, std::function<void(socket_ptr)> on_connected);
+  /// Recovery on: gives a recoverable packet its offset (`at`, from the shared log, or this
+  /// server's own), keeps it and queues its deliveries. False when `p` is not one (then the
+  /// caller delivers it as usual).
+  bool deliver_recoverable(packet& p, const broadcast_options& opts, const log_position* at);
   /// Delivers what is queued for `shard` (called on it).
   void drain_recoverable(unsigned shard);
   void deliver_queued(unsigned shard, const std::deque<detail::recoverable_delivery>& queued);

@@ -19,8 +19,8 @@
 //      again when a slot migration takes a channel away, and it keeps reconnecting to a dead
 //      master. So Node only sends from the restart on; its clients are not asked to receive.
 //   3. the mixed-cluster suite in classic mode (PUBLISH/PSUBSCRIBE; Redis Cluster propagates
-//      PUBLISH to every node), and the emitters: ignis-emit given the seeds, Node's
-//      @socket.io/redis-emitter on a node-redis cluster client.
+//      PUBLISH to every node), then in streams mode, and the emitters: ignis-emit given the
+//      seeds, Node's @socket.io/redis-emitter on a node-redis cluster client.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
@@ -282,6 +282,11 @@ describe('sharded adapter on a Redis Cluster: channels spread, reshard, restart,
 });
 
 clusterSuite('classic', { redisCluster: () => rc });
+
+// Streams mode (@socket.io/redis-streams-adapter 0.3 on node-redis' createCluster): the stream
+// key in one slot, requests by PUBLISH (propagated to every node), servers counted with NUMSUB
+// summed over the masters.
+clusterSuite('streams', { redisCluster: () => rc });
 
 describe('emitters on a Redis Cluster (classic adapter)', () => {
   const cluster = clusterWithClients('classic', { redisCluster: () => rc });

@@ -28,6 +28,7 @@ import { eventually, waitFor } from '../lib/util.mjs';
 const { Server } = requirePeer('socket.io');
 const { createClient, createCluster } = requirePeer('redis');
 const { createAdapter, createShardedAdapter } = requirePeer('@socket.io/redis-adapter');
+const { createAdapter: createStreamsAdapter } = requirePeer('@socket.io/redis-streams-adapter');
 
 /** How long cluster-wide requests (fetchSockets, serverSideEmit) wait, unless a test says. */
 export const REQUESTS_TIMEOUT = 3000;
@@ -48,14 +49,39 @@ export async function redisClient(url) {
  * servers with PUBSUB NUMSUB on its own node only (node-redis' cluster client would subscribe on
  * a random node, replicas included, and nobody would count it).
  */
+/**
+ * The streams adapter subscribes on a duplicate of its client, and node-redis 4.7's cluster client
+ * subscribes (SUBSCRIBE) on a node drawn at random among masters and replicas; the servers are
+ * counted with PUBSUB NUMSUB summed over the masters, so a subscriber on a replica would not be
+ * counted (by Node's adapter either). The duplicates' first SUBSCRIBE draws the first master.
+ */
+function pinSubscriberToAMaster(cluster) {
+  const duplicate = cluster.duplicate.bind(cluster);
+  cluster.duplicate = (...args) => {
+    const copy = duplicate(...args);
+    const subscribe = copy.subscribe.bind(copy);
+    copy.subscribe = (...a) => {
+      const random = Math.random;
+      Math.random = () => 0;
+      try {
+        return subscribe(...a);
+      } finally {
+        Math.random = random;
+      }
+    };
+    return copy;
+  };
+}
+
 async function nodeRedisClients(redisUrl, mode, redisCluster) {
-  if (redisCluster && mode === 'sharded') {
+  if (redisCluster && (mode === 'sharded' || mode === 'streams')) {
     const pub = createCluster({
       rootNodes: redisCluster.seeds.split(',').map((url) => ({ url })),
       defaults: { socket: { reconnectStrategy: (n) => Math.min(50 * n, 300) } },
     });
     pub.on('error', () => {});
     await pub.connect();
+    if (mode === 'streams') pinSubscriberToAMaster(pub);
     const sub = pub.duplicate();
     sub.on('error', () => {});
     await sub.connect();
@@ -80,13 +106,16 @@ async function nodeRedisClients(redisUrl, mode, redisCluster) {
   return { pub, sub };
 }
 
-async function startNodeServer(redisUrl, mode, requestsTimeout, redisCluster) {
+export async function startNodeServer(redisUrl, mode, requestsTimeout, redisCluster, { recovery = 0 } = {}) {
   const { pub, sub } = await nodeRedisClients(redisUrl, mode, redisCluster);
   // The sharded adapter has no requestsTimeout: its requests wait 5 s unless the call sets one
-  // (io.timeout(ms).fetchSockets()).
-  const adapter = mode === 'sharded'
-    ? createShardedAdapter(pub, sub, { subscriptionMode: 'dynamic' })
-    : createAdapter(pub, sub, { requestsTimeout });
+  // (io.timeout(ms).fetchSockets()). The streams adapter uses one client (XREADs on an isolated
+  // connection of its pool) and its defaults (stream "socket.io", maxLen 10000).
+  const adapter = mode === 'streams'
+    ? createStreamsAdapter(pub)
+    : mode === 'sharded'
+      ? createShardedAdapter(pub, sub, { subscriptionMode: 'dynamic' })
+      : createAdapter(pub, sub, { requestsTimeout });
   const httpServer = http.createServer();
   const sockets = new Set();
   httpServer.on('connection', (s) => {
@@ -99,6 +128,7 @@ async function startNodeServer(redisUrl, mode, requestsTimeout, redisCluster) {
     pingTimeout: 5000,
     cors: { origin: '*' },
     adapter,
+    ...(recovery ? { connectionStateRecovery: { maxDisconnectionDuration: recovery, skipMiddlewares: true } } : {}),
   });
   attachFixtureProtocol(io);
   const root = io.of('/');
@@ -148,28 +178,33 @@ async function startNodeServer(redisUrl, mode, requestsTimeout, redisCluster) {
   };
 }
 
-export function startFixture(redisUrl, mode, requestsTimeout = REQUESTS_TIMEOUT) {
+export function startFixture(redisUrl, mode, requestsTimeout = REQUESTS_TIMEOUT, extra = []) {
   // Several URLs (a Redis Cluster's seeds) are found to be a cluster by the default
   // --redis-cluster auto, as one URL of a single server is found to be one.
   assert.ok(process.env.IGNIS_FIXTURE, 'IGNIS_FIXTURE must name the ignis-fixture binary');
   return spawnChild(process.env.IGNIS_FIXTURE, [
     '--mode', 'socketio', '--port', '0', '--threads', '2', '--ping-interval', '2000',
     '--ping-timeout', '5000', '--redis', redisUrl, '--redis-mode', mode,
-    '--redis-requests-timeout', String(requestsTimeout),
+    '--redis-requests-timeout', String(requestsTimeout), ...extra,
   ], { kind: 'fixture' });
 }
 
-export function startProgram(redisUrl, mode, requestsTimeout = REQUESTS_TIMEOUT) {
+export function startProgram(redisUrl, mode, requestsTimeout = REQUESTS_TIMEOUT, extra = []) {
   assert.ok(process.env.IGNIS_PROGRAM, 'IGNIS_PROGRAM must name the ignis-socketio binary');
   return spawnChild(process.env.IGNIS_PROGRAM, [
     '--host', '127.0.0.1', '--port', '0', '--threads', '2', '--auth', 'none', '--api-key', API_KEY,
     '--rooms-allow', '*', '--redis', redisUrl, '--redis-mode', mode, '--redis-requests-timeout', String(requestsTimeout),
+    ...extra,
   ], { kind: 'program' });
 }
 
-const countCommand = (mode) => (mode === 'sharded'
-  ? ['PUBSUB', 'SHARDNUMSUB', 'socket.io#/#']
-  : ['PUBSUB', 'NUMSUB', 'socket.io-request#/#']);
+// The streams adapter (0.3) counts the subscribers of the namespace's channel, as the classic
+// adapter counts those of its request channel.
+const countCommand = (mode) => {
+  if (mode === 'sharded') return ['PUBSUB', 'SHARDNUMSUB', 'socket.io#/#'];
+  if (mode === 'streams') return ['PUBSUB', 'NUMSUB', 'socket.io#/#'];
+  return ['PUBSUB', 'NUMSUB', 'socket.io-request#/#'];
+};
 
 /** Number of servers subscribed for namespace "/" (what the adapters' serverCount() asks). */
 export async function serverCount(client, mode) {
@@ -195,16 +230,17 @@ export async function clusterServerCount(redisCluster, mode) {
  * `redisCluster` (started by the caller, who also stops it) the servers use that Redis Cluster
  * instead of a private Redis; `redis` and `admin` are then the cluster and null.
  */
-export async function startCluster(mode, { requestsTimeout = REQUESTS_TIMEOUT, redisCluster: given } = {}) {
+export async function startCluster(mode, { requestsTimeout = REQUESTS_TIMEOUT, redisCluster: given, recovery = 0 } = {}) {
   // A function when the cluster is started by a hook that runs after this call was declared.
   const redisCluster = typeof given === 'function' ? given() : given;
   const redis = redisCluster ?? await startRedis();
   const redisUrl = redisCluster ? redisCluster.seeds : redis.url;
   const admin = redisCluster ? null : await redisClient(redis.url);
+  const extra = recovery ? ['--connection-state-recovery', String(recovery)] : [];
+  const node = await startNodeServer(redisUrl, mode, requestsTimeout, redisCluster, { recovery });
   const count = () => (redisCluster ? clusterServerCount(redisCluster, mode) : serverCount(admin, mode));
-  const node = await startNodeServer(redisUrl, mode, requestsTimeout, redisCluster);
-  const fixture = await startFixture(redisUrl, mode, requestsTimeout);
-  const program = await startProgram(redisUrl, mode, requestsTimeout);
+  const fixture = await startFixture(redisUrl, mode, requestsTimeout, extra);
+  const program = await startProgram(redisUrl, mode, requestsTimeout, extra);
   await eventually(async () => (await count()) === 3, {
     timeout: 10_000,
     label: 'three servers subscribed',

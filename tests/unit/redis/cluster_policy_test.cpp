@@ -47,6 +47,13 @@ TEST(RedisClusterPolicy, Routes) {
   EXPECT_EQ(r({"spublish", "{foo}bar", "x"}), (route{route::kind::slot, 12182}));
   EXPECT_EQ(r({"PUBLISH", "foo", "x"}), (route{route::kind::slot_or_any, 12182}));
   EXPECT_EQ(r({"GET", "foo"}), (route{route::kind::slot, 12182}));
+  // XREAD's key follows STREAMS, after the options.
+  EXPECT_EQ(r({"XREAD", "COUNT", "100", "BLOCK", "5000", "STREAMS", "foo", "0-0"}),
+            (route{route::kind::slot, 12182}));
+  EXPECT_EQ(r({"xread", "streams", "foo", "$"}), (route{route::kind::slot, 12182}));
+  EXPECT_EQ(r({"XADD", "foo", "MAXLEN", "~", "10", "*", "a", "b"}),
+            (route{route::kind::slot, 12182}));
+  EXPECT_EQ(r({"XREAD", "COUNT", "1"}), route{});
   EXPECT_EQ(r({"PUBSUB", "SHARDNUMSUB", "foo"}), route{});
   EXPECT_EQ(r({"cluster", "shards"}), route{});
   EXPECT_EQ(r({"PING"}), route{});
