@@ -45,7 +45,10 @@ class emitter {
   explicit emitter(publish_fn publish, std::string key = "socket.io", std::string nsp = "/");
 
   /// Streams mode: each message is one XADD to `opts.stream_name`, through `conn` (started by
-  /// the caller; on a Redis Cluster the command goes to the stream key's slot).
+  /// the caller; on a Redis Cluster the command goes to the stream key's slot). The data of each
+  /// entry is laid out as the streams adapters lay out theirs (opts {rooms, except, flags}), with
+  /// packet.nsp added to a broadcast as the Node emitter adds it; readers do not depend on the
+  /// order of the keys.
   static emitter streams(std::shared_ptr<connection> conn, stream_options opts = {},
                          std::string nsp = "/");
   static emitter streams(command_fn send, stream_options opts = {}, std::string nsp = "/");
