@@ -173,11 +173,46 @@ export async function startRedisCluster({ nodeTimeout = 1000, size = 6 } = {}) {
     async masters(port) {
       return (await rc.shards(port)).filter((s) => s.slots.length > 0).map((s) => ({ ...s.master, slots: s.slots }));
     },
-    /** Every live node says cluster_state:ok and agrees on one map with three healthy masters. */
+    /** Slots given back to a node that had lost them from its own map (see waitHealthy). */
+    repairs: [],
+    /**
+     * Every live node says cluster_state:ok and agrees on one map with three healthy masters.
+     * Redis can leave a just-promoted replica without a slot that every other node says it owns
+     * (seen after a reshard and a failover on a loaded machine): nobody then tells it otherwise,
+     * and the cluster never agrees again. After 5 s such a node is told to take those slots
+     * (CLUSTER ADDSLOTSRANGE on it), as an operator would; what was repaired is in `repairs`.
+     */
     async waitHealthy({ timeout = 20_000 } = {}) {
       let seen = '';
+      const started = Date.now();
+      let repaired = false;
+      const repairLostSlots = async () => {
+        const views = new Map();
+        for (const n of alive()) views.set(n.port, (await rc.shards(n.port)).filter((x) => x.slots.length > 0));
+        for (const n of alive()) {
+          const others = [...views].filter(([port]) => port !== n.port).map(([, v]) => v);
+          const claimed = others.map((v) => JSON.stringify(v.find((x) => x.master.port === n.port)?.slots ?? []));
+          if (claimed.length === 0 || claimed.some((c) => c !== claimed[0])) continue;
+          const own = views.get(n.port);
+          const covered = (slot) => own.some((x) => x.slots.some(([lo, hi]) => lo <= slot && slot <= hi));
+          for (const [lo, hi] of JSON.parse(claimed[0])) {
+            for (let slot = lo; slot <= hi; slot++) {
+              if (covered(slot)) continue;
+              let end = slot;
+              while (end + 1 <= hi && !covered(end + 1)) end++;
+              await redisCommand(n.port, ['CLUSTER', 'ADDSLOTSRANGE', String(slot), String(end)]);
+              rc.repairs.push({ port: n.port, slots: [slot, end] });
+              slot = end;
+            }
+          }
+        }
+      };
       try {
         await eventually(async () => {
+          if (!repaired && Date.now() - started > 5000) {
+            repaired = true;
+            await repairLostSlots().catch((e) => rc.repairs.push({ error: String(e) }));
+          }
           let first;
           seen = '';
           for (const n of alive()) {
