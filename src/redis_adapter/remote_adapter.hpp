@@ -1,7 +1,8 @@
 #pragma once
 
-// What the classic and the sharded adapter have in common: the link, the requests waiting for
-// other servers' answers (with their timeouts), and the broadcasts waiting for remote acks.
+// What the classic, the sharded and the streams adapter have in common: the link, the requests
+// waiting for other servers' answers (with their timeouts), and the broadcasts waiting for remote
+// acks.
 #include "redis_adapter/link_state.hpp"
 
 #include <ignis/socketio/adapter.hpp>

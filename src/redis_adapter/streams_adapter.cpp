@@ -170,9 +170,7 @@ class streams_adapter::live_sessions : public std::enable_shared_from_this<live_
 
 streams_adapter::streams_adapter(socketio::namespace_& nsp,
                                  std::shared_ptr<adapter_link_state> link)
-    : remote_adapter(nsp, std::move(link), random_hex_id()),
-      nsp_name_(nsp.name()),
-      channels_(make_sharded_channels(link_->options().key, nsp_name_, uid_)) {
+    : cluster_adapter(nsp, std::move(link)), nsp_name_(nsp.name()) {
   link_->reader().add(this);
   link_->add_sink(this);
   link_->sub().subscribe(channels_.main);
@@ -287,69 +285,6 @@ void streams_adapter::broadcast_with_ack(socketio::packet p,
             p.attachments);
   }
   broadcast_with_ack_local(p, opts, std::move(on_client_count), std::move(on_ack));
-}
-
-void streams_adapter::add_sockets(const socketio::broadcast_options& opts,
-                                  std::vector<std::string> rooms) {
-  if (!opts.flags.local) {
-    append(cluster_type::sockets_join,
-           json::object{{"opts", encode_opts(opts, opts_layout::adapter)},
-                        {"rooms", to_array(rooms)}});
-  }
-  add_sockets_local(opts, std::move(rooms));
-}
-
-void streams_adapter::del_sockets(const socketio::broadcast_options& opts,
-                                  std::vector<std::string> rooms) {
-  if (!opts.flags.local) {
-    append(cluster_type::sockets_leave,
-           json::object{{"opts", encode_opts(opts, opts_layout::adapter)},
-                        {"rooms", to_array(rooms)}});
-  }
-  del_sockets_local(opts, std::move(rooms));
-}
-
-void streams_adapter::disconnect_sockets(const socketio::broadcast_options& opts, bool close) {
-  if (!opts.flags.local) {
-    append(cluster_type::disconnect_sockets,
-           json::object{{"opts", encode_opts(opts, opts_layout::adapter)}, {"close", close}});
-  }
-  disconnect_sockets_local(opts, close);
-}
-
-void streams_adapter::fetch_sockets(const socketio::broadcast_options& opts, sockets_done done) {
-  fetch_sockets_local(opts, [this, opts, done = std::move(done)](
-                                std::vector<socketio::socket_info> local) mutable {
-    if (opts.flags.local) return done(std::move(local));
-    server_count([this, opts, done = std::move(done),
-                  local = std::move(local)](std::size_t servers) mutable {
-      if (servers <= 1) return done(std::move(local));
-      const auto id = random_hex_id();
-      await_sockets(id, servers - 1, std::move(local), std::move(done));
-      publish(cluster_type::fetch_sockets,
-              json::object{{"opts", encode_opts(opts, opts_layout::adapter)}, {"requestId", id}});
-    });
-  });
-}
-
-void streams_adapter::server_side_emit(socketio::payload args, replies_done on_replies) {
-  if (!on_replies) {
-    publish(cluster_type::server_side_emit, json::object{{"packet", args.args}}, args.attachments);
-    return;
-  }
-  server_count([this, args = std::move(args),
-                on_replies = std::move(on_replies)](std::size_t servers) mutable {
-    if (servers <= 1) return on_replies({}, {});
-    const auto id = random_hex_id();
-    await_replies(id, servers - 1, std::move(on_replies));
-    publish(cluster_type::server_side_emit, json::object{{"requestId", id}, {"packet", args.args}},
-            args.attachments);
-  });
-}
-
-void streams_adapter::server_count(std::function<void(std::size_t)> done) {
-  // Every server of the namespace, Node's and ours, is subscribed to its channel.
-  link_->count_subscribers(channels_.main, std::move(done));
 }
 
 // -- Recovery -----------------------------------------------------------------------------------

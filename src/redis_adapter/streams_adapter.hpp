@@ -20,8 +20,7 @@
 //   that a Redis Cluster routes like any other;
 // - with live_sessions, the session of every connected, recoverable socket is kept in Redis too
 //   (Node writes it only when the socket leaves), so that a crash of this server loses none.
-#include "redis_adapter/messages.hpp"
-#include "redis_adapter/remote_adapter.hpp"
+#include "redis_adapter/cluster_adapter.hpp"
 #include "redis_adapter/stream_reader.hpp"
 
 #include <chrono>
@@ -32,7 +31,7 @@
 
 namespace ignis::redis::detail {
 
-class streams_adapter final : public remote_adapter, public stream_sink {
+class streams_adapter final : public cluster_adapter, public stream_sink {
  public:
   streams_adapter(socketio::namespace_& nsp, std::shared_ptr<adapter_link_state> link);
   ~streams_adapter() override;
@@ -41,14 +40,6 @@ class streams_adapter final : public remote_adapter, public stream_sink {
   void broadcast_with_ack(socketio::packet p, const socketio::broadcast_options& opts,
                           std::function<void(std::size_t)> on_client_count,
                           std::function<void(socketio::payload)> on_ack) override;
-  void add_sockets(const socketio::broadcast_options& opts,
-                   std::vector<std::string> rooms) override;
-  void del_sockets(const socketio::broadcast_options& opts,
-                   std::vector<std::string> rooms) override;
-  void disconnect_sockets(const socketio::broadcast_options& opts, bool close) override;
-  void fetch_sockets(const socketio::broadcast_options& opts, sockets_done done) override;
-  void server_side_emit(socketio::payload args, replies_done on_replies) override;
-  void server_count(std::function<void(std::size_t)> done) override;
 
   bool shares_sessions() const override { return true; }
   void persist_session(const socketio::session_state& s, std::chrono::milliseconds ttl) override;
@@ -66,6 +57,16 @@ class streams_adapter final : public remote_adapter, public stream_sink {
   const std::string& stream_nsp() const override { return nsp_name_; }
   void on_stream_floor(const stream_id& id) override;
   void on_stream_entry(const stream_entry& e, const stream_message& m) override;
+
+ protected:
+  void send_request(cluster_type type, boost::json::object data,
+                    const std::vector<socketio::attachment>& attachments) override {
+    publish(type, std::move(data), attachments);
+  }
+  /// Through the stream, as Node's 0.3: a server that was away reads it when it is back.
+  void send_change(cluster_type type, boost::json::object data) override {
+    append(type, std::move(data));
+  }
 
  private:
   /// XADDs a message of this adapter; `done` (optional) gets the entry id or the failure.
@@ -87,7 +88,6 @@ class streams_adapter final : public remote_adapter, public stream_sink {
   bool take_unsure(const stream_message& m);
 
   std::string nsp_name_;
-  sharded_channels channels_;
   std::mutex unsure_mutex_;
   std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> unsure_;
   // The sessions of the connected sockets, kept in Redis; apart from the adapter so that its
