@@ -71,6 +71,36 @@ void cluster_adapter::server_side_emit(socketio::payload args, replies_done on_r
   });
 }
 
+bool cluster_adapter::on_answer(cluster_type type, const std::string& request_id,
+                                const json::object& d,
+                                const std::vector<socketio::attachment>& attachments) {
+  switch (type) {
+    case cluster_type::fetch_sockets_response: {
+      std::vector<socketio::socket_info> found;
+      if (const auto* s = d.if_contains("sockets"); s && s->is_array()) {
+        for (const auto& v : s->get_array()) {
+          if (auto info = decode_socket(v)) found.push_back(std::move(*info));
+        }
+      }
+      on_sockets_answer(request_id, std::move(found));
+      return true;
+    }
+    case cluster_type::server_side_emit_response:
+      on_reply(request_id, payload_of(d.if_contains("packet"), attachments));
+      return true;
+    case cluster_type::broadcast_client_count: {
+      const auto n = integer_member(d, "clientCount");
+      on_client_count(request_id, n && *n > 0 ? static_cast<std::size_t>(*n) : 0);
+      return true;
+    }
+    case cluster_type::broadcast_ack:
+      on_ack(request_id, payload_of(d.if_contains("packet"), attachments));
+      return true;
+    default:
+      return false;
+  }
+}
+
 void cluster_adapter::server_count(std::function<void(std::size_t)> done) {
   link_->count_subscribers(channels_.main, std::move(done));
 }

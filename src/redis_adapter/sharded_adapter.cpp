@@ -204,25 +204,11 @@ void sharded_adapter::on_cluster_message(cluster_message m) {
       });
       return;
     }
-    case cluster_type::fetch_sockets_response: {
-      std::vector<socketio::socket_info> found;
-      if (const auto* s = d.if_contains("sockets"); s && s->is_array()) {
-        for (const auto& e : s->get_array()) {
-          if (auto info = decode_socket(e)) found.push_back(std::move(*info));
-        }
-      }
-      return on_sockets_answer(request_id, std::move(found));
-    }
-    case cluster_type::server_side_emit_response:
-      return on_reply(request_id, payload_of(d.if_contains("packet"), m.attachments));
-    case cluster_type::broadcast_client_count: {
-      const auto n = integer_member(d, "clientCount");
-      return on_client_count(request_id, n && *n > 0 ? static_cast<std::size_t>(*n) : 0);
-    }
-    case cluster_type::broadcast_ack:
-      return on_ack(request_id, payload_of(d.if_contains("packet"), m.attachments));
     default:
-      return;  // heartbeats and ADAPTER_CLOSE mean nothing to this adapter
+      // Answers to this server's requests; anything else (heartbeats, ADAPTER_CLOSE) means
+      // nothing to this adapter.
+      on_answer(m.type, request_id, d, m.attachments);
+      return;
   }
 }
 

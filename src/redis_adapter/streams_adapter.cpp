@@ -507,25 +507,11 @@ void streams_adapter::on_cluster_message(cluster_type type, const std::string& f
           });
       return;
     }
-    case cluster_type::fetch_sockets_response: {
-      std::vector<socketio::socket_info> found;
-      if (const auto* s = d.if_contains("sockets"); s && s->is_array()) {
-        for (const auto& v : s->get_array()) {
-          if (auto info = decode_socket(v)) found.push_back(std::move(*info));
-        }
-      }
-      return on_sockets_answer(request_id, std::move(found));
-    }
-    case cluster_type::server_side_emit_response:
-      return on_reply(request_id, payload_of(d.if_contains("packet"), attachments));
-    case cluster_type::broadcast_client_count: {
-      const auto n = integer_member(d, "clientCount");
-      return on_client_count(request_id, n && *n > 0 ? static_cast<std::size_t>(*n) : 0);
-    }
-    case cluster_type::broadcast_ack:
-      return on_ack(request_id, payload_of(d.if_contains("packet"), attachments));
     default:
-      return;  // heartbeats and ADAPTER_CLOSE (0.2, the heartbeat scheme) mean nothing here
+      // Answers to this server's requests; anything else (0.2's heartbeats and ADAPTER_CLOSE)
+      // means nothing here.
+      on_answer(type, request_id, d, attachments);
+      return;
   }
 }
 
