@@ -87,8 +87,10 @@ async function user() {
         socket.io.engine.close();
         await gone;
         if (fate < 0.15) {
-          stats.abandoned++;  // never comes back: its session waits for the window
-          return void socket.close();
+          // Never comes back: its session waits for the window; the user starts a new one, so
+          // that the number of users stays the same however long the run.
+          stats.abandoned++;
+          break;
         }
         if (fate < 0.25) await sleep(windowMs + 500);  // too late: a new session
         const connected = waitEvent(socket, 'connect', 5000);
