@@ -83,7 +83,7 @@ ready_poller& shard::poller() {
 bool shard::is_current() const noexcept {
   // Also true on a thread that runs the shard's context itself (an application's, a test's).
   return this_thread_shard == this ||
-         const_cast<boost::asio::io_context&>(ctx_).get_executor().running_in_this_thread();
+         const_cast<owned_context&>(ctx_).get_executor().running_in_this_thread();
 }
 
 runtime::runtime(unsigned threads) {
@@ -95,6 +95,13 @@ runtime::runtime(unsigned threads) {
 
 runtime::~runtime() {
   stop();
+  // Everything a shard still holds goes while every shard's services exist: first the long-lived
+  // connections of the pollers, then the handlers queued on each context (a poll handed to
+  // another shard owns a timer of the shard it came from).
+  for (auto& s : shards_)
+    s->poller_.reset();
+  for (auto& s : shards_)
+    s->ctx_.shutdown();
 }
 
 shard& runtime::next() noexcept {

@@ -105,8 +105,14 @@ class shard {
 
  private:
   friend class runtime;
+  // An io_context whose queued handlers the runtime can destroy before any shard goes: a handler
+  // queued on one shard may own an object with a timer of another.
+  struct owned_context : boost::asio::io_context {
+    using boost::asio::io_context::io_context;
+    using boost::asio::io_context::shutdown;
+  };
   unsigned index_;
-  boost::asio::io_context ctx_{1};
+  owned_context ctx_{1};
   timer_heap timers_{ctx_};
   std::vector<std::uint8_t> scratch_ = std::vector<std::uint8_t>(64 * 1024);
   std::unique_ptr<ready_poller> poller_;  // before ctx_ in destruction order
