@@ -71,6 +71,25 @@ void cluster_adapter::server_side_emit(socketio::payload args, replies_done on_r
   });
 }
 
+bool cluster_adapter::on_change(cluster_type type, const socketio::broadcast_options& opts,
+                                const json::object& d) {
+  switch (type) {
+    case cluster_type::sockets_join:
+      add_sockets_local(opts, string_list(d, "rooms"));
+      return true;
+    case cluster_type::sockets_leave:
+      del_sockets_local(opts, string_list(d, "rooms"));
+      return true;
+    case cluster_type::disconnect_sockets: {
+      const auto* close = d.if_contains("close");
+      disconnect_sockets_local(opts, close && close->is_bool() && close->get_bool());
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 bool cluster_adapter::on_answer(cluster_type type, const std::string& request_id,
                                 const json::object& d,
                                 const std::vector<socketio::attachment>& attachments) {

@@ -30,6 +30,10 @@ class cluster_adapter : public remote_adapter {
                             const std::vector<socketio::attachment>& attachments = {}) = 0;
   /// A change every server applies to its sockets (join, leave, disconnect).
   virtual void send_change(cluster_type type, boost::json::object data) = 0;
+  /// Applies another server's change to this server's sockets (join, leave, disconnect); false
+  /// when `type` is not one.
+  bool on_change(cluster_type type, const socketio::broadcast_options& opts,
+                 const boost::json::object& d);
   /// Takes an answer to one of this server's requests (sockets, server-side emit replies, a
   /// broadcast's client count and acks); false when `type` is not an answer.
   bool on_answer(cluster_type type, const std::string& request_id, const boost::json::object& d,

@@ -162,14 +162,6 @@ void sharded_adapter::on_cluster_message(cluster_message m) {
           });
       return;
     }
-    case cluster_type::sockets_join:
-      return add_sockets_local(opts, string_list(d, "rooms"));
-    case cluster_type::sockets_leave:
-      return del_sockets_local(opts, string_list(d, "rooms"));
-    case cluster_type::disconnect_sockets: {
-      const auto* close = d.if_contains("close");
-      return disconnect_sockets_local(opts, close && close->is_bool() && close->get_bool());
-    }
     case cluster_type::fetch_sockets: {
       const auto requester = m.uid;
       fetch_sockets_local(
@@ -205,9 +197,9 @@ void sharded_adapter::on_cluster_message(cluster_message m) {
       return;
     }
     default:
-      // Answers to this server's requests; anything else (heartbeats, ADAPTER_CLOSE) means
-      // nothing to this adapter.
-      on_answer(m.type, request_id, d, m.attachments);
+      // Changes to sockets and answers to this server's requests; anything else (heartbeats,
+      // ADAPTER_CLOSE) means nothing to this adapter.
+      if (!on_change(m.type, opts, d)) on_answer(m.type, request_id, d, m.attachments);
       return;
   }
 }

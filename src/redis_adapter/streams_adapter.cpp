@@ -475,14 +475,6 @@ void streams_adapter::on_cluster_message(cluster_type type, const std::string& f
           });
       return;
     }
-    case cluster_type::sockets_join:
-      return add_sockets_local(opts, string_list(d, "rooms"));
-    case cluster_type::sockets_leave:
-      return del_sockets_local(opts, string_list(d, "rooms"));
-    case cluster_type::disconnect_sockets: {
-      const auto* close = d.if_contains("close");
-      return disconnect_sockets_local(opts, close && close->is_bool() && close->get_bool());
-    }
     case cluster_type::fetch_sockets:
       fetch_sockets_local(opts, [respond, request_id](std::vector<socketio::socket_info> found) {
         json::array sockets;
@@ -508,9 +500,9 @@ void streams_adapter::on_cluster_message(cluster_type type, const std::string& f
       return;
     }
     default:
-      // Answers to this server's requests; anything else (0.2's heartbeats and ADAPTER_CLOSE)
-      // means nothing here.
-      on_answer(type, request_id, d, attachments);
+      // Changes to sockets and answers to this server's requests; anything else (0.2's
+      // heartbeats and ADAPTER_CLOSE) means nothing here.
+      if (!on_change(type, opts, d)) on_answer(type, request_id, d, attachments);
       return;
   }
 }
