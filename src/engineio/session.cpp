@@ -67,11 +67,11 @@ std::string payload_body(const std::vector<message_ptr>& messages) {
 
 struct session::actions : session_actions {};
 
-session::session(server& owner, net::shard& home, std::string sid, const net::http_request& req,
+session::session(server& owner, net::shard& home, inline_id sid, const net::http_request& req,
                  net::tcp::endpoint remote, transport_kind initial)
     : server_(owner),
       home_(home),
-      sid_(std::move(sid)),
+      sid_(sid),
       remote_(std::move(remote)),
       machine_(std::make_unique<session_machine>(owner.machine_config(), initial)) {
   std::size_t bytes = 0;

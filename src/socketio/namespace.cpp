@@ -125,9 +125,8 @@ void namespace_::copy_handlers_from(const namespace_& parent) {
 }
 
 socket_ptr namespace_::make_socket(const std::shared_ptr<client>& owner,
-                                   std::shared_ptr<const handshake_info> handshake,
-                                   std::string id) {
-  auto s = std::make_shared<socket>(*this, owner, std::move(id), std::move(handshake));
+                                   std::shared_ptr<const handshake_info> handshake, inline_id id) {
+  auto s = std::make_shared<socket>(*this, owner, id, std::move(handshake));
   if (recovery_) s->pid_ = server_.new_socket_id(owner->home().index());
   return s;
 }
@@ -200,8 +199,17 @@ void namespace_::restore(const std::shared_ptr<client>& owner,
                          detail::recovery_session session, std::string offset,
                          std::function<void(socket_ptr)> on_connected,
                          std::shared_ptr<const shared_restore> shared) {
-  auto s = std::make_shared<socket>(*this, owner, session.sid, handshake);
-  s->pid_ = session.pid;
+  if (!inline_id::fits(session.sid) || !inline_id::fits(session.pid)) {
+    // Ids no server makes (another server's store said so): nothing to restore.
+    auto fresh =
+        make_socket(owner, std::move(handshake), server_.new_socket_id(owner->home().index()));
+    run_middlewares(fresh, 0, [this, fresh, on_connected = std::move(on_connected)] {
+      accept(fresh, on_connected);
+    });
+    return;
+  }
+  auto s = std::make_shared<socket>(*this, owner, inline_id(session.sid), handshake);
+  s->pid_.assign(session.pid);
   auto shared_session = std::make_shared<const detail::recovery_session>(std::move(session));
   auto proceed = [this, s, owner, handshake, shared_session, offset = std::move(offset),
                   on_connected = std::move(on_connected), shared](bool allowed) mutable {

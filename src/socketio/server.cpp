@@ -109,7 +109,7 @@ namespace_* server::find_or_create_dynamic(std::string_view name, const boost::j
   return nullptr;
 }
 
-std::string server::new_socket_id(unsigned shard_index) const {
+inline_id server::new_socket_id(unsigned shard_index) const {
   return engineio::generate_id(shard_index, static_cast<unsigned>(runtime_.size()));
 }
 

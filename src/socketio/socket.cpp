@@ -151,12 +151,12 @@ socket::extras& socket::more() {
   return *extras_;
 }
 
-socket::socket(namespace_& nsp, std::shared_ptr<client> owner, std::string id,
+socket::socket(namespace_& nsp, std::shared_ptr<client> owner, inline_id id,
                std::shared_ptr<const handshake_info> handshake)
     : nsp_(&nsp),
       client_(std::move(owner)),
       home_(&client_->home()),
-      id_(std::move(id)),
+      id_(id),
       handshake_(std::move(handshake)) {}
 
 socket::~socket() = default;
@@ -223,7 +223,7 @@ void socket::emit(std::string_view event, payload args) {
   // With recovery on, what is sent to a socket is recoverable too: it goes, with its offset, the
   // way broadcasts go (to the socket's own room).
   broadcast_options to_me;
-  to_me.rooms.push_back(id_);
+  to_me.rooms.push_back(id_.str());
   if (nsp_->recovery() && nsp_->adapter().shares_sessions()) {
     // A shared log gives the offset: through it, as Node's cluster adapters do.
     nsp_->adapter().broadcast(std::move(p), to_me);
@@ -339,13 +339,13 @@ void socket::send_ack(std::uint64_t id, payload args) {
 std::vector<std::string> socket::rooms() const {
   std::vector<std::string> out;
   out.reserve(rooms_.size() + 1);
-  if (in_own_room_) out.push_back(id_);
+  if (in_own_room_) out.push_back(id_.str());
   out.insert(out.end(), rooms_.begin(), rooms_.end());
   return out;
 }
 
 bool socket::in_room(std::string_view room) const noexcept {
-  if (in_own_room_ && room == id_) return true;
+  if (in_own_room_ && room == id_.view()) return true;
   for (const auto& r : rooms_) {
     if (r == room) return true;
   }
@@ -354,7 +354,7 @@ bool socket::in_room(std::string_view room) const noexcept {
 
 void socket::join(std::string room) {
   if (!connected_ || in_room(room)) return;
-  const bool own = room == id_;
+  const bool own = room == id_.view();
   if (own) {
     in_own_room_ = true;  // not in the room index: the namespace finds it by the socket's id
   } else {
@@ -362,7 +362,8 @@ void socket::join(std::string room) {
     nsp_->room_added(*this, rooms_.back());
     note_session();
   }
-  if (auto* o = nsp_->srv().observing()) o->on_join(*this, own ? id_ : rooms_.back());
+  if (auto* o = nsp_->srv().observing())
+    o->on_join(*this, own ? id_.view() : std::string_view(rooms_.back()));
 }
 
 void socket::join(const std::vector<std::string>& rooms) {
@@ -372,7 +373,7 @@ void socket::join(const std::vector<std::string>& rooms) {
 
 void socket::leave(std::string_view room) {
   auto* o = nsp_->srv().observing();
-  if (in_own_room_ && room == id_) {
+  if (in_own_room_ && room == id_.view()) {
     in_own_room_ = false;
     if (o) o->on_leave(*this, id_);
     return;
@@ -393,18 +394,18 @@ void socket::set_recoverable(bool on) {
   recoverable_ = on;
   if (on) return note_session();
   if (was && connected_ && !pid_.empty() && nsp_->recovery() && nsp_->adapter().shares_sessions())
-    nsp_->adapter().session_ended(pid_);
+    nsp_->adapter().session_ended(pid_.str());
 }
 
 void socket::note_session() {
   if (!connected_ || !recoverable_ || pid_.empty() || !nsp_->recovery()) return;
   auto& a = nsp_->adapter();
-  if (a.shares_sessions()) a.session_changed({id_, pid_, rooms(), data});
+  if (a.shares_sessions()) a.session_changed({id_.str(), pid_.str(), rooms(), data});
 }
 
 broadcast_operator socket::broadcast() const {
   broadcast_options opts;
-  opts.except.push_back(id_);
+  opts.except.push_back(id_.str());
   return broadcast_operator(*nsp_, std::move(opts));
 }
 
@@ -420,8 +421,8 @@ void socket::on_connect_accepted() {
   // Every socket is in the room named after its id (kept out of the room index: the namespace
   // finds it through its sockets table).
   in_own_room_ = true;
-  boost::json::object answer{{"sid", id_}};
-  if (!pid_.empty()) answer["pid"] = pid_;  // recovery on: the private id (Node's key order)
+  boost::json::object answer{{"sid", id_.view()}};
+  if (!pid_.empty()) answer["pid"] = pid_.view();  // recovery on: the private id (Node's key order)
   send_packet(packet{
       packet_type::connect, nsp_->name(), std::nullopt, boost::json::value(std::move(answer)), {}});
   note_session();
@@ -532,14 +533,14 @@ void socket::on_close(disconnect_reason reason) {
   }
   if (auto* store = nsp_->recovery(); store && recoverable_ && recoverable(reason)) {
     if (nsp_->adapter().shares_sessions()) {
-      nsp_->adapter().persist_session({id_, pid_, rooms(), data},
+      nsp_->adapter().persist_session({id_.str(), pid_.str(), rooms(), data},
                                       nsp_->srv().options().recovery.max_disconnection_duration);
     } else {
-      store->persist({id_, pid_, rooms(), data}, home().now());
+      store->persist({id_.str(), pid_.str(), rooms(), data}, home().now());
     }
   } else if (store && recoverable_ && !pid_.empty() && nsp_->adapter().shares_sessions()) {
     // Gone for good: the session kept while it was connected goes too.
-    nsp_->adapter().session_ended(pid_);
+    nsp_->adapter().session_ended(pid_.str());
   }
   auto* o = nsp_->srv().observing();
   const auto was_in = o ? rooms() : std::vector<std::string>();
@@ -572,7 +573,7 @@ void socket::on_close(disconnect_reason reason) {
 
 socket_info socket::info() const {
   socket_info out;
-  out.id = id_;
+  out.id = id_.str();
   out.rooms = rooms();
   out.data = data;
   boost::json::object headers;

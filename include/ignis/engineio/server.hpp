@@ -4,6 +4,7 @@
 // them, and the heartbeat, behaving on the wire like Node's engine.io 6.6.
 #include <ignis/common/async.hpp>
 #include <ignis/common/header_list.hpp>
+#include <ignis/common/inline_id.hpp>
 #include <ignis/engineio/counters.hpp>
 #include <ignis/engineio/http_error.hpp>
 #include <ignis/engineio/message.hpp>
@@ -78,7 +79,7 @@ struct server_options {
 /// A fresh 20-character id ([A-Za-z0-9_-], 15 random bytes as Node makes them) whose first
 /// character names shard `shard_index` of `shard_count` (at most 64), so that any shard can route
 /// a request for it without a shared table.
-std::string generate_id(unsigned shard_index, unsigned shard_count);
+inline_id generate_id(unsigned shard_index, unsigned shard_count);
 /// The shard an id from generate_id belongs to, or `shard_count` when it cannot be one.
 unsigned shard_of_id(std::string_view id, unsigned shard_count) noexcept;
 
@@ -123,7 +124,7 @@ class session_listener {
 /// and WebSocket connections.
 class session final : public std::enable_shared_from_this<session>, public net::timer_client {
  public:
-  session(server& owner, net::shard& home, std::string sid, const net::http_request& req,
+  session(server& owner, net::shard& home, inline_id sid, const net::http_request& req,
           net::tcp::endpoint remote, transport_kind initial);
   ~session();
 
@@ -188,7 +189,7 @@ class session final : public std::enable_shared_from_this<session>, public net::
 
   server& server_;
   net::shard& home_;
-  std::string sid_;
+  inline_id sid_;
   net::tcp::endpoint remote_;
   std::unique_ptr<handshake_request> request_;  // until taken (at the Socket.IO CONNECT)
   std::unique_ptr<session_machine> machine_;

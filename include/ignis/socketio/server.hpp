@@ -8,6 +8,7 @@
 // member functions from its own shard (its handlers do); namespaces, broadcast operators and the
 // server may be used from any thread.
 #include <ignis/common/async.hpp>
+#include <ignis/common/inline_id.hpp>
 #include <ignis/engineio/server.hpp>
 #include <ignis/socketio/adapter.hpp>
 #include <ignis/socketio/observer.hpp>
@@ -175,7 +176,7 @@ class broadcast_operator {
 
 class socket final : public std::enable_shared_from_this<socket> {
  public:
-  socket(namespace_& nsp, std::shared_ptr<client> owner, std::string id,
+  socket(namespace_& nsp, std::shared_ptr<client> owner, inline_id id,
          std::shared_ptr<const handshake_info> handshake);
   ~socket();
 
@@ -313,7 +314,7 @@ class socket final : public std::enable_shared_from_this<socket> {
   namespace_* nsp_;
   std::shared_ptr<client> client_;
   net::shard* home_;
-  std::string id_;
+  inline_id id_;
   std::shared_ptr<const handshake_info> handshake_;
   bool connected_ = false;
   bool broadcasts_muted_ = false;
@@ -321,7 +322,7 @@ class socket final : public std::enable_shared_from_this<socket> {
   /// Tells a session-sharing adapter that this socket's session may have changed.
   void note_session();
   bool recoverable_ = true;
-  std::string pid_;           // the private session id (recovery on), in the CONNECT answer only
+  inline_id pid_;             // the private session id (recovery on), in the CONNECT answer only
   bool in_own_room_ = false;  // the room named after the socket's id (Node puts it first)
   std::vector<std::string> rooms_;  // the rooms joined besides it
   // A socket has a few handlers: scanning them beats hashing, and they take one allocation.
@@ -441,7 +442,7 @@ class namespace_ {
   void run_middlewares(const socket_ptr& s, std::size_t index, std::function<void()> passed);
   void accept(const socket_ptr& s, const std::function<void(socket_ptr)>& on_connected);
   socket_ptr make_socket(const std::shared_ptr<client>& owner,
-                         std::shared_ptr<const handshake_info> handshake, std::string id);
+                         std::shared_ptr<const handshake_info> handshake, inline_id id);
   // Connection state recovery.
   // `shared`: what a shared store (the adapter's) gave back; the rest comes from this server's
   // store after shared->resume. nullptr: this server's store alone, after `offset`.
@@ -550,7 +551,7 @@ class server final {
  private:
   friend class client;
   friend class namespace_;
-  std::string new_socket_id(unsigned shard_index) const;
+  inline_id new_socket_id(unsigned shard_index) const;
   namespace_* find_or_create_dynamic(std::string_view name, const boost::json::object& auth);
   std::unique_ptr<adapter> make_adapter(namespace_& nsp);
 

@@ -16,7 +16,7 @@ TEST(SessionId, UniqueUrlSafeAndOnTheirShardAcrossPoolRefills) {
   constexpr unsigned shards = 3;
   for (int i = 0; i < 1000; ++i) {
     const unsigned shard = static_cast<unsigned>(i) % shards;
-    const auto id = generate_id(shard, shards);
+    const auto id = generate_id(shard, shards).str();
     ASSERT_EQ(id.size(), 20u) << id;
     EXPECT_EQ(
         id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),

@@ -146,7 +146,7 @@ TEST_F(SocketIOServer, RoomsBroadcastsExceptAndTheSendersOwnRoom) {
   sockets[0]->join("red");
   sockets[1]->join(std::vector<std::string>{"red", "blue"});
   sockets[2]->join("blue");
-  EXPECT_EQ(sockets[1]->rooms(), (strings{sockets[1]->id().data(), "red", "blue"}));
+  EXPECT_EQ(sockets[1]->rooms(), (strings{std::string(sockets[1]->id()), "red", "blue"}));
 
   srv.main().to("red").emit("r");
   srv.main().to("red").to("blue").except("blue").emit("only-a");
