@@ -260,7 +260,7 @@ void server_helper::configure() {
     };
   }
   io_ = std::make_unique<socketio::server>(runtime_, options_.server, options_.adapters);
-  io_->of("/").on_connection([this](const socketio::socket_ptr& s) { on_connection(s); });
+  install_handlers(io_->of("/"));
   if (options_.runtime == server_runtime::embedded) {
     options_.host->mount(io_->engine());
   } else {
@@ -344,26 +344,29 @@ void server_helper::on_connection(const socketio::socket_ptr& s) {
     rec->auth_deadline = s->home().now() + options_.authenticate_timeout;
     rec->arm(rec->auth_deadline);
   }
+}
 
-  s->on_disconnect([this](socketio::socket& self, socketio::disconnect_reason) {
+// Once for the namespace rather than per socket: a connection then carries no handler entries
+// of its own (the application may still replace any of them on a socket with socket::on).
+void server_helper::install_handlers(socketio::namespace_& nsp) {
+  nsp.on_connection([this](const socketio::socket_ptr& s) { on_connection(s); });
+  nsp.on_socket_disconnect([this](socketio::socket& self, socketio::disconnect_reason) {
     auto r = self.attached<client_record>();
     clients_.fetch_sub(1, std::memory_order_relaxed);
     if (r && r->state == client_state::authenticated)
       authenticated_.fetch_sub(1, std::memory_order_relaxed);
     if (r) r->state = client_state::unauthorized;
   });
-  s->on(std::string(event_authenticate),
-        [this](socketio::socket& self, socketio::payload&, socketio::ack_responder) {
-          on_authenticate(self);  // payload and ack are ignored, as upstream
-        });
-  s->on(std::string(event_join),
-        [this](socketio::socket& self, socketio::payload& args, socketio::ack_responder ack) {
-          on_join(self, args, std::move(ack));
-        });
-  s->on(std::string(event_leave),
-        [this](socketio::socket& self, socketio::payload& args, socketio::ack_responder ack) {
-          on_leave(self, args, std::move(ack));
-        });
+  nsp.on_event(std::string(event_authenticate),
+               [this](socketio::socket& self, socketio::payload&, socketio::ack_responder) {
+                 on_authenticate(self);  // payload and ack are ignored, as upstream
+               });
+  nsp.on_event(std::string(event_join),
+               [this](socketio::socket& self, socketio::payload& args,
+                      socketio::ack_responder ack) { on_join(self, args, std::move(ack)); });
+  nsp.on_event(std::string(event_leave),
+               [this](socketio::socket& self, socketio::payload& args,
+                      socketio::ack_responder ack) { on_leave(self, args, std::move(ack)); });
 }
 
 void server_helper::on_authenticate(socketio::socket& s) {

@@ -119,9 +119,25 @@ void namespace_::on_connection(connection_handler h) {
   connection_handlers_.push_back(std::move(h));
 }
 
+void namespace_::on_event(std::string event, event_handler h) {
+  for (auto& [name, existing] : event_handlers_) {
+    if (name == event) {
+      existing = std::move(h);
+      return;
+    }
+  }
+  event_handlers_.emplace_back(std::move(event), std::move(h));
+}
+
+void namespace_::on_socket_disconnect(disconnect_handler h) {
+  disconnect_handlers_.push_back(std::move(h));
+}
+
 void namespace_::copy_handlers_from(const namespace_& parent) {
   middlewares_ = parent.middlewares_;
   connection_handlers_ = parent.connection_handlers_;
+  event_handlers_ = parent.event_handlers_;
+  disconnect_handlers_ = parent.disconnect_handlers_;
 }
 
 socket_ptr namespace_::make_socket(const std::shared_ptr<client>& owner,

@@ -496,10 +496,15 @@ void socket::dispatch(std::string_view event, payload& args, ack_responder ack) 
       if (!connected_) return;
     }
   }
-  const auto* found = find_handler(event);
-  if (!found) return;
-  const auto handler = *found;  // the handler may replace itself
-  handler(*this, args, std::move(ack));
+  if (const auto* found = find_handler(event)) {
+    const auto handler = *found;  // the handler may replace itself
+    handler(*this, args, std::move(ack));
+    return;
+  }
+  // The namespace's handlers do not change once clients connect: no copy.
+  for (const auto& [name, handler] : nsp_->event_handlers_) {
+    if (name == event) return handler(*this, args, std::move(ack));
+  }
 }
 
 namespace {
@@ -552,6 +557,10 @@ void socket::on_close(disconnect_reason reason) {
   if (client_) client_->remove(*this);
   connected_ = false;
   if (o) o->on_disconnect(*this, reason, was_in);
+  // Registered before the socket existed: before the socket's own, as Node runs listeners in the
+  // order they were added.
+  for (const auto& h : nsp_->disconnect_handlers_)
+    h(*this, reason);
   if (extras_) {
     auto acks = std::move(extras_->acks);
     extras_->acks.clear();

@@ -165,6 +165,7 @@ class server_helper {
 
  private:
   void on_connection(const socketio::socket_ptr& s);
+  void install_handlers(socketio::namespace_& nsp);
   void on_authenticate(socketio::socket& s);
   void finish_authentication(const socketio::socket_ptr& s, auth_result result);
   void authenticated(const socketio::socket_ptr& s, const std::shared_ptr<client_record>& rec);

@@ -357,6 +357,14 @@ class namespace_ {
   /// Register before clients connect.
   void use(middleware m);
   void on_connection(connection_handler h);
+  /// Handles `event` from every socket of this namespace with one handler, where socket::on
+  /// costs each socket an entry of its own (and a copy of what the handler captures). A socket's
+  /// own handler for the same event (socket::on) is used instead of it. Register before clients
+  /// connect.
+  void on_event(std::string event, event_handler h);
+  /// Runs for every socket of this namespace that disconnects, before the socket's own
+  /// on_disconnect handlers. Register before clients connect.
+  void on_socket_disconnect(disconnect_handler h);
   /// fetch_sockets reports this namespace's handshake.auth as {} (it holds credentials, e.g. the
   /// Admin UI's), also to the other servers of a cluster. Before clients connect.
   void conceal_auth() noexcept { conceal_auth_ = true; }
@@ -469,6 +477,8 @@ class namespace_ {
   std::string name_;
   std::vector<middleware> middlewares_;
   std::vector<connection_handler> connection_handlers_;
+  std::vector<std::pair<std::string, event_handler>> event_handlers_;
+  std::vector<disconnect_handler> disconnect_handlers_;
   std::vector<std::unique_ptr<shard_state>> shards_;
   std::mutex server_events_mutex_;
   std::vector<std::pair<std::string, server_event_handler>> server_event_handlers_;

@@ -90,6 +90,54 @@ TEST_F(SocketIOServer, EventsReachHandlersAndClientAcksAreAnswered) {
   EXPECT_EQ(c.received(), strings{R"(37[{"a":true}])"});
 }
 
+// Handlers shared by every socket of a namespace: a socket's own handler for the same event
+// replaces the shared one for that socket only; the namespace's disconnect handlers run before the
+// socket's own, for every socket, and a dynamic namespace gets its parent's.
+TEST_F(SocketIOServer, NamespaceWideEventAndDisconnectHandlers) {
+  auto& srv = make();
+  std::vector<std::string> order;
+  auto install = [&](socketio::namespace_& nsp) {
+    nsp.on_event("echo",
+                 [](socketio::socket& self, socketio::payload& args, socketio::ack_responder ack) {
+                   if (ack) return ack(std::move(args));
+                   self.emit("shared", std::move(args));
+                 });
+    nsp.on_socket_disconnect([&](socketio::socket& self, socketio::disconnect_reason why) {
+      order.push_back("namespace " + std::string(to_string(why)) + " " + self.nsp().name());
+    });
+  };
+  install(srv.main());
+  install(srv.of(std::regex("/room-\\d+")));
+  srv.main().on_connection([&](const socketio::socket_ptr& s) {
+    if (!s->handshake().auth.contains("own")) return;
+    s->on("echo", [](socketio::socket& self, socketio::payload& args, socketio::ack_responder) {
+      self.emit("own", std::move(args));
+    });
+    s->on_disconnect(
+        [&](socketio::socket&, socketio::disconnect_reason) { order.emplace_back("socket"); });
+  });
+  auto shared = client();
+  auto own = client();
+  auto dynamic = client();
+  join(shared);
+  own.connect("/", R"({"own":true})");
+  ASSERT_TRUE(dynamic.connect("/room-7").starts_with(R"(0/room-7,{"sid":")"));
+  shared.send(R"(2["echo",1])");
+  EXPECT_EQ(shared.received(), strings{R"(2["shared",1])"});
+  shared.send(R"(25["echo",2])");
+  EXPECT_EQ(shared.received(), strings{R"(35[2])"});
+  own.send(R"(2["echo",3])");
+  EXPECT_EQ(own.received(), strings{R"(2["own",3])"});
+  dynamic.send(R"(2/room-7,["echo",4])");
+  EXPECT_EQ(dynamic.received(), strings{R"(2/room-7,["shared",4])"});
+  own.send("1");
+  shared.send("1");
+  dynamic.send("1/room-7,");
+  EXPECT_EQ(order, (strings{"namespace client namespace disconnect /", "socket",
+                            "namespace client namespace disconnect /",
+                            "namespace client namespace disconnect /room-7"}));
+}
+
 TEST_F(SocketIOServer, ServerAcksCompleteWithTheAnswerOrTimeOutOnTheClock) {
   auto& srv = make();
   socketio::socket_ptr target;
