@@ -76,6 +76,41 @@ lines.push(`| ignis on 2 threads vs 1, echo 200 connections window 16: messages 
 if (Number.isFinite(t2 / t1)) chart.push(['threads', t2 / t1, 1.6]);
 lines.push('');
 
+// Latency at a fixed rate (lat20, lat50): each server at a share of its own saturation rate,
+// against the loopback TCP round trip measured by the same run.
+const latPoints = [...new Set(rows.map((r) => r.point))].filter((p) => /^lat\d+$/.test(p));
+if (latPoints.length > 0) {
+  const runsOf = (point, server) => rows.filter((r) => r.point === point && r.server === server);
+  // Per run, so that a run on a noisy moment is judged against the round trip of that moment.
+  const overRtt = (point, server) => median(runsOf(point, server).map((r) => r.result.latency_p99_us / r.result.loopback_rtt_p50_us));
+  lines.push('## Latency at a fixed rate', '');
+  lines.push('Echo over 100 connections at a fixed rate of 20 % (lat20) and 50 % (lat50) of each server\'s own saturation rate ' +
+    '(latsat: the median wall rate of closed-loop runs at window 1, one message per segment as at a fixed rate), sent on a timetable whatever is in flight; latency from each ' +
+    'message\'s scheduled send time. "Loopback RTT" is a 100-byte round trip over a plain TCP loopback connection between the ' +
+    'generator\'s CPU and an echo peer on the server\'s CPU, measured by the same run just before the load.', '');
+  lines.push('| claim | ignis | Node | ratio | target | met |', '|---|---:|---:|---:|---:|:---:|');
+  for (const point of latPoints) {
+    const share = point.slice(3);
+    const ours = overRtt(point, 'ignis');
+    const theirs = overRtt(point, 'node');
+    lines.push(`| echo at ${share} % of saturation, 100 connections: p99 latency over the loopback RTT p50 of the same run | ${fmt(ours, 1)}× | ${fmt(theirs, 1)}× | | ≤ 10× (ignis) | ${Number.isFinite(ours) ? (ours <= 10 ? 'yes' : 'no') : 'not measured'} |`);
+    const p99o = pick(point, 'ignis', 'latency_p99_us');
+    const p99t = pick(point, 'node', 'latency_p99_us');
+    lines.push(`| echo at ${share} % of saturation, 100 connections: p99 latency (µs) | ${fmt(p99o)} | ${fmt(p99t)} | ${fmt(p99t / p99o, 2)}× | | |`);
+  }
+  lines.push('');
+  lines.push('| point | server | runs | rate asked (msgs/s) | msgs/s (wall) | p50 µs | p99 µs | p99.9 µs | loopback RTT p50 µs | loopback RTT p99 µs | p99 / RTT p50 | sends late, p99 µs |');
+  lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const point of latPoints) {
+    for (const server of ['ignis', 'node']) {
+      if (count(point, server) === 0) continue;
+      const g = (f) => pick(point, server, f);
+      lines.push(`| ${point} | ${server} | ${count(point, server)} | ${fmt(g('rate'))} | ${fmt(g('messages_per_s'))} | ${fmt(g('latency_p50_us'))} | ${fmt(g('latency_p99_us'))} | ${fmt(g('latency_p999_us'))} | ${fmt(g('loopback_rtt_p50_us'))} | ${fmt(g('loopback_rtt_p99_us'))} | ${fmt(overRtt(point, server), 1)}× | ${fmt(g('send_lag_p99_us'))} |`);
+    }
+  }
+  lines.push('');
+}
+
 lines.push('## All medians', '');
 lines.push('| point | server | runs | msgs/s (wall) | msgs per server CPU-s | p50 µs | p99 µs | p99.9 µs | generator CPU µs/msg | connect/s (wall) | connects per server CPU-s | RSS per conn (B) |');
 lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
@@ -92,7 +127,7 @@ lines.push('');
 
 lines.push('![ratios against Node socket.io 4.8 (log scale), with the targets](performance.png)', '');
 lines.push('## Commands', '');
-lines.push('```sh', './scripts/test            # installs the Debian and npm packages once', `bench/compare --runs 5 --duration ${duration} --points echo16,echo1,fan1k1,fan1k8`, `bench/compare --runs 3 --duration ${duration} --points fan10k1,connect10k,threads --append`, '```', '');
+lines.push('```sh', './scripts/test            # installs the Debian and npm packages once', `bench/compare --runs 5 --duration ${duration} --points echo16,echo1,fan1k1,fan1k8`, `bench/compare --runs 3 --duration ${duration} --points fan10k1,connect10k,threads --append`, `bench/compare --runs 5 --duration ${duration} --points lat20,lat50 --append`, '```', '');
 lines.push('Per point, with the server started as `taskset -c 0 build/release/app/ignis-socketio --profile bench --port P --threads 1` or `taskset -c 0 node bench/node/server.js --port P` (NODE_PATH=tests/node/node_modules):', '');
 lines.push('```sh');
 const argsOf = {
@@ -103,9 +138,14 @@ const argsOf = {
   fan10k1: 'fanout -n 10000 -w 1 -p 100 --connect-timeout 120',
   connect10k: 'connect -n 10000 --authenticate --hold 3 --connect-timeout 120',
   threads: 'echo -n 200 -w 16 -p 100 --threads 2   # server and generator on CPUs 0,1; server --threads 1, then 2',
+  latsat: 'echo -n 100 -w 1 -p 100',
+  lat20: 'echo -n 100 -p 100 --rate R   # R: 20 % of the median latsat messages per second (wall)',
+  lat50: 'echo -n 100 -p 100 --rate R   # R: 50 % of the median latsat messages per second (wall)',
 };
 for (const point of points) {
-  lines.push(`taskset -c 1 build/release/app/ignis-bench ${argsOf[point] ?? ''} --url http://127.0.0.1:P/socket.io/ --server-pid PID --warmup 1 --duration ${duration}`);
+  // A remark after the arguments goes after the whole command, so that the line still runs.
+  const [args, remark] = (argsOf[point] ?? '').split(/\s*#\s*/);
+  lines.push(`taskset -c 1 build/release/app/ignis-bench ${args} --url http://127.0.0.1:P/socket.io/ --server-pid PID --warmup 1 --duration ${duration}${remark ? `   # ${remark}` : ''}`);
 }
 lines.push('```', '');
 

@@ -7,9 +7,11 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -73,6 +75,9 @@ class event_loop {
   bool fanout() const noexcept {
     return opts_.scenario == scenario::fanout || opts_.scenario == scenario::cluster;
   }
+  bool fixed_rate_echo() const noexcept {
+    return opts_.scenario == scenario::echo && opts_.rate > 0;
+  }
   phase current() const noexcept { return cfg_.shared->current.load(std::memory_order_relaxed); }
   // The receivers a broadcast must reach: those that were ready when sending began.
   std::uint32_t receivers() const noexcept {
@@ -92,6 +97,9 @@ class event_loop {
   void mark_dirty(connection& c);
   void flush(connection& c);
   void drive_sender(std::uint64_t now);
+  std::uint64_t slot_time(std::uint64_t k) const noexcept;
+  std::uint64_t drive_schedule(std::uint64_t now, phase ph);
+  int wait(std::vector<epoll_event>& events, std::uint64_t next_due, int timeout_ms);
   void set_events(connection& c, std::uint32_t events);
 
   loop_config cfg_;
@@ -112,6 +120,8 @@ class event_loop {
   std::uint64_t broadcasts_done_ = 0;
   std::uint64_t sending_started_ns_ = 0;
   std::uint64_t oldest_sent_ns_ = 0;
+  // Fixed-rate echo: slots of this loop's timetable already sent (or skipped).
+  std::uint64_t slots_done_ = 0;
 };
 
 void event_loop::run() {
@@ -134,6 +144,9 @@ void event_loop::run() {
     ev.data.u64 = SIZE_MAX;
     ::epoll_ctl(epoll_, EPOLL_CTL_ADD, cfg_.wake_fd, &ev);
   }
+  // The default timer slack (50 µs) would delay every timed send of the fixed-rate echo by that
+  // much; the timetable wants its wake-ups on time.
+  if (fixed_rate_echo()) ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
   opening_started_ns_ = now_ns();
   std::vector<epoll_event> events(1024);
   for (;;) {
@@ -142,6 +155,8 @@ void event_loop::run() {
     const std::uint64_t now = now_ns();
     open_due(now);
     if (sender_ != SIZE_MAX && ph != phase::connecting) drive_sender(now);
+    const std::uint64_t next_due =
+        fixed_rate_echo() && ph != phase::connecting ? drive_schedule(now, ph) : 0;
     for (const std::size_t i : dirty_)
       flush(conns_[i]);
     dirty_.clear();
@@ -150,7 +165,7 @@ void event_loop::run() {
     const bool pacing = next_to_open_ < conns_.size() && opts_.connect_rate > 0;
     const bool rate_sender = sender_ != SIZE_MAX && opts_.rate > 0 && ph != phase::connecting;
     const int timeout = pacing || rate_sender ? 1 : 20;
-    const int n = ::epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), timeout);
+    const int n = wait(events, next_due, timeout);
     for (int k = 0; k < n; ++k) {
       if (events[k].data.u64 == SIZE_MAX) {
         std::uint64_t v;
@@ -164,6 +179,56 @@ void event_loop::run() {
     if (c.fd >= 0) ::close(c.fd);
   }
   ::close(epoll_);
+}
+
+// Waits for traffic; with a next slot of the timetable, no later than that slot (to the
+// nanosecond: a millisecond timeout would send in 1 ms bursts and charge the wait to the server).
+int event_loop::wait(std::vector<epoll_event>& events, std::uint64_t next_due, int timeout_ms) {
+  const int capacity = static_cast<int>(events.size());
+  if (next_due == 0) return ::epoll_wait(epoll_, events.data(), capacity, timeout_ms);
+  const std::uint64_t now = now_ns();
+  const std::uint64_t ns = next_due > now ? std::min<std::uint64_t>(next_due - now, 20'000'000) : 0;
+  timespec ts{};
+  ts.tv_sec = static_cast<time_t>(ns / 1'000'000'000ULL);
+  ts.tv_nsec = static_cast<long>(ns % 1'000'000'000ULL);
+  return ::epoll_pwait2(epoll_, events.data(), capacity, &ts, nullptr);
+}
+
+// Slot k of this loop's timetable. Connection g (0 … N-1 over every loop) sends at
+// start + (m + g/N)·N/R for m = 0, 1, …: each connection every N/R seconds, the connections
+// evenly interleaved, R messages per second in all. This loop holds g = index + t·count, so its
+// slots come in the order (m, t), which keeps the times increasing.
+std::uint64_t event_loop::slot_time(std::uint64_t k) const noexcept {
+  const std::uint64_t local = conns_.size();
+  const std::uint64_t m = k / local;
+  const std::uint64_t g = cfg_.index + (k % local) * cfg_.count;
+  const double at =
+      (static_cast<double>(m) * opts_.connections + static_cast<double>(g)) * 1e9 / opts_.rate;
+  return cfg_.shared->schedule_start_ns.load(std::memory_order_relaxed) +
+         static_cast<std::uint64_t>(at);
+}
+
+// Open loop: every slot that is due gets its message now, whatever is still in flight, stamped
+// with the slot's time rather than the send time, so that a late send (the generator or the
+// server fell behind) counts as latency instead of silently thinning the load. Returns the time
+// of the next slot.
+std::uint64_t event_loop::drive_schedule(std::uint64_t now, phase ph) {
+  if (conns_.empty() || cfg_.shared->schedule_start_ns.load(std::memory_order_relaxed) == 0)
+    return 0;
+  std::uint64_t due = slot_time(slots_done_);
+  while (due <= now) {
+    connection& c = conns_[slots_done_ % conns_.size()];
+    // A connection that never got ready (or was closed) loses its slots; the RESULT line's
+    // ready and closed counts say so.
+    if (c.state == conn_state::ready) {
+      echo_.append(c.out, due, slots_done_, c.acks++);
+      stats_.sent.fetch_add(1, std::memory_order_relaxed);
+      if (ph == phase::measure) stats_.send_lag.record(now - due);
+      mark_dirty(c);
+    }
+    due = slot_time(++slots_done_);
+  }
+  return due;
 }
 
 void event_loop::open_due(std::uint64_t now) {
@@ -354,7 +419,7 @@ void event_loop::become_ready(connection& c) {
   if (pending_ > 0) --pending_;
   stats_.connect_latency.record(now_ns() - c.started_ns);
   stats_.ready.fetch_add(1, std::memory_order_relaxed);
-  if (opts_.scenario == scenario::echo) {
+  if (opts_.scenario == scenario::echo && !fixed_rate_echo()) {
     const std::uint64_t now = now_ns();
     for (unsigned k = 0; k < opts_.window; ++k)
       echo_.append(c.out, now, 0, c.acks++);
@@ -372,7 +437,7 @@ void event_loop::on_stamped(connection& c, std::string_view m) {
   if (ph == phase::measure && now >= s.timestamp_ns) stats_.latency.record(now - s.timestamp_ns);
   stats_.received.fetch_add(1, std::memory_order_relaxed);
   if (opts_.scenario == scenario::echo) {
-    if (ph == phase::stop) return;
+    if (ph == phase::stop || fixed_rate_echo()) return;
     echo_.append(c.out, now, 0, c.acks++);
     stats_.sent.fetch_add(1, std::memory_order_relaxed);
     return mark_dirty(c);

@@ -1,13 +1,17 @@
 // ignis-bench: a Socket.IO load generator for the performance claims of docs/performance.md.
 // Scenarios (Engine.IO v4 straight over WebSocket; the connect scenario also over polling):
 //   connect  N connections at rate R, optional authenticate round trip, held for T seconds
-//   echo     N connections, W messages in flight each, payload P bytes, optional acknowledgement
+//   echo     N connections, W messages in flight each, payload P bytes, optional acknowledgement;
+//            or (--rate R) R messages per second over the N connections on a fixed timetable,
+//            whatever is in flight, latency counted from each message's scheduled time, and the
+//            round trip of a plain TCP loopback connection measured first as the baseline
 //   fanout   N receivers and one sender broadcasting with W in flight (or at a fixed rate)
 //   cluster  fanout with the receivers spread over several server URLs, the sender on the first
 // Latencies come from timestamps in the payload; the server's CPU time and resident memory are
 // read from /proc (--server-pid), the generator's own CPU too. The last line of stdout is
 // "RESULT {json}".
 #include "event_loop.hpp"
+#include "loopback_rtt.hpp"
 #include "options.hpp"
 #include "proc_sampler.hpp"
 #include "shared_state.hpp"
@@ -23,6 +27,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -87,6 +92,14 @@ double seconds_since(clock_type::time_point t) {
   return std::chrono::duration<double>(clock_type::now() - t).count();
 }
 
+// The event loops' clock (CLOCK_MONOTONIC, one for every process).
+std::uint64_t monotonic_ns() noexcept {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL +
+         static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
 void sleep_for_seconds(double s) {
   std::this_thread::sleep_for(std::chrono::duration<double>(s));
 }
@@ -128,13 +141,19 @@ int main(int argc, char** argv) {
   app.add_option("--transport", transport_text, "websocket or polling (connect scenario)")
       ->check(CLI::IsMember({"websocket", "polling"}));
   app.add_option("-w,--window", opts.window, "echo: per connection; fanout: broadcasts in flight");
-  app.add_option("--rate", opts.rate, "fanout: broadcasts per second instead of a window");
+  app.add_option("--rate", opts.rate,
+                 "fanout: broadcasts per second instead of a window; echo: messages per second "
+                 "over all connections, sent on a fixed timetable whatever is in flight (open "
+                 "loop, latency from the scheduled time; replaces --window)");
   app.add_option("-p,--payload", opts.payload, "bytes of the event argument");
   app.add_flag("--ack", opts.ack, "echo: acknowledgements instead of echo events");
   app.add_option("--warmup", opts.warmup, "seconds before measuring");
   app.add_option("-d,--duration", opts.duration, "seconds measured");
   app.add_option("--hold", opts.hold, "connect: seconds to hold the connections");
   app.add_option("--connect-timeout", opts.connect_timeout, "seconds for all to be ready");
+  app.add_option("--rtt-samples", opts.rtt_samples,
+                 "echo --rate: round trips of a payload-sized message over plain TCP loopback, "
+                 "to an echo peer on the server's CPUs, measured before the load (0: none)");
   CLI11_PARSE(app, argc, argv);
 
   opts.scenario = scenario_text == "connect"   ? scenario::connect
@@ -163,11 +182,22 @@ int main(int argc, char** argv) {
     std::cerr << "error: --window is at most " << broadcast_ring << "\n";
     return 2;
   }
+  if (opts.rate < 0) {
+    std::cerr << "error: --rate must not be negative\n";
+    return 2;
+  }
   if (opts.window == 0 || opts.connections == 0) {
     std::cerr << "error: --window and --connections must be positive\n";
     return 2;
   }
   raise_open_files_limit();
+  const bool fixed_rate_echo = opts.scenario == scenario::echo && opts.rate > 0;
+  // Before anything else runs: the peer is forked, and the load must not share the machine with
+  // the measurement.
+  const loopback_rtt rtt =
+      fixed_rate_echo ? measure_loopback_rtt(opts.rtt_samples, opts.payload,
+                                             opts.server_pids.empty() ? 0 : opts.server_pids[0])
+                      : loopback_rtt{};
 
   shared_state* shared = shared_state::create();
   const int wake_fd = fanout ? ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC) : -1;
@@ -235,6 +265,8 @@ int main(int argc, char** argv) {
     if (fanout)
       shared->receivers.store(
           static_cast<std::uint32_t>(connected.ready > 0 ? connected.ready - 1 : 0));
+    // The timetable starts a little ahead, so that no loop begins with a backlog of slots.
+    if (fixed_rate_echo) shared->schedule_start_ns.store(monotonic_ns() + 1'000'000);
     shared->current.store(phase::warmup);
     sleep_for_seconds(opts.warmup);
     before = sum(*shared, loops);
@@ -256,9 +288,10 @@ int main(int argc, char** argv) {
     ::waitpid(pid, &status, 0);
   }
 
-  latency_histogram latency, connect_latency;
+  latency_histogram latency, connect_latency, send_lag;
   for (unsigned i = 0; i < loops; ++i) {
     latency.merge(shared->loops[i].latency);
+    send_lag.merge(shared->loops[i].send_lag);
     connect_latency.merge(shared->loops[i].connect_latency);
   }
   const double messages = static_cast<double>(after.received - before.received);
@@ -288,6 +321,13 @@ int main(int argc, char** argv) {
             ? 100 * generator_cpu_s / (server_cpu_s + generator_cpu_s)
             : 0);
   }
+  if (fixed_rate_echo) {
+    std::fprintf(stderr,
+                 "  fixed rate %g/s: sends late by p99 %.0f µs; loopback TCP round trip (%u "
+                 "samples) p50 %.0f µs, p99 %.0f µs\n",
+                 opts.rate, us(send_lag.quantile(0.99)), rtt.samples, us(rtt.p50_ns),
+                 us(rtt.p99_ns));
+  }
   std::printf(
       "RESULT {\"scenario\":\"%s\",\"transport\":\"%s\",\"connections\":%u,\"ready\":%llu,"
       "\"failed\":%llu,\"closed\":%llu,\"authenticate\":%s,\"window\":%u,\"rate\":%g,"
@@ -298,7 +338,8 @@ int main(int argc, char** argv) {
       "\"received\":%.0f,\"messages_per_s\":%.1f,\"server_cpu_s\":%.4f,"
       "\"messages_per_server_cpu_s\":%.1f,\"generator_cpu_s\":%.4f,"
       "\"generator_cpu_us_per_message\":%.3f,\"latency_p50_us\":%.1f,\"latency_p99_us\":%.1f,"
-      "\"latency_p999_us\":%.1f,\"stalls\":%llu}\n",
+      "\"latency_p999_us\":%.1f,\"stalls\":%llu,\"send_lag_p99_us\":%.1f,"
+      "\"loopback_rtt_p50_us\":%.1f,\"loopback_rtt_p99_us\":%.1f}\n",
       scenario_name(opts.scenario), opts.transport == transport::polling ? "polling" : "websocket",
       opts.connections, static_cast<unsigned long long>(connected.ready),
       static_cast<unsigned long long>(connected.failed),
@@ -314,7 +355,8 @@ int main(int argc, char** argv) {
       server_cpu_s > 0 ? messages / server_cpu_s : 0, generator_cpu_s,
       messages > 0 ? generator_cpu_s * 1e6 / messages : 0, us(latency.quantile(0.5)),
       us(latency.quantile(0.99)), us(latency.quantile(0.999)),
-      static_cast<unsigned long long>(after.stalls));
+      static_cast<unsigned long long>(after.stalls), us(send_lag.quantile(0.99)), us(rtt.p50_ns),
+      us(rtt.p99_ns));
   std::fflush(stdout);
   if (wake_fd >= 0) ::close(wake_fd);
   shared_state::destroy(shared);

@@ -29,13 +29,14 @@ struct options {
   bool authenticate = false;         ///< "authenticate" → "authenticated" before counting ready
   bench::transport transport = transport::websocket;
   unsigned window = 1;          ///< echo: per connection; fanout: broadcasts in flight
-  double rate = 0;              ///< fanout: broadcasts per second instead of a window
+  double rate = 0;              ///< fanout: broadcasts/s; echo: messages/s over all connections
   unsigned payload = 100;       ///< bytes of the event argument (a string)
   bool ack = false;             ///< echo: ask for an acknowledgement instead of an event
   double warmup = 1;            ///< seconds before measuring
   double duration = 5;          ///< seconds measured
   double hold = 2;              ///< connect: seconds to hold the connections open
   double connect_timeout = 60;  ///< seconds for every connection to be ready
+  unsigned rtt_samples = 5000;  ///< fixed-rate echo: loopback TCP round trips measured first
 };
 
 }  // namespace ignis::bench

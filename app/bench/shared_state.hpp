@@ -21,7 +21,8 @@ struct loop_stats {
   std::atomic<std::uint64_t> received{0};  ///< echo answers or broadcast deliveries received
   std::atomic<std::uint64_t> stalls{0};    ///< closed-loop broadcasts that never completed
   latency_histogram latency;               ///< measure phase only; read after the loop ended
-  latency_histogram connect_latency;       ///< socket() to ready
+  latency_histogram send_lag;  ///< fixed-rate echo: actual minus scheduled send time (measure)
+  latency_histogram connect_latency;  ///< socket() to ready
 };
 
 inline constexpr unsigned max_loops = 64;
@@ -33,6 +34,9 @@ struct shared_state {
   /// Fanout: receivers that got ready (set before the warm-up; a broadcast is complete when it
   /// reached them all, so a connection that failed to open does not stall the closed loop).
   std::atomic<std::uint32_t> receivers{0};
+  /// Fixed-rate echo: CLOCK_MONOTONIC time of the timetable's first slot (0: not started yet).
+  /// One origin for every loop and process keeps the connections' slots evenly interleaved.
+  std::atomic<std::uint64_t> schedule_start_ns{0};
   /// Deliveries of broadcast s are counted in deliveries[s % broadcast_ring].
   std::atomic<std::uint32_t> deliveries[broadcast_ring] = {};
   loop_stats loops[max_loops];

@@ -71,6 +71,20 @@ describe('ignis-bench against ignis-socketio --profile bench', { skip: !PROGRAM 
     assert.ok(result.received > 0, 'acknowledgements received');
   });
 
+  it('echo at a fixed rate: the rate asked is the rate delivered, with the loopback round trip', async () => {
+    const { code, result } = await bench(['echo', ...common, '-n', '10', '--rate', '2000', '--rtt-samples', '500']);
+    assert.equal(code, 0);
+    assert.equal(result.rate, 2000);
+    assert.equal(result.ready, 10);
+    // Open loop: the timetable, not the answers, sets the pace; a loose bound (a shared machine).
+    assert.ok(result.messages_per_s > 2000 * 0.8 && result.messages_per_s < 2000 * 1.2,
+      `messages per second ${result.messages_per_s}`);
+    assert.ok(result.latency_p50_us > 0 && result.latency_p99_us >= result.latency_p50_us);
+    assert.ok(result.latency_p999_us >= result.latency_p99_us);
+    assert.ok(result.loopback_rtt_p50_us > 0 && result.loopback_rtt_p99_us >= result.loopback_rtt_p50_us);
+    assert.ok(result.send_lag_p99_us >= 0);
+  });
+
   it('fanout: closed loop with a window, every receiver gets every broadcast', async () => {
     const { code, result } = await bench(['fanout', ...common, '-n', '20', '-w', '4']);
     assert.equal(code, 0);
