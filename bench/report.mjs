@@ -1,7 +1,9 @@
 // Turns bench/compare's RESULT lines into docs/performance.md (medians, ratios, targets) and
 // docs/performance.png (gnuplot). The hand-written analysis in bench/performance-notes.md is
 // appended as it is.
-//   node bench/report.mjs results.jsonl docs-dir kernel cpus duration
+//   node bench/report.mjs results.jsonl docs-dir kernel cpus duration [independent.jsonl]
+// independent.jsonl: the same points measured with bench/mingen (bench/compare --generator
+// mingen), shown as a second table after the first, which stays ignis-bench's.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -9,9 +11,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const [resultsFile, docsDir, kernel, cpus, duration] = process.argv.slice(2);
+const [resultsFile, docsDir, kernel, cpus, duration, independentFile] = process.argv.slice(2);
 const here = path.dirname(fileURLToPath(import.meta.url));
-const rows = readFileSync(resultsFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const readRows = (file) => readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const rows = readRows(resultsFile);
+const independentRows = independentFile ? readRows(independentFile) : [];
 
 function median(values) {
   const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
@@ -19,12 +23,12 @@ function median(values) {
   const m = Math.floor(v.length / 2);
   return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
-function pick(point, server, field, threads) {
-  return median(rows.filter((r) => r.point === point && r.server === server && (threads === undefined || r.threads === threads))
+function pick(point, server, field, threads, from = rows) {
+  return median(from.filter((r) => r.point === point && r.server === server && (threads === undefined || r.threads === threads))
     .map((r) => r.result[field]));
 }
-function count(point, server, threads) {
-  return rows.filter((r) => r.point === point && r.server === server && (threads === undefined || r.threads === threads)).length;
+function count(point, server, threads, from = rows) {
+  return from.filter((r) => r.point === point && r.server === server && (threads === undefined || r.threads === threads)).length;
 }
 const fmt = (x, digits = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '—');
 
@@ -125,9 +129,38 @@ for (const point of points) {
 }
 lines.push('');
 
+if (independentRows.length > 0) {
+  // The same claims measured with bench/mingen: one write per frame, random masking keys, 16 KiB
+  // reads, server CPU from /proc/PID/stat (see bench/mingen/main.c).
+  lines.push('## Measured with the independent generator', '');
+  lines.push('The same points driven by bench/mingen (`bench/compare --generator mingen`), a second load generator that shares no code with ignis-bench ' +
+    'and sends every frame in its own write; same pinning, medians of the runs column.', '');
+  lines.push('| claim | ignis | Node | ratio | target | met | runs |', '|---|---:|---:|---:|---:|:---:|---:|');
+  for (const [point, label, field, better, target] of claims) {
+    const ours = pick(point, 'ignis', field, undefined, independentRows);
+    const theirs = pick(point, 'node', field, undefined, independentRows);
+    const ratio = better === 'higher' ? ours / theirs : theirs / ours;
+    const met = Number.isFinite(ratio) ? (ratio >= target ? 'yes' : 'no') : 'not measured';
+    const runs = Math.min(count(point, 'ignis', undefined, independentRows), count(point, 'node', undefined, independentRows));
+    lines.push(`| ${label} | ${fmt(ours)} | ${fmt(theirs)} | ${fmt(ratio, 2)}× | ${better === 'higher' ? '≥' : '≤ 1/'}${target}${better === 'higher' ? '×' : ''} | ${met} | ${runs} |`);
+  }
+  lines.push('');
+  lines.push('| point | server | runs | msgs/s (wall) | msgs per server CPU-s | p50 µs | p99 µs | p99.9 µs | connects per server CPU-s | RSS per conn (B) |');
+  lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const point of [...new Set(independentRows.map((r) => r.point))]) {
+    for (const server of ['ignis', 'node']) {
+      if (count(point, server, undefined, independentRows) === 0) continue;
+      const g = (f) => pick(point, server, f, undefined, independentRows);
+      lines.push(`| ${point} | ${server} | ${count(point, server, undefined, independentRows)} | ${fmt(g('messages_per_s'))} | ${fmt(g('messages_per_server_cpu_s'))} | ${fmt(g('latency_p50_us'))} | ${fmt(g('latency_p99_us'))} | ${fmt(g('latency_p999_us'))} | ${fmt(g('connects_per_server_cpu_s'))} | ${fmt(g('rss_per_connection'))} |`);
+    }
+  }
+  lines.push('');
+}
+
 lines.push('![ratios against Node socket.io 4.8 (log scale), with the targets](performance.png)', '');
 lines.push('## Commands', '');
-lines.push('```sh', './scripts/test            # installs the Debian and npm packages once', `bench/compare --runs 5 --duration ${duration} --points echo16,echo1,fan1k1,fan1k8`, `bench/compare --runs 3 --duration ${duration} --points fan10k1,connect10k,threads --append`, `bench/compare --runs 5 --duration ${duration} --points lat20,lat50 --append`, '```', '');
+lines.push('```sh', './scripts/test            # installs the Debian and npm packages once', `bench/compare --runs 5 --duration ${duration} --points echo16,echo1,fan1k1,fan1k8`, `bench/compare --runs 3 --duration ${duration} --points fan10k1,connect10k,threads --append`, `bench/compare --runs 5 --duration ${duration} --points lat20,lat50 --append`,
+  ...(independentRows.length > 0 ? ['bench/compare --generator mingen --runs 3   # the second table; then the ones above again (they add it)'] : []), '```', '');
 lines.push('Per point, with the server started as `taskset -c 0 build/release/app/ignis-socketio --profile bench --port P --threads 1` or `taskset -c 0 node bench/node/server.js --port P` (NODE_PATH=tests/node/node_modules):', '');
 lines.push('```sh');
 const argsOf = {
@@ -169,9 +202,14 @@ set grid ytics
 set xtics rotate by -20
 plot '${dat}' using 2:xtic(1) title 'measured', '' using 3 title 'target'
 `;
-try {
-  execFileSync('gnuplot', [], { input: script });
-} catch (e) {
-  process.stderr.write(`gnuplot failed: ${e.message}\n`);
-  process.exitCode = 1;
+if (chart.length === 0) {
+  // Only the independent generator's results (bench/compare --generator mingen, first time).
+  process.stderr.write('no ratio measured by ignis-bench: no chart\n');
+} else {
+  try {
+    execFileSync('gnuplot', [], { input: script });
+  } catch (e) {
+    process.stderr.write(`gnuplot failed: ${e.message}\n`);
+    process.exitCode = 1;
+  }
 }

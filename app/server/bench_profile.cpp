@@ -14,6 +14,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/json/object.hpp>
 
 #include <cstdio>
 #include <iostream>
@@ -37,9 +38,13 @@ void install_handlers(socketio::namespace_& nsp) {
           [](socketio::socket& self, socketio::payload& args, socketio::ack_responder) {
             self.nsp().emit("broadcast", std::move(args));
           });
-    s->on("authenticate", [](socketio::socket& self, socketio::payload&, socketio::ack_responder) {
-      self.emit("authenticated");
-    });
+    // authenticate: the "authenticated" event always (ignis-bench waits for it), and {ok: true}
+    // as the acknowledgement when one is asked (load tools such as artillery wait for that).
+    s->on("authenticate",
+          [](socketio::socket& self, socketio::payload&, socketio::ack_responder ack) {
+            if (ack) ack(socketio::make_args(boost::json::object{{"ok", true}}));
+            self.emit("authenticated");
+          });
   });
 }
 

@@ -29,7 +29,13 @@ io.on("connection", (socket) => {
     else socket.emit("echo", arg);
   });
   socket.on("broadcast", (arg) => io.emit("broadcast", arg));
-  socket.on("authenticate", () => socket.emit("authenticated"));
+  // The "authenticated" event always (ignis-bench waits for it), and {ok: true} as the
+  // acknowledgement when one is asked (load tools such as artillery wait for that).
+  socket.on("authenticate", (...args) => {
+    const ack = args[args.length - 1];
+    if (typeof ack === "function") ack({ ok: true });
+    socket.emit("authenticated");
+  });
 });
 
 httpServer.listen(port, host, () => {
