@@ -23,29 +23,30 @@
 namespace ignis::program {
 namespace {
 
+// The namespace's handlers serve every socket (as each Node socket's own listeners do): a
+// connection carries no handler entries of its own.
 void install_handlers(socketio::namespace_& nsp) {
-  nsp.on_connection([](const socketio::socket_ptr& s) {
-    // echo: the same argument back, as an acknowledgement when one is asked, else as an event.
-    s->on("echo", [](socketio::socket& self, socketio::payload& args, socketio::ack_responder ack) {
-      if (ack) {
-        ack(std::move(args));
-      } else {
-        self.emit("echo", std::move(args));
-      }
-    });
-    // broadcast: to every socket of the namespace, the sender included (Node's io.emit).
-    s->on("broadcast",
-          [](socketio::socket& self, socketio::payload& args, socketio::ack_responder) {
-            self.nsp().emit("broadcast", std::move(args));
-          });
-    // authenticate: the "authenticated" event always (ignis-bench waits for it), and {ok: true}
-    // as the acknowledgement when one is asked (load tools such as artillery wait for that).
-    s->on("authenticate",
-          [](socketio::socket& self, socketio::payload&, socketio::ack_responder ack) {
-            if (ack) ack(socketio::make_args(boost::json::object{{"ok", true}}));
-            self.emit("authenticated");
-          });
-  });
+  // echo: the same argument back, as an acknowledgement when one is asked, else as an event.
+  nsp.on_event("echo",
+               [](socketio::socket& self, socketio::payload& args, socketio::ack_responder ack) {
+                 if (ack) {
+                   ack(std::move(args));
+                 } else {
+                   self.emit("echo", std::move(args));
+                 }
+               });
+  // broadcast: to every socket of the namespace, the sender included (Node's io.emit).
+  nsp.on_event("broadcast",
+               [](socketio::socket& self, socketio::payload& args, socketio::ack_responder) {
+                 self.nsp().emit("broadcast", std::move(args));
+               });
+  // authenticate: the "authenticated" event always (ignis-bench waits for it), and {ok: true}
+  // as the acknowledgement when one is asked (load tools such as artillery wait for that).
+  nsp.on_event("authenticate",
+               [](socketio::socket& self, socketio::payload&, socketio::ack_responder ack) {
+                 if (ack) ack(socketio::make_args(boost::json::object{{"ok", true}}));
+                 self.emit("authenticated");
+               });
 }
 
 }  // namespace
