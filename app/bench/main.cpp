@@ -67,6 +67,7 @@ void raise_open_files_limit() {
 
 struct totals {
   std::uint64_t ready = 0, failed = 0, closed = 0, sent = 0, received = 0, stalls = 0;
+  std::uint64_t completed = 0;
 };
 
 totals sum(const shared_state& s, unsigned loops) {
@@ -79,8 +80,25 @@ totals sum(const shared_state& s, unsigned loops) {
     t.sent += l.sent.load(std::memory_order_relaxed);
     t.received += l.received.load(std::memory_order_relaxed);
     t.stalls += l.stalls.load(std::memory_order_relaxed);
+    t.completed += l.completed.load(std::memory_order_relaxed);
   }
   return t;
+}
+
+using target_counters = std::atomic<std::uint64_t> (loop_stats::*)[max_targets];
+
+/// A JSON array of one per-target counter summed over the loops, e.g. [1000,1000,1000].
+std::string per_target(const shared_state& s, unsigned loops, std::size_t targets,
+                       target_counters counters) {
+  std::string out = "[";
+  for (std::size_t t = 0; t < targets; ++t) {
+    std::uint64_t n = 0;
+    for (unsigned i = 0; i < loops; ++i)
+      n += (s.loops[i].*counters)[t].load(std::memory_order_relaxed);
+    if (t > 0) out += ',';
+    out += std::to_string(n);
+  }
+  return out + "]";
 }
 
 double seconds_since(clock_type::time_point t) {
@@ -149,6 +167,10 @@ int main(int argc, char** argv) {
       return 2;
     }
     opts.targets.push_back(t);
+  }
+  if (opts.targets.size() > max_targets) {
+    std::cerr << "error: at most " << max_targets << " --url\n";
+    return 2;
   }
   if (opts.transport == transport::polling && opts.scenario != scenario::connect) {
     std::cerr << "error: --transport polling is for the connect scenario\n";
@@ -298,7 +320,8 @@ int main(int argc, char** argv) {
       "\"received\":%.0f,\"messages_per_s\":%.1f,\"server_cpu_s\":%.4f,"
       "\"messages_per_server_cpu_s\":%.1f,\"generator_cpu_s\":%.4f,"
       "\"generator_cpu_us_per_message\":%.3f,\"latency_p50_us\":%.1f,\"latency_p99_us\":%.1f,"
-      "\"latency_p999_us\":%.1f,\"stalls\":%llu}\n",
+      "\"latency_p999_us\":%.1f,\"stalls\":%llu,\"completed\":%llu,"
+      "\"ready_by_target\":%s,\"received_by_target\":%s}\n",
       scenario_name(opts.scenario), opts.transport == transport::polling ? "polling" : "websocket",
       opts.connections, static_cast<unsigned long long>(connected.ready),
       static_cast<unsigned long long>(connected.failed),
@@ -314,7 +337,10 @@ int main(int argc, char** argv) {
       server_cpu_s > 0 ? messages / server_cpu_s : 0, generator_cpu_s,
       messages > 0 ? generator_cpu_s * 1e6 / messages : 0, us(latency.quantile(0.5)),
       us(latency.quantile(0.99)), us(latency.quantile(0.999)),
-      static_cast<unsigned long long>(after.stalls));
+      static_cast<unsigned long long>(after.stalls),
+      static_cast<unsigned long long>(sum(*shared, loops).completed),
+      per_target(*shared, loops, opts.targets.size(), &loop_stats::ready_by_target).c_str(),
+      per_target(*shared, loops, opts.targets.size(), &loop_stats::received_by_target).c_str());
   std::fflush(stdout);
   if (wake_fd >= 0) ::close(wake_fd);
   shared_state::destroy(shared);

@@ -12,6 +12,9 @@ namespace ignis::bench {
 
 enum class phase : int { connecting, warmup, measure, stop };
 
+/// Server URLs (--url) at most: per-target counters are fixed arrays in the shared region.
+inline constexpr unsigned max_targets = 16;
+
 /// Written by one event loop, read by the coordinator.
 struct loop_stats {
   std::atomic<std::uint64_t> ready{0};     ///< connections through the handshake (and auth)
@@ -20,8 +23,14 @@ struct loop_stats {
   std::atomic<std::uint64_t> sent{0};      ///< echo requests or broadcasts sent
   std::atomic<std::uint64_t> received{0};  ///< echo answers or broadcast deliveries received
   std::atomic<std::uint64_t> stalls{0};    ///< closed-loop broadcasts that never completed
-  latency_histogram latency;               ///< measure phase only; read after the loop ended
-  latency_histogram connect_latency;       ///< socket() to ready
+  /// Closed-loop broadcasts that reached every receiver (the sender's loop), over the whole run.
+  std::atomic<std::uint64_t> completed{0};
+  /// Fanout, over the whole run, per --url: receivers ready, and deliveries to them. With several
+  /// servers, what proves that each one delivered every broadcast (not only its own clients').
+  std::atomic<std::uint64_t> ready_by_target[max_targets] = {};
+  std::atomic<std::uint64_t> received_by_target[max_targets] = {};
+  latency_histogram latency;          ///< measure phase only; read after the loop ended
+  latency_histogram connect_latency;  ///< socket() to ready
 };
 
 inline constexpr unsigned max_loops = 64;
