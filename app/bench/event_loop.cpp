@@ -213,6 +213,11 @@ void event_loop::fail(connection& c) {
     stats_.closed.fetch_add(1, std::memory_order_relaxed);
   } else if (c.state != conn_state::dead) {
     stats_.failed.fetch_add(1, std::memory_order_relaxed);
+    auto& stage = c.state == conn_state::idle || c.state == conn_state::tcp_connect
+                      ? stats_.failed_connect
+                  : c.state == conn_state::http_upgrade ? stats_.failed_upgrade
+                                                        : stats_.failed_handshake;
+    stage.fetch_add(1, std::memory_order_relaxed);
     if (c.state != conn_state::idle && pending_ > 0) --pending_;
   }
   if (c.fd >= 0) ::close(c.fd);

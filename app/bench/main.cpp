@@ -68,6 +68,7 @@ void raise_open_files_limit() {
 struct totals {
   std::uint64_t ready = 0, failed = 0, closed = 0, sent = 0, received = 0, stalls = 0;
   std::uint64_t completed = 0;
+  std::uint64_t failed_connect = 0, failed_upgrade = 0, failed_handshake = 0;
 };
 
 totals sum(const shared_state& s, unsigned loops) {
@@ -81,6 +82,9 @@ totals sum(const shared_state& s, unsigned loops) {
     t.received += l.received.load(std::memory_order_relaxed);
     t.stalls += l.stalls.load(std::memory_order_relaxed);
     t.completed += l.completed.load(std::memory_order_relaxed);
+    t.failed_connect += l.failed_connect.load(std::memory_order_relaxed);
+    t.failed_upgrade += l.failed_upgrade.load(std::memory_order_relaxed);
+    t.failed_handshake += l.failed_handshake.load(std::memory_order_relaxed);
   }
   return t;
 }
@@ -293,10 +297,15 @@ int main(int argc, char** argv) {
           ? static_cast<double>(server_rss - server_rss_base) / static_cast<double>(connected.ready)
           : 0;
 
-  std::fprintf(stderr, "%s: %llu/%llu ready in %.2f s (%llu failed, %llu closed later)\n",
+  std::fprintf(stderr,
+               "%s: %llu/%llu ready in %.2f s (%llu failed: %llu at connect, %llu at the upgrade, "
+               "%llu in the handshake; %llu closed later)\n",
                scenario_name(opts.scenario), static_cast<unsigned long long>(connected.ready),
                static_cast<unsigned long long>(expected), connect_s,
                static_cast<unsigned long long>(connected.failed),
+               static_cast<unsigned long long>(connected.failed_connect),
+               static_cast<unsigned long long>(connected.failed_upgrade),
+               static_cast<unsigned long long>(connected.failed_handshake),
                static_cast<unsigned long long>(after.closed));
   if (opts.scenario != scenario::connect) {
     std::fprintf(
@@ -312,7 +321,8 @@ int main(int argc, char** argv) {
   }
   std::printf(
       "RESULT {\"scenario\":\"%s\",\"transport\":\"%s\",\"connections\":%u,\"ready\":%llu,"
-      "\"failed\":%llu,\"closed\":%llu,\"authenticate\":%s,\"window\":%u,\"rate\":%g,"
+      "\"failed\":%llu,\"failed_connect\":%llu,\"failed_upgrade\":%llu,"
+      "\"failed_handshake\":%llu,\"closed\":%llu,\"authenticate\":%s,\"window\":%u,\"rate\":%g,"
       "\"payload\":%u,\"ack\":%s,\"targets\":%zu,\"connect_s\":%.4f,\"connect_rate\":%.1f,"
       "\"connect_server_cpu_s\":%.4f,\"connects_per_server_cpu_s\":%.1f,"
       "\"connect_p50_ms\":%.3f,\"connect_p99_ms\":%.3f,\"server_rss_base\":%llu,"
@@ -325,6 +335,9 @@ int main(int argc, char** argv) {
       scenario_name(opts.scenario), opts.transport == transport::polling ? "polling" : "websocket",
       opts.connections, static_cast<unsigned long long>(connected.ready),
       static_cast<unsigned long long>(connected.failed),
+      static_cast<unsigned long long>(connected.failed_connect),
+      static_cast<unsigned long long>(connected.failed_upgrade),
+      static_cast<unsigned long long>(connected.failed_handshake),
       static_cast<unsigned long long>(after.closed), opts.authenticate ? "true" : "false",
       opts.window, opts.rate, opts.payload, opts.ack ? "true" : "false", opts.targets.size(),
       connect_s, connect_s > 0 ? static_cast<double>(connected.ready) / connect_s : 0,

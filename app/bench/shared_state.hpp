@@ -17,8 +17,11 @@ inline constexpr unsigned max_targets = 16;
 
 /// Written by one event loop, read by the coordinator.
 struct loop_stats {
-  std::atomic<std::uint64_t> ready{0};     ///< connections through the handshake (and auth)
-  std::atomic<std::uint64_t> failed{0};    ///< attempts that did not get there
+  std::atomic<std::uint64_t> ready{0};   ///< connections through the handshake (and auth)
+  std::atomic<std::uint64_t> failed{0};  ///< attempts that did not get there
+  /// ... by where they stopped: TCP connect (refused, reset, no port), the HTTP upgrade, the
+  /// Engine.IO / Socket.IO handshake (or authenticate, or polling's).
+  std::atomic<std::uint64_t> failed_connect{0}, failed_upgrade{0}, failed_handshake{0};
   std::atomic<std::uint64_t> closed{0};    ///< ready connections the server closed
   std::atomic<std::uint64_t> sent{0};      ///< echo requests or broadcasts sent
   std::atomic<std::uint64_t> received{0};  ///< echo answers or broadcast deliveries received
