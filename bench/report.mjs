@@ -41,6 +41,8 @@ const claims = [
   ['fan10k1', 'fan-out, 10,000 receivers, 1 in flight: deliveries per server CPU-second', 'messages_per_server_cpu_s', 'higher', 2.5],
   ['connect10k', 'connect + authenticate, 10,000 connections: connections per server CPU-second', 'connects_per_server_cpu_s', 'higher', 5],
   ['connect10k', 'resident memory per idle authenticated connection (bytes), 10,000 connections', 'rss_per_connection', 'lower', 7],
+  ['cluster3c', 'cluster, 3 servers on one Redis (classic adapter), 3,000 receivers, 8 in flight: deliveries per CPU-second of servers + Redis', 'messages_per_server_cpu_s', 'higher', 5],
+  ['cluster3s', 'cluster, 3 servers on one Redis (sharded adapter), 3,000 receivers, 8 in flight: deliveries per CPU-second of servers + Redis', 'messages_per_server_cpu_s', 'higher', 5],
 ];
 
 const lines = [];
@@ -57,7 +59,7 @@ const cpuModel = os.cpus()[0]?.model ?? '?';
 lines.push(`- ${cpus} × ${cpuModel}, Linux ${kernel}, Node ${process.version}, socket.io ${sioVersion} (\`perMessageDeflate: false\`), ignis-socketio release build.`);
 lines.push('- Each server is pinned to CPU 0 (`taskset -c 0`) and ignis-bench to CPU 1; ignis and Node alternate at every run (A/B/A/B…); ' +
   `the number of runs per point and server is in the runs column; ${duration} s measured after 1 s of warm-up; the tables give medians.`);
-lines.push('- Rates are per second of **server CPU time** (all threads, from /proc/PID/task/*/schedstat), which resists the noise of other jobs on the machine better than wall time; wall rates are listed too.');
+lines.push('- Rates are per second of **server CPU time** (all threads, from /proc/PID/task/*/schedstat), which resists the noise of other jobs on the machine better than wall time; wall rates are listed too. In the cluster points three servers and their redis-server share CPU 0, and the CPU time is that of all four processes.');
 lines.push('- Payload: a 100-byte string argument carrying a send timestamp; latency is measured by the generator from that timestamp (one clock, CLOCK_MONOTONIC).');
 lines.push(`- Generated ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`, '');
 
@@ -159,7 +161,7 @@ if (independentRows.length > 0) {
 
 lines.push('![ratios against Node socket.io 4.8 (log scale), with the targets](performance.png)', '');
 lines.push('## Commands', '');
-lines.push('```sh', './scripts/test            # installs the Debian and npm packages once', `bench/compare --runs 5 --duration ${duration} --points echo16,echo1,fan1k1,fan1k8`, `bench/compare --runs 3 --duration ${duration} --points fan10k1,connect10k,threads --append`, `bench/compare --runs 5 --duration ${duration} --points lat20,lat50 --append`,
+lines.push('```sh', './scripts/test            # installs the Debian and npm packages once', `bench/compare --runs 5 --duration ${duration} --points echo16,echo1,fan1k1,fan1k8`, `bench/compare --runs 3 --duration ${duration} --points fan10k1,connect10k,threads --append`, `bench/compare --runs 5 --duration ${duration} --points lat20,lat50 --append`, `bench/compare --runs 3 --duration ${duration} --points cluster3c,cluster3s --append`,
   ...(independentRows.length > 0 ? ['bench/compare --generator mingen --runs 3   # the second table; then the ones above again (they add it)'] : []), '```', '');
 lines.push('Per point, with the server started as `taskset -c 0 build/release/app/ignis-socketio --profile bench --port P --threads 1` or `taskset -c 0 node bench/node/server.js --port P` (NODE_PATH=tests/node/node_modules):', '');
 lines.push('```sh');
@@ -175,12 +177,22 @@ const argsOf = {
   lat20: 'echo -n 100 -p 100 --rate R   # R: 20 % of the median latsat messages per second (wall)',
   lat50: 'echo -n 100 -p 100 --rate R   # R: 50 % of the median latsat messages per second (wall)',
 };
+const clusterArgs = 'cluster -n 3000 -w 8 -p 100 --connect-timeout 90';
 for (const point of points) {
+  if (point.startsWith('cluster')) continue;
   // A remark after the arguments goes after the whole command, so that the line still runs.
   const [args, remark] = (argsOf[point] ?? '').split(/\s*#\s*/);
   lines.push(`taskset -c 1 build/release/app/ignis-bench ${args} --url http://127.0.0.1:P/socket.io/ --server-pid PID --warmup 1 --duration ${duration}${remark ? `   # ${remark}` : ''}`);
 }
 lines.push('```', '');
+if (points.some((p) => p.startsWith('cluster'))) {
+  lines.push("cluster3c and cluster3s: a fresh `taskset -c 0 redis-server --port R --save '' --appendonly no`, three servers on it on CPU 0 " +
+    '(`--redis redis://127.0.0.1:R --redis-mode classic` or `sharded`, the same options for both programs), and:', '');
+  lines.push('```sh');
+  lines.push(`taskset -c 1 build/release/app/ignis-bench ${clusterArgs} --url http://127.0.0.1:P1/socket.io/ --url http://127.0.0.1:P2/socket.io/ --url http://127.0.0.1:P3/socket.io/ ` +
+    `--server-pid PID1 --server-pid PID2 --server-pid PID3 --server-pid REDIS_PID --warmup 1 --duration ${duration}`);
+  lines.push('```', '');
+}
 
 const notes = path.join(here, 'performance-notes.md');
 if (existsSync(notes)) lines.push(readFileSync(notes, 'utf8').trim(), '');

@@ -278,6 +278,11 @@ void event_loop::fail(connection& c) {
     stats_.closed.fetch_add(1, std::memory_order_relaxed);
   } else if (c.state != conn_state::dead) {
     stats_.failed.fetch_add(1, std::memory_order_relaxed);
+    auto& stage = c.state == conn_state::idle || c.state == conn_state::tcp_connect
+                      ? stats_.failed_connect
+                  : c.state == conn_state::http_upgrade ? stats_.failed_upgrade
+                                                        : stats_.failed_handshake;
+    stage.fetch_add(1, std::memory_order_relaxed);
     if (c.state != conn_state::idle && pending_ > 0) --pending_;
   }
   if (c.fd >= 0) ::close(c.fd);
@@ -419,6 +424,8 @@ void event_loop::become_ready(connection& c) {
   if (pending_ > 0) --pending_;
   stats_.connect_latency.record(now_ns() - c.started_ns);
   stats_.ready.fetch_add(1, std::memory_order_relaxed);
+  if (!c.sender && opts_.scenario != scenario::echo)
+    stats_.ready_by_target[c.target].fetch_add(1, std::memory_order_relaxed);
   if (opts_.scenario == scenario::echo && !fixed_rate_echo()) {
     const std::uint64_t now = now_ns();
     for (unsigned k = 0; k < opts_.window; ++k)
@@ -442,6 +449,7 @@ void event_loop::on_stamped(connection& c, std::string_view m) {
     stats_.sent.fetch_add(1, std::memory_order_relaxed);
     return mark_dirty(c);
   }
+  stats_.received_by_target[c.target].fetch_add(1, std::memory_order_relaxed);
   if (opts_.rate > 0) return;
   // Closed loop: the last receiver of broadcast s wakes the sender.
   auto& slot = cfg_.shared->deliveries[s.seq % broadcast_ring];
@@ -463,6 +471,7 @@ void event_loop::drive_sender(std::uint64_t now) {
     while (broadcasts_done_ < broadcasts_sent_) {
       auto& slot = cfg_.shared->deliveries[broadcasts_done_ % broadcast_ring];
       if (slot.load(std::memory_order_acquire) >= receivers()) {
+        stats_.completed.fetch_add(1, std::memory_order_relaxed);
         ++broadcasts_done_;
         oldest_sent_ns_ = now;
       } else if (now - oldest_sent_ns_ > stall_after_ns) {

@@ -72,6 +72,8 @@ void raise_open_files_limit() {
 
 struct totals {
   std::uint64_t ready = 0, failed = 0, closed = 0, sent = 0, received = 0, stalls = 0;
+  std::uint64_t completed = 0;
+  std::uint64_t failed_connect = 0, failed_upgrade = 0, failed_handshake = 0;
 };
 
 totals sum(const shared_state& s, unsigned loops) {
@@ -84,8 +86,28 @@ totals sum(const shared_state& s, unsigned loops) {
     t.sent += l.sent.load(std::memory_order_relaxed);
     t.received += l.received.load(std::memory_order_relaxed);
     t.stalls += l.stalls.load(std::memory_order_relaxed);
+    t.completed += l.completed.load(std::memory_order_relaxed);
+    t.failed_connect += l.failed_connect.load(std::memory_order_relaxed);
+    t.failed_upgrade += l.failed_upgrade.load(std::memory_order_relaxed);
+    t.failed_handshake += l.failed_handshake.load(std::memory_order_relaxed);
   }
   return t;
+}
+
+using target_counters = std::atomic<std::uint64_t> (loop_stats::*)[max_targets];
+
+/// A JSON array of one per-target counter summed over the loops, e.g. [1000,1000,1000].
+std::string per_target(const shared_state& s, unsigned loops, std::size_t targets,
+                       target_counters counters) {
+  std::string out = "[";
+  for (std::size_t t = 0; t < targets; ++t) {
+    std::uint64_t n = 0;
+    for (unsigned i = 0; i < loops; ++i)
+      n += (s.loops[i].*counters)[t].load(std::memory_order_relaxed);
+    if (t > 0) out += ',';
+    out += std::to_string(n);
+  }
+  return out + "]";
 }
 
 double seconds_since(clock_type::time_point t) {
@@ -168,6 +190,10 @@ int main(int argc, char** argv) {
       return 2;
     }
     opts.targets.push_back(t);
+  }
+  if (opts.targets.size() > max_targets) {
+    std::cerr << "error: at most " << max_targets << " --url\n";
+    return 2;
   }
   if (opts.transport == transport::polling && opts.scenario != scenario::connect) {
     std::cerr << "error: --transport polling is for the connect scenario\n";
@@ -304,10 +330,15 @@ int main(int argc, char** argv) {
           ? static_cast<double>(server_rss - server_rss_base) / static_cast<double>(connected.ready)
           : 0;
 
-  std::fprintf(stderr, "%s: %llu/%llu ready in %.2f s (%llu failed, %llu closed later)\n",
+  std::fprintf(stderr,
+               "%s: %llu/%llu ready in %.2f s (%llu failed: %llu at connect, %llu at the upgrade, "
+               "%llu in the handshake; %llu closed later)\n",
                scenario_name(opts.scenario), static_cast<unsigned long long>(connected.ready),
                static_cast<unsigned long long>(expected), connect_s,
                static_cast<unsigned long long>(connected.failed),
+               static_cast<unsigned long long>(connected.failed_connect),
+               static_cast<unsigned long long>(connected.failed_upgrade),
+               static_cast<unsigned long long>(connected.failed_handshake),
                static_cast<unsigned long long>(after.closed));
   if (opts.scenario != scenario::connect) {
     std::fprintf(
@@ -330,7 +361,8 @@ int main(int argc, char** argv) {
   }
   std::printf(
       "RESULT {\"scenario\":\"%s\",\"transport\":\"%s\",\"connections\":%u,\"ready\":%llu,"
-      "\"failed\":%llu,\"closed\":%llu,\"authenticate\":%s,\"window\":%u,\"rate\":%g,"
+      "\"failed\":%llu,\"failed_connect\":%llu,\"failed_upgrade\":%llu,"
+      "\"failed_handshake\":%llu,\"closed\":%llu,\"authenticate\":%s,\"window\":%u,\"rate\":%g,"
       "\"payload\":%u,\"ack\":%s,\"targets\":%zu,\"connect_s\":%.4f,\"connect_rate\":%.1f,"
       "\"connect_server_cpu_s\":%.4f,\"connects_per_server_cpu_s\":%.1f,"
       "\"connect_p50_ms\":%.3f,\"connect_p99_ms\":%.3f,\"server_rss_base\":%llu,"
@@ -339,10 +371,14 @@ int main(int argc, char** argv) {
       "\"messages_per_server_cpu_s\":%.1f,\"generator_cpu_s\":%.4f,"
       "\"generator_cpu_us_per_message\":%.3f,\"latency_p50_us\":%.1f,\"latency_p99_us\":%.1f,"
       "\"latency_p999_us\":%.1f,\"stalls\":%llu,\"send_lag_p99_us\":%.1f,"
-      "\"loopback_rtt_p50_us\":%.1f,\"loopback_rtt_p99_us\":%.1f}\n",
+      "\"loopback_rtt_p50_us\":%.1f,\"loopback_rtt_p99_us\":%.1f,\"completed\":%llu,"
+      "\"ready_by_target\":%s,\"received_by_target\":%s}\n",
       scenario_name(opts.scenario), opts.transport == transport::polling ? "polling" : "websocket",
       opts.connections, static_cast<unsigned long long>(connected.ready),
       static_cast<unsigned long long>(connected.failed),
+      static_cast<unsigned long long>(connected.failed_connect),
+      static_cast<unsigned long long>(connected.failed_upgrade),
+      static_cast<unsigned long long>(connected.failed_handshake),
       static_cast<unsigned long long>(after.closed), opts.authenticate ? "true" : "false",
       opts.window, opts.rate, opts.payload, opts.ack ? "true" : "false", opts.targets.size(),
       connect_s, connect_s > 0 ? static_cast<double>(connected.ready) / connect_s : 0,
@@ -356,7 +392,9 @@ int main(int argc, char** argv) {
       messages > 0 ? generator_cpu_s * 1e6 / messages : 0, us(latency.quantile(0.5)),
       us(latency.quantile(0.99)), us(latency.quantile(0.999)),
       static_cast<unsigned long long>(after.stalls), us(send_lag.quantile(0.99)), us(rtt.p50_ns),
-      us(rtt.p99_ns));
+      us(rtt.p99_ns), static_cast<unsigned long long>(sum(*shared, loops).completed),
+      per_target(*shared, loops, opts.targets.size(), &loop_stats::ready_by_target).c_str(),
+      per_target(*shared, loops, opts.targets.size(), &loop_stats::received_by_target).c_str());
   std::fflush(stdout);
   if (wake_fd >= 0) ::close(wake_fd);
   shared_state::destroy(shared);

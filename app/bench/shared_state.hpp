@@ -12,15 +12,27 @@ namespace ignis::bench {
 
 enum class phase : int { connecting, warmup, measure, stop };
 
+/// Server URLs (--url) at most: per-target counters are fixed arrays in the shared region.
+inline constexpr unsigned max_targets = 16;
+
 /// Written by one event loop, read by the coordinator.
 struct loop_stats {
-  std::atomic<std::uint64_t> ready{0};     ///< connections through the handshake (and auth)
-  std::atomic<std::uint64_t> failed{0};    ///< attempts that did not get there
+  std::atomic<std::uint64_t> ready{0};   ///< connections through the handshake (and auth)
+  std::atomic<std::uint64_t> failed{0};  ///< attempts that did not get there
+  /// ... by where they stopped: TCP connect (refused, reset, no port), the HTTP upgrade, the
+  /// Engine.IO / Socket.IO handshake (or authenticate, or polling's).
+  std::atomic<std::uint64_t> failed_connect{0}, failed_upgrade{0}, failed_handshake{0};
   std::atomic<std::uint64_t> closed{0};    ///< ready connections the server closed
   std::atomic<std::uint64_t> sent{0};      ///< echo requests or broadcasts sent
   std::atomic<std::uint64_t> received{0};  ///< echo answers or broadcast deliveries received
   std::atomic<std::uint64_t> stalls{0};    ///< closed-loop broadcasts that never completed
-  latency_histogram latency;               ///< measure phase only; read after the loop ended
+  /// Closed-loop broadcasts that reached every receiver (the sender's loop), over the whole run.
+  std::atomic<std::uint64_t> completed{0};
+  /// Fanout, over the whole run, per --url: receivers ready, and deliveries to them. With several
+  /// servers, what proves that each one delivered every broadcast (not only its own clients').
+  std::atomic<std::uint64_t> ready_by_target[max_targets] = {};
+  std::atomic<std::uint64_t> received_by_target[max_targets] = {};
+  latency_histogram latency;   ///< measure phase only; read after the loop ended
   latency_histogram send_lag;  ///< fixed-rate echo: actual minus scheduled send time (measure)
   latency_histogram connect_latency;  ///< socket() to ready
 };

@@ -26,7 +26,8 @@ void stop_signal::wait(std::chrono::milliseconds period, const std::function<voi
 }
 
 int serve(net::runtime& rt, net::http_listener& listener, const std::string& host,
-          unsigned short port, stop_signal& stop, const char* scheme) {
+          unsigned short port, stop_signal& stop, const char* scheme,
+          const std::function<void()>& started) {
   boost::system::error_code ec;
   const auto address = boost::asio::ip::make_address(host, ec);
   if (ec) {
@@ -38,6 +39,7 @@ int serve(net::runtime& rt, net::http_listener& listener, const std::string& hos
     return 1;
   }
   rt.start();
+  if (started) started();
   std::printf("listening on %s://%s:%u\n", scheme, host.c_str(),
               static_cast<unsigned>(listener.port()));
   std::fflush(stdout);

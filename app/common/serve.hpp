@@ -32,9 +32,11 @@ class stop_signal {
 };
 
 /// Binds `listener` to host:port (errors on stderr: 2 for a bad host, 1 when the port cannot be
-/// bound), starts the runtime, prints "listening on SCHEME://HOST:PORT" on stdout, waits for
-/// `stop`, then closes the listener. Returns 0 after a signal.
+/// bound), starts the runtime, calls `started` if given (on this thread, the runtime running),
+/// prints "listening on SCHEME://HOST:PORT" on stdout, waits for `stop`, then closes the
+/// listener. Returns 0 after a signal.
 int serve(net::runtime& rt, net::http_listener& listener, const std::string& host,
-          unsigned short port, stop_signal& stop, const char* scheme = "http");
+          unsigned short port, stop_signal& stop, const char* scheme = "http",
+          const std::function<void()>& started = {});
 
 }  // namespace ignis::program

@@ -3,6 +3,7 @@
 #include "bench_profile.hpp"
 
 #include "../common/serve.hpp"
+#include "redis_setup.hpp"
 
 #include <ignis/admin/instrument.hpp>
 #include <ignis/net/http.hpp>
@@ -16,9 +17,12 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/json/object.hpp>
 
+#include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <stdexcept>
 #include <string_view>
+#include <thread>
 
 namespace ignis::program {
 namespace {
@@ -84,6 +88,10 @@ int run_bench_profile(int argc, char** argv) {
   std::size_t admin_events = 2'000;
   app.add_option("--admin-events-per-second", admin_events,
                  "--admin-ui dev: event messages to the UI per second (0: every event)");
+  // Several bench servers on one Redis: broadcasts reach the clients of all of them (the cluster
+  // points of bench/compare).
+  redis_settings redis_cfg;
+  add_redis_options(app, redis_cfg, redis_option_set::bench);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -91,10 +99,18 @@ int run_bench_profile(int argc, char** argv) {
   }
 
   net::runtime rt(threads);
+  // Declared before the server: the link outlives its adapters.
+  std::unique_ptr<redis::adapter_link> redis_link;
+  try {
+    redis_link = start_redis_link(rt, redis_cfg);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  }
   socketio::server_options options;
   options.engine.path = path;
   options.recovery.max_disconnection_duration = std::chrono::milliseconds(recovery_ms);
-  socketio::server server(rt, options);
+  socketio::server server(rt, options, redis_link ? redis_link->factory() : nullptr);
   std::unique_ptr<admin::instrument> instrumented;
   if (admin_ui != "off") {
     admin::options o;
@@ -104,8 +120,21 @@ int run_bench_profile(int argc, char** argv) {
   }
   install_handlers(server.main());
   net::http_listener listener(rt, {server.engine()});
-  const int status = serve(rt, listener, host, port, stop);
+  // A measurement starts when every server says it listens: by then a broadcast must reach the
+  // other servers, so that line waits (a while) for both Redis connections.
+  const auto wait_for_redis = [&redis_link] {
+    if (!redis_link) return;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (redis_link->redis_state() != redis::link_state::connected &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (redis_link->redis_state() != redis::link_state::connected)
+      std::cerr << "warning: not connected to Redis yet, listening anyway\n";
+  };
+  const int status = serve(rt, listener, host, port, stop, "http", wait_for_redis);
   server.close();
+  if (redis_link) redis_link->close();
   rt.stop();
   return status;
 }

@@ -6,25 +6,37 @@
 
 namespace ignis::program {
 
-void add_redis_options(CLI::App& app, redis_settings& s) {
-  app.add_option("--redis", s.url,
-                 "Redis URL: share rooms and broadcasts with other servers; for a Redis Cluster, "
-                 "seed URLs (repeat the option or separate them with commas)")
-      ->delimiter(',')
-      ->multi_option_policy(CLI::MultiOptionPolicy::Join)
-      ->envname("IGNIS_REDIS");
-  app.add_option("--redis-cluster", s.cluster,
-                 "auto (ask the first seed), yes (a Redis Cluster) or no (one server)")
-      ->check(CLI::IsMember({"auto", "yes", "no"}))
-      ->envname("IGNIS_REDIS_CLUSTER");
-  app.add_option("--redis-mode", s.mode,
-                 "classic (PUBLISH), sharded (SPUBLISH, Redis 7) or streams (one Redis stream, "
-                 "as @socket.io/redis-streams-adapter; recovery across servers)")
-      ->check(CLI::IsMember({"classic", "sharded", "streams"}))
-      ->envname("IGNIS_REDIS_MODE");
-  app.add_option("--redis-key-prefix", s.key_prefix,
-                 "channel prefix shared by the cluster (streams mode: Node's channelPrefix)")
-      ->envname("IGNIS_REDIS_KEY_PREFIX");
+void add_redis_options(CLI::App& app, redis_settings& s, redis_option_set set) {
+  // The bench profile reads nothing from the environment: a measurement is what its command says.
+  const bool program = set == redis_option_set::program;
+  const auto env = [program](CLI::Option* o, const char* name) {
+    if (program) o->envname(name);
+    return o;
+  };
+  env(app.add_option("--redis", s.url,
+                     "Redis URL: share rooms and broadcasts with other servers; for a Redis "
+                     "Cluster, seed URLs (repeat the option or separate them with commas)")
+          ->delimiter(',')
+          ->multi_option_policy(CLI::MultiOptionPolicy::Join),
+      "IGNIS_REDIS");
+  env(app.add_option("--redis-cluster", s.cluster,
+                     "auto (ask the first seed), yes (a Redis Cluster) or no (one server)")
+          ->check(CLI::IsMember({"auto", "yes", "no"})),
+      "IGNIS_REDIS_CLUSTER");
+  if (program) {
+    app.add_option("--redis-mode", s.mode,
+                   "classic (PUBLISH), sharded (SPUBLISH, Redis 7) or streams (one Redis stream, "
+                   "as @socket.io/redis-streams-adapter; recovery across servers)")
+        ->check(CLI::IsMember({"classic", "sharded", "streams"}))
+        ->envname("IGNIS_REDIS_MODE");
+  } else {
+    app.add_option("--redis-mode", s.mode, "classic (PUBLISH) or sharded (SPUBLISH, Redis 7)")
+        ->check(CLI::IsMember({"classic", "sharded"}));
+  }
+  env(app.add_option("--redis-key-prefix", s.key_prefix,
+                     "channel prefix shared by the cluster (streams mode: Node's channelPrefix)"),
+      "IGNIS_REDIS_KEY_PREFIX");
+  if (!program) return;
   app.add_option("--redis-requests-timeout", s.requests_timeout,
                  "ms to wait for other servers (fetchSockets, serverSideEmit)")
       ->check(CLI::Range(100u, 600'000u))

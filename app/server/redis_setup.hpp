@@ -30,7 +30,13 @@ struct redis_settings {
   bool live_sessions = true;
 };
 
-void add_redis_options(CLI::App& app, redis_settings& s);
+/// Which options add_redis_options() adds: the program's, or the bench profile's subset (--redis,
+/// --redis-cluster, --redis-mode classic or sharded, --redis-key-prefix; none read from the
+/// environment).
+enum class redis_option_set { program, bench };
+
+void add_redis_options(CLI::App& app, redis_settings& s,
+                       redis_option_set set = redis_option_set::program);
 
 /// The started link for `s`, or nullptr without --redis. Throws std::invalid_argument (with a
 /// sentence naming the option) for a URL that is not redis:// or rediss://, or several URLs with
