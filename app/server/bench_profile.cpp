@@ -4,6 +4,7 @@
 
 #include "../common/serve.hpp"
 #include "redis_setup.hpp"
+#include "text_list.hpp"
 
 #include <ignis/admin/instrument.hpp>
 #include <ignis/net/http.hpp>
@@ -88,6 +89,10 @@ int run_bench_profile(int argc, char** argv) {
   std::size_t admin_events = 2'000;
   app.add_option("--admin-events-per-second", admin_events,
                  "--admin-ui dev: event messages to the UI per second (0: every event)");
+  std::string handshake_headers = "*";
+  app.add_option("--handshake-headers", handshake_headers,
+                 "request headers each connection keeps: '*' (all, as Node) or a comma-separated "
+                 "list (the bench's handlers read none)");
   // Several bench servers on one Redis: broadcasts reach the clients of all of them (the cluster
   // points of bench/compare).
   redis_settings redis_cfg;
@@ -110,6 +115,7 @@ int run_bench_profile(int argc, char** argv) {
   socketio::server_options options;
   options.engine.path = path;
   options.recovery.max_disconnection_duration = std::chrono::milliseconds(recovery_ms);
+  if (handshake_headers != "*") options.engine.kept_headers = split_list(handshake_headers);
   socketio::server server(rt, options, redis_link ? redis_link->factory() : nullptr);
   std::unique_ptr<admin::instrument> instrumented;
   if (admin_ui != "off") {

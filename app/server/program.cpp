@@ -32,6 +32,8 @@
 #include <strings.h>
 #include <sys/resource.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <future>
@@ -96,6 +98,19 @@ helpers::server_helper_options helper_options(const settings& cfg, net::runtime&
     options.server.engine.cors.methods = "GET,POST";
   }
   options.server.engine.check_origin = origins_checked(cfg);
+  if (cfg.handshake_headers != "*") {
+    // What the authenticators read is kept whatever the list says.
+    auto kept = split_list(cfg.handshake_headers);
+    kept.emplace_back("authorization");
+    if (cfg.auth == "webhook") {
+      for (auto& name : split_list(cfg.auth_headers))
+        kept.push_back(std::move(name));
+    }
+    for (auto& name : kept)
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    options.server.engine.kept_headers = std::move(kept);
+  }
   // Once a shutdown begins, existing clients may still poll for their last packets, but no new
   // session starts.
   options.server.engine.allow_request =

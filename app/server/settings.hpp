@@ -25,7 +25,8 @@ struct settings {
   // Connection deadlines and bounds.
   unsigned close_timeout = 5'000;
   unsigned write_stall_timeout = 30'000;
-  std::size_t max_connections = 0;  ///< 0: the descriptor limit less a reserve
+  std::size_t max_connections = 0;      ///< 0: the descriptor limit less a reserve
+  std::string handshake_headers = "*";  ///< kept for handshake.headers: "*" or a list
 
   // Authentication.
   std::string auth;

@@ -7,6 +7,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
+
 namespace ignis::engineio {
 
 std::string_view to_string(transport_kind t) noexcept {
@@ -74,17 +76,25 @@ session::session(server& owner, net::shard& home, inline_id sid, const net::http
       sid_(sid),
       remote_(std::move(remote)),
       machine_(std::make_unique<session_machine>(owner.machine_config(), initial)) {
+  const auto& kept = owner.options().kept_headers;
+  auto keeps = [&kept](const std::string& name) {
+    return !kept || std::find(kept->begin(), kept->end(), name) != kept->end();
+  };
+  // Sized first, so that the kept headers take one allocation.
   std::size_t bytes = 0;
   std::size_t count = 0;
   for (const auto& field : req) {
+    if (!keeps(lowercase(field.name_string()))) continue;
     bytes += field.name_string().size() + field.value().size();
     ++count;
   }
   request_ = std::make_unique<handshake_request>();
   request_->url = req.target();
   request_->headers.reserve(bytes, count);
-  for (const auto& field : req)
-    request_->headers.add(lowercase(field.name_string()), field.value());
+  for (const auto& field : req) {
+    auto name = lowercase(field.name_string());
+    if (keeps(name)) request_->headers.add(name, field.value());
+  }
 }
 
 session::~session() = default;

@@ -103,6 +103,10 @@ class polling_client {
     return body.substr(1);
   }
   const std::string& sid() const noexcept { return sid_; }
+  /// Header fields sent with every request from now on (a browser's, say).
+  void set_headers(std::vector<std::pair<std::string, std::string>> headers) {
+    headers_ = std::move(headers);
+  }
 
   /// POSTs one payload of Engine.IO packets (e.g. "40", "42[\"x\"]"); returns the status.
   unsigned post(const std::vector<std::string>& packets) {
@@ -137,6 +141,8 @@ class polling_client {
     std::string target = path_ + "?EIO=4&transport=polling";
     if (!sid_.empty()) target += "&sid=" + sid_;
     net::http_request req{method, target, 11};
+    for (const auto& [name, value] : headers_)
+      req.set(name, value);
     req.body() = std::move(body);
     if (method == net::http::verb::post) req.set(net::http::field::content_type, "text/plain");
     return send_request(loop_, service_, std::move(req), shard_);
@@ -164,6 +170,7 @@ class polling_client {
   std::string path_;
   unsigned shard_;
   std::string sid_;
+  std::vector<std::pair<std::string, std::string>> headers_;
   std::shared_ptr<exchange> held_;
   std::deque<std::string> received_;
   unsigned last_status_ = 0;
@@ -174,8 +181,9 @@ class polling_client {
 class sio_client {
  public:
   sio_client(loop& l, std::shared_ptr<net::http_service> service, std::string path = "/socket.io/",
-             unsigned shard = 0)
+             unsigned shard = 0, std::vector<std::pair<std::string, std::string>> headers = {})
       : eio_(l, std::move(service), std::move(path), shard) {
+    eio_.set_headers(std::move(headers));
     eio_.open();
     eio_.poll();
   }

@@ -138,6 +138,33 @@ TEST_F(SocketIOServer, NamespaceWideEventAndDisconnectHandlers) {
                             "namespace client namespace disconnect /room-7"}));
 }
 
+// Only the listed headers stay for handshake.headers (the rest are not kept for the connection's
+// lifetime); without a list, every header does, as in Node.
+TEST_F(SocketIOServer, TheHandshakeKeepsOnlyTheHeadersAskedFor) {
+  const std::vector<std::pair<std::string, std::string>> browser{
+      {"Authorization", "Bearer t"}, {"Cookie", "session=abc"}, {"User-Agent", "test/1.0"}};
+  for (const bool restricted : {true, false}) {
+    socketio::server_options options;
+    if (restricted) options.engine.kept_headers = std::vector<std::string>{"authorization"};
+    auto& srv = make(options);
+    std::vector<std::string> seen;
+    srv.main().on_connection([&](const socketio::socket_ptr& s) {
+      for (const auto& [name, value] : s->handshake().headers)
+        seen.push_back(std::string(name) + "=" + std::string(value));
+      seen.push_back(s->handshake().query_param("EIO"));
+    });
+    sio_client c(loop, server->engine(), "/socket.io/", 0, browser);
+    join(c);
+    if (restricted) {
+      EXPECT_EQ(seen, (strings{"authorization=Bearer t", "4"}));
+    } else {
+      EXPECT_EQ(seen, (strings{"authorization=Bearer t", "cookie=session=abc",
+                               "user-agent=test/1.0", "4"}));
+    }
+    server.reset();
+  }
+}
+
 TEST_F(SocketIOServer, ServerAcksCompleteWithTheAnswerOrTimeOutOnTheClock) {
   auto& srv = make();
   socketio::socket_ptr target;
