@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { API_KEY, freePort, spawnProgram, startProgram, useProgram } from '../lib/server.mjs';
+import { API_KEY, freePort, spawnProgram, startProgram, usingProgram, useProgram } from '../lib/server.mjs';
 import {
   MSG_INVALID, authenticate, authedClient, closeAllClients, connectClient, disconnected, names, next, request,
 } from '../lib/ignis-client.mjs';
@@ -123,6 +123,12 @@ describe('program: environment variables and process', () => {
     const idle = await connectClient(server, { token: 'flag-token' });
     assert.equal(await disconnected(idle), 'io server disconnect');
     assert.ok(idle.disconnects[0].at - idle.connectedAt < 1300);
+  });
+
+  it('--handshake-headers keeps what authentication reads whatever the list says', { skip: !usingProgram && 'a flag of the C++ program only' }, async (t) => {
+    const server = await spawned(t, ['--auth', 'tokens', '--tokens', 'good', '--authenticate-timeout', '2000', '--handshake-headers', 'x-other']);
+    await expectAuth(server, { extraHeaders: { Authorization: 'Bearer good' } }, true);
+    await expectAuth(server, { extraHeaders: { Authorization: 'Bearer bad' } }, false);
   });
 
   it('--auth none accepts every client and prints a warning', async (t) => {
