@@ -445,7 +445,8 @@ void server::upgrade(net::http_request req, net::upgraded_connection conn, net::
   }
   if (!q.sid && options_.allow_request) {
     boost::system::error_code rec;
-    if (auto refusal = options_.allow_request(req, conn.socket.remote_endpoint(rec))) {
+    const auto remote = conn.remote ? *conn.remote : conn.socket.remote_endpoint(rec);
+    if (auto refusal = options_.allow_request(req, remote)) {
       return raw_reject(std::move(conn), *refusal);
     }
   }
@@ -463,19 +464,20 @@ void server::upgrade(net::http_request req, net::upgraded_connection conn, net::
   if (const auto local = conn.socket.local_endpoint(ec); !ec) protocol = local.protocol();
   const int fd = conn.socket.release(ec);
   if (ec) return;
-  asio::post(owner.executor(),
-             [self = shared_from_this(), req = std::move(req), protocol, fd,
-              leftover = std::move(conn.leftover), slot = std::move(conn.slot), &owner]() mutable {
-               net::tcp::socket moved(owner.context());
-               boost::system::error_code aec;
-               moved.assign(protocol, fd, aec);
-               if (aec) {
-                 ::close(fd);
-                 return;
-               }
-               self->open_websocket(
-                   std::move(req), {std::move(moved), std::move(leftover), std::move(slot)}, owner);
-             });
+  asio::post(owner.executor(), [self = shared_from_this(), req = std::move(req), protocol, fd,
+                                leftover = std::move(conn.leftover), slot = std::move(conn.slot),
+                                remote = conn.remote, no_delay = conn.no_delay, &owner]() mutable {
+    net::tcp::socket moved(owner.context());
+    boost::system::error_code aec;
+    moved.assign(protocol, fd, aec);
+    if (aec) {
+      ::close(fd);
+      return;
+    }
+    self->open_websocket(std::move(req),
+                         {std::move(moved), std::move(leftover), std::move(slot), remote, no_delay},
+                         owner);
+  });
 }
 
 void server::open_websocket(net::http_request req, net::upgraded_connection conn,
@@ -495,7 +497,7 @@ void server::open_websocket(net::http_request req, net::upgraded_connection conn
   response += "\r\n";
 
   boost::system::error_code ec;
-  const auto remote = conn.socket.remote_endpoint(ec);
+  const auto remote = conn.remote ? *conn.remote : conn.socket.remote_endpoint(ec);
   auto leftover = std::move(conn.leftover);
   auto ws = std::make_shared<websocket_transport>(
       home, std::move(conn),

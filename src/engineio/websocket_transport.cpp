@@ -73,7 +73,8 @@ websocket_transport::websocket_transport(net::shard& home, net::upgraded_connect
   if (!ec) {
     fd_ = net::connection_fd(fd);
     const int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // fails harmlessly on a pipe
+    // A connection of the listener has it already; on a local pair (TLS) it fails harmlessly.
+    if (!conn.no_delay) ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   }
   counters_->open_transports.add();
 }

@@ -92,7 +92,7 @@ error_code hand_over_upgrade(runtime& rt, std::shared_ptr<http_service> service,
   boost::asio::post(
       home.executor(), [service = std::move(service), req = std::move(req),
                         moved = std::move(moved), leftover = std::move(leftover), &home]() mutable {
-        service->upgrade(std::move(req), {std::move(moved), std::move(leftover), {}}, home);
+        service->upgrade(std::move(req), {std::move(moved), std::move(leftover)}, home);
       });
   return {};
 }

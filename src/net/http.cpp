@@ -248,7 +248,8 @@ awaitable<void> detail::run_connection(shard& home, tcp::socket socket, listener
           break;
         }
       }
-      upgraded_connection conn{std::move(socket), std::move(leftover), std::move(slot)};
+      upgraded_connection conn{std::move(socket), std::move(leftover), std::move(slot), remote,
+                               !peer};
       if (owner) {
         owner->upgrade(std::move(req), std::move(conn), home);
       } else {
@@ -442,7 +443,7 @@ void http_listener::refuse(shard& target, tcp::socket socket) {
   }
   asio::post(target.executor(), [socket = std::move(socket), timeout = limits_.close_timeout,
                                  tracker = connections_]() mutable {
-    refuse_connection({std::move(socket), {}, {}}, std::string(full_response), timeout,
+    refuse_connection({std::move(socket)}, std::string(full_response), timeout,
                       [tracker] { tracker->end_answer(); });
   });
 }

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -92,9 +93,22 @@ class http_exchange : public std::enable_shared_from_this<http_exchange> {
 
 /// A connection handed over by a WebSocket upgrade request.
 struct upgraded_connection {
+  upgraded_connection(tcp::socket s, std::string bytes_after_header = {},
+                      connection_slot place = {}, std::optional<tcp::endpoint> peer = {},
+                      bool no_delay_set = false)
+      : socket(std::move(s)),
+        leftover(std::move(bytes_after_header)),
+        slot(std::move(place)),
+        remote(std::move(peer)),
+        no_delay(no_delay_set) {}
+
   tcp::socket socket;
   std::string leftover;  ///< bytes read past the request header
   connection_slot slot;  ///< the connection's place in its listener's count, kept while it is open
+  /// The client's address when the accepting side knows it (a TLS connection's socket is a local
+  /// pair that has none); else it is asked of the socket.
+  std::optional<tcp::endpoint> remote;
+  bool no_delay = false;  ///< TCP_NODELAY is set already (each is a system call per connection)
 };
 
 /// Answers `response` (a whole HTTP response, e.g. a refusal of an upgrade) on `conn` and closes
