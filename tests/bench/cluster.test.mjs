@@ -7,10 +7,9 @@
 // Redis: IGNIS_TEST_REDIS_URL (tests/redis/with-redis.sh) if set, else a private redis-server.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { spawnChild } from '../interop/lib/server.mjs';
+import { runForResult } from './run-result.mjs';
 import { startRedis } from '../interop/lib/redis-server.mjs';
 
 const PROGRAM = process.env.IGNIS_PROGRAM;
@@ -19,18 +18,7 @@ const NODE_SERVER = fileURLToPath(new URL('../../bench/node/server.js', import.m
 const NODE_MODULES = fileURLToPath(new URL('../node/node_modules', import.meta.url));
 
 /** Runs ignis-bench; resolves with its exit code and the parsed RESULT line. */
-async function bench(args) {
-  const child = spawn(BENCH, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c) => (stdout += c));
-  child.stderr.on('data', (c) => (stderr += c));
-  const [code] = await once(child, 'exit');
-  const lines = stdout.trim().split('\n');
-  const last = lines[lines.length - 1];
-  assert.match(last, /^RESULT \{/, `last line of stdout is the RESULT line; stderr: ${stderr}`);
-  return { code, result: JSON.parse(last.slice('RESULT '.length)), stderr };
-}
+const bench = (args) => runForResult(BENCH, args);
 
 // A channel prefix per cluster: the shared Redis of with-redis.sh may serve other tests at once.
 let clusters = 0;

@@ -4,25 +4,15 @@
 //   IGNIS_PROGRAM=/path/ignis-socketio IGNIS_MINGEN=/path/ignis-mingen node --test tests/bench/mingen.test.mjs
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { spawnChild } from '../interop/lib/server.mjs';
+import { runForResult } from './run-result.mjs';
 
 const PROGRAM = process.env.IGNIS_PROGRAM;
 const MINGEN = process.env.IGNIS_MINGEN;
 
 /** Runs ignis-mingen; resolves with its exit code and the parsed RESULT line. */
 async function mingen(args) {
-  const child = spawn(MINGEN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c) => (stdout += c));
-  child.stderr.on('data', (c) => (stderr += c));
-  const [code] = await once(child, 'exit');
-  const lines = stdout.trim().split('\n');
-  const last = lines[lines.length - 1];
-  assert.match(last, /^RESULT \{/, `last line of stdout is the RESULT line; stderr: ${stderr}`);
-  const result = JSON.parse(last.slice('RESULT '.length));
+  const { code, result, stderr } = await runForResult(MINGEN, args);
   assert.equal(result.generator, 'mingen');
   assert.equal(result.failed, 0, stderr);
   assert.equal(result.closed, 0, stderr);

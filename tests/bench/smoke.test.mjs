@@ -4,26 +4,14 @@
 //   IGNIS_PROGRAM=/path/ignis-socketio IGNIS_BENCH=/path/ignis-bench node --test tests/bench/
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { spawnChild } from '../interop/lib/server.mjs';
+import { runForResult } from './run-result.mjs';
 
 const PROGRAM = process.env.IGNIS_PROGRAM;
 const BENCH = process.env.IGNIS_BENCH;
 
 /** Runs ignis-bench; resolves with its exit code and the parsed RESULT line. */
-async function bench(args) {
-  const child = spawn(BENCH, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c) => (stdout += c));
-  child.stderr.on('data', (c) => (stderr += c));
-  const [code] = await once(child, 'exit');
-  const lines = stdout.trim().split('\n');
-  const last = lines[lines.length - 1];
-  assert.match(last, /^RESULT \{/, `last line of stdout is the RESULT line; stderr: ${stderr}`);
-  return { code, result: JSON.parse(last.slice('RESULT '.length)), stderr };
-}
+const bench = (args) => runForResult(BENCH, args);
 
 describe('ignis-bench against ignis-socketio --profile bench', { skip: !PROGRAM || !BENCH }, () => {
   let server;
