@@ -242,6 +242,10 @@ void websocket_transport::schedule_flush() {
 }
 
 void websocket_transport::flush_batch() {
+  // Input that arrived while this turn's frames were queued is taken first, so that what it sends
+  // goes out in the same writes: a client that sends each message in a segment of its own (a
+  // broadcast each, say) would otherwise cost a write per recipient for every message.
+  if (pending.shard) pending.shard->poller().poll_ready();
   // Transports scheduled while this batch is flushed form the next batch, with its own post.
   pending.draining.swap(pending.transports);
   pending.posted = false;

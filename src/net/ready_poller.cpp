@@ -78,8 +78,20 @@ void ready_poller::wait() {
 }
 
 void ready_poller::drain() {
+  run_ready(batches_per_turn);
+  // Events left over (more than the batches above) keep the set readable: the re-armed wait
+  // completes at once, after the loop's other work.
+  wait();
+}
+
+void ready_poller::poll_ready() {
+  // One batch: the writes it precedes wait for it.
+  run_ready(1);
+}
+
+void ready_poller::run_ready(int rounds) {
   std::array<epoll_event, batch_size> events;
-  for (int round = 0; round < batches_per_turn; ++round) {
+  for (int round = 0; round < rounds; ++round) {
     const int n = ::epoll_wait(epfd_, events.data(), batch_size, 0);
     if (n <= 0) break;  // nothing more (or EINTR: the next wake-up takes it)
     for (int i = 0; i < n; ++i) {
@@ -94,9 +106,6 @@ void ready_poller::drain() {
     }
     if (n < batch_size) break;
   }
-  // Events left over (more than the batches above) keep the set readable: the re-armed wait
-  // completes at once, after the loop's other work.
-  wait();
 }
 
 }  // namespace ignis::net

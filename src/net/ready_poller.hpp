@@ -47,6 +47,10 @@ class ready_poller {
   void remove(token t) noexcept;
   /// Registrations held.
   std::size_t size() const noexcept { return slots_.size() - free_.size(); }
+  /// Runs the handlers of the descriptors ready now, without blocking; the loop's own wait on the
+  /// set stays as it is. For a caller about to write, so that input which arrived meanwhile is
+  /// taken first and what it sends joins the same writes.
+  void poll_ready();
 
  private:
   struct slot {
@@ -55,6 +59,7 @@ class ready_poller {
   };
   void wait();
   void drain();
+  void run_ready(int rounds);
 
   int epfd_ = -1;
   boost::asio::posix::stream_descriptor watch_;
