@@ -2,7 +2,6 @@
 #include "engineio/session_machine.hpp"
 #include "engineio/websocket_transport.hpp"
 
-#include <ignis/common/base64.hpp>
 #include <ignis/common/random.hpp>
 #include <ignis/common/string_hash.hpp>
 #include <ignis/engineio/server.hpp>
