@@ -84,7 +84,7 @@ session::session(server& owner, net::shard& home, inline_id sid, const net::http
   std::size_t bytes = 0;
   std::size_t count = 0;
   for (const auto& field : req) {
-    if (!keeps(lowercase(field.name_string()))) continue;
+    if (kept && !keeps(lowercase(field.name_string()))) continue;
     bytes += field.name_string().size() + field.value().size();
     ++count;
   }
