@@ -2,28 +2,12 @@
 // by the official socket.io-client through its `ca` option.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import https from 'node:https';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { spawnProgram, withApi } from '../lib/server.mjs';
+import { selfSigned } from '../lib/tls.mjs';
 import { authedClient, closeAllClients, next } from '../lib/ignis-client.mjs';
 
 const PROGRAM = process.env.IGNIS_PROGRAM;
-
-function selfSigned(t) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'ignis-tls-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const cert = path.join(dir, 'cert.pem');
-  const key = path.join(dir, 'key.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-  ], { stdio: 'ignore' });
-  return { cert, key, ca: readFileSync(cert) };
-}
 
 function httpsGet(url, ca) {
   return new Promise((resolve, reject) => {

@@ -8,6 +8,7 @@ import { freePort, spawnProgram } from '../lib/server.mjs';
 import {
   MSG_FAILED, MSG_INVALID, authenticate, closeAllClients, connectClient, disconnected, next, request,
 } from '../lib/ignis-client.mjs';
+import { selfSigned } from '../lib/tls.mjs';
 import { sleep } from '../lib/util.mjs';
 
 const PROGRAM = process.env.IGNIS_PROGRAM;
@@ -63,6 +64,17 @@ async function expectFailure(server, opts, message) {
 }
 
 describe('authentication by webhook', { skip: !PROGRAM && 'needs IGNIS_PROGRAM' }, () => {
+  it('over TLS the backend gets the client\'s address, on polling and on WebSocket', async (t) => {
+    const api = await backend(t, () => ({ status: 200, body: { ok: true } }));
+    const { cert, key, ca } = selfSigned(t);
+    const server = await program(t, api.url, ['--tls-cert', cert, '--tls-key', key, '--threads', '2']);
+    for (const transports of [['polling'], ['websocket']]) {
+      await authenticate(await connectClient(server, { token: transports[0], transports, ca }));
+    }
+    assert.deepEqual(api.seen.map(({ body }) => [body.auth.token, body.address]),
+      [['polling', '127.0.0.1'], ['websocket', '127.0.0.1']]);
+  });
+
   it('accepts on {"ok":true}: the handshake reaches the backend, rooms become the join rules', async (t) => {
     const api = await backend(t, (body) => (body.auth.token === 'alice'
       ? { status: 200, body: { ok: true, rooms: ['team-*'], data: { user: 'alice' } } }
