@@ -24,6 +24,14 @@ export function serverSockets(serverPort, clientPorts) {
   return rows;
 }
 
+/** Connections the server listening on `serverPort` still holds: established, or closed by the
+ * client only. */
+export function heldConnections(serverPort) {
+  const out = execFileSync('ss', ['-tanH', 'state', 'established', 'state', 'close-wait',
+    `( sport = :${serverPort} )`], { encoding: 'utf8' });
+  return out.split('\n').filter((l) => l.trim()).length;
+}
+
 /** Open descriptors of process `pid`. */
 export function descriptorCount(pid) {
   return readdirSync(`/proc/${pid}/fd`).length;
