@@ -1,5 +1,6 @@
 #include "event_loop.hpp"
 
+#include "clock.hpp"
 #include "frames.hpp"
 #include "polling_client.hpp"
 
@@ -20,13 +21,6 @@
 
 namespace ignis::bench {
 namespace {
-
-std::uint64_t now_ns() noexcept {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL +
-         static_cast<std::uint64_t>(ts.tv_nsec);
-}
 
 enum class conn_state : std::uint8_t {
   idle,          // not opened yet

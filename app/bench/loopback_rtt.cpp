@@ -1,5 +1,6 @@
 #include "loopback_rtt.hpp"
 
+#include "clock.hpp"
 #include "histogram.hpp"
 
 #include <arpa/inet.h>
@@ -17,13 +18,6 @@
 
 namespace ignis::bench {
 namespace {
-
-std::uint64_t now_ns() noexcept {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL +
-         static_cast<std::uint64_t>(ts.tv_nsec);
-}
 
 void set_nodelay(int fd) {
   const int one = 1;

@@ -10,6 +10,7 @@
 // Latencies come from timestamps in the payload; the server's CPU time and resident memory are
 // read from /proc (--server-pid), the generator's own CPU too. The last line of stdout is
 // "RESULT {json}".
+#include "clock.hpp"
 #include "event_loop.hpp"
 #include "loopback_rtt.hpp"
 #include "options.hpp"
@@ -112,14 +113,6 @@ std::string per_target(const shared_state& s, unsigned loops, std::size_t target
 
 double seconds_since(clock_type::time_point t) {
   return std::chrono::duration<double>(clock_type::now() - t).count();
-}
-
-// The event loops' clock (CLOCK_MONOTONIC, one for every process).
-std::uint64_t monotonic_ns() noexcept {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL +
-         static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
 void sleep_for_seconds(double s) {
@@ -292,7 +285,7 @@ int main(int argc, char** argv) {
       shared->receivers.store(
           static_cast<std::uint32_t>(connected.ready > 0 ? connected.ready - 1 : 0));
     // The timetable starts a little ahead, so that no loop begins with a backlog of slots.
-    if (fixed_rate_echo) shared->schedule_start_ns.store(monotonic_ns() + 1'000'000);
+    if (fixed_rate_echo) shared->schedule_start_ns.store(now_ns() + 1'000'000);
     shared->current.store(phase::warmup);
     sleep_for_seconds(opts.warmup);
     before = sum(*shared, loops);
