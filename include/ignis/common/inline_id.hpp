@@ -28,20 +28,12 @@ class inline_id {
     std::memcpy(data_, text.data(), size_);
     data_[size_] = '\0';
   }
-  void clear() noexcept {
-    size_ = 0;
-    data_[0] = '\0';
-  }
 
   std::string_view view() const noexcept { return {data_, size_}; }
   operator std::string_view() const noexcept { return view(); }
   std::string str() const { return std::string(view()); }
   bool empty() const noexcept { return size_ == 0; }
   std::size_t size() const noexcept { return size_; }
-
-  friend bool operator==(const inline_id& a, const inline_id& b) noexcept {
-    return a.view() == b.view();
-  }
 
  private:
   char data_[capacity + 1] = {};
