@@ -173,8 +173,9 @@ std::size_t frame_decoder::take_payload(byte_span in) {
       static_cast<std::size_t>(std::min<std::uint64_t>(frame_size_ - frame_read_, in.size()));
   if (n == 0) return 0;
   if (is_control(opcode_)) {
-    // Unmasked whole in finish_control_frame(): at most 125 bytes.
-    control_.append(as_chars(in.first(n)));
+    // Kept after the data message in progress (if any), unmasked whole in
+    // finish_control_frame(): at most 125 bytes.
+    message_.append(as_chars(in.first(n)));
   } else {
     const std::size_t old = message_.size();
     // When the rest of the final frame is here, size the buffer exactly; otherwise let append()
@@ -206,7 +207,16 @@ error_code frame_decoder::finish_frame(std::vector<event>& out) {
 }
 
 error_code frame_decoder::finish_control_frame(std::vector<event>& out) {
-  std::string payload = std::exchange(control_, std::string{});
+  // The control frame's payload is the last frame_size_ bytes of message_: all of it unless it
+  // came between the frames of a fragmented data message.
+  std::string payload;
+  const auto control_size = static_cast<std::size_t>(frame_size_);
+  if (message_.size() == control_size) {
+    payload = std::exchange(message_, std::string{});
+  } else {
+    payload.assign(message_, message_.size() - control_size, control_size);
+    message_.resize(message_.size() - control_size);
+  }
   char* p = payload.data();
   const auto n = payload.size();
   if (masked_) detail::apply_mask(p, n, mask_, 0);
@@ -243,7 +253,6 @@ error_code frame_decoder::fail(error_code ec) {
   header_size_ = 0;
   in_message_ = false;
   message_ = std::string{};
-  control_ = std::string{};
   return ec;
 }
 

@@ -15,9 +15,10 @@ std::size_t frame_header_size(std::size_t payload_size, bool masked) noexcept {
   return size;
 }
 
-void encode_frame(std::string& out, opcode op, std::string_view payload, bool fin,
-                  std::optional<mask_key> mask) {
-  const std::size_t n = payload.size();
+namespace {
+
+void append_header(std::string& out, opcode op, std::size_t n, bool fin,
+                   const std::optional<mask_key>& mask) {
   std::array<std::uint8_t, 14> h{};
   h[0] = static_cast<std::uint8_t>((fin ? 0x80 : 0) | static_cast<std::uint8_t>(op));
   const std::uint8_t mask_bit = mask ? 0x80 : 0;
@@ -40,11 +41,23 @@ void encode_frame(std::string& out, opcode op, std::string_view payload, bool fi
     std::memcpy(h.data() + size, mask->data(), mask->size());
     size += mask->size();
   }
+  out.append(as_chars(std::span(h).first(size)));
+}
+
+}  // namespace
+
+void encode_frame_header(std::string& out, opcode op, std::size_t payload_size, bool fin) {
+  append_header(out, op, payload_size, fin, std::nullopt);
+}
+
+void encode_frame(std::string& out, opcode op, std::string_view payload, bool fin,
+                  std::optional<mask_key> mask) {
+  const std::size_t n = payload.size();
   // Appended, not resized and overwritten, so the payload's room is not zero-filled first; grown
   // geometrically by hand because frames are often appended one after another to one buffer.
-  const std::size_t body = out.size() + size;
+  const std::size_t body = out.size() + frame_header_size(n, mask.has_value());
   if (out.capacity() < body + n) out.reserve(std::max(body + n, 2 * out.capacity()));
-  out.append(as_chars(std::span(h).first(size)));
+  append_header(out, op, n, fin, mask);
   out.append(payload);
   if (mask) detail::apply_mask(out.data() + body, n, *mask, 0);
 }

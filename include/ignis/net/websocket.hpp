@@ -112,12 +112,10 @@ class frame_decoder {
   std::uint64_t frame_size_ = 0;  // declared payload length
   std::uint64_t frame_read_ = 0;  // payload bytes received so far
 
-  // The current control frame's payload (at most 125 bytes; the usual empty or short ping fits the
-  // string's inline storage, and an idle connection keeps no 125-byte array around).
-  std::string control_;
-
   // The data message being reassembled. Its buffer is moved into the emitted event, so nothing is
-  // kept once the message is complete.
+  // kept once the message is complete. A control frame's payload (at most 125 bytes) goes after
+  // it while it arrives: it may come between the frames of a message, and a second buffer would
+  // cost every idle connection its size.
   bool in_message_ = false;
   opcode message_opcode_ = opcode::binary;
   std::string message_;
@@ -140,6 +138,9 @@ std::size_t frame_header_size(std::size_t payload_size, bool masked) noexcept;
 /// point into `out`.
 void encode_frame(std::string& out, opcode op, std::string_view payload, bool fin = true,
                   std::optional<mask_key> mask = std::nullopt);
+/// Appends the header of an unmasked frame of `payload_size` bytes; the caller appends the
+/// payload (e.g. in pieces, without assembling it in a buffer of its own first).
+void encode_frame_header(std::string& out, opcode op, std::size_t payload_size, bool fin = true);
 
 /// A server frame encoded once into an immutable shared buffer: a broadcast is framed once and the
 /// same bytes are written to every recipient.

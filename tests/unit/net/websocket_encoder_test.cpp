@@ -62,6 +62,19 @@ TEST(WebSocketEncoder, HeaderSizes) {
   }
 }
 
+TEST(WebSocketEncoder, HeaderThenPayloadEqualsTheEncodedFrame) {
+  for (const std::size_t n : {0u, 1u, 125u, 126u, 65535u, 65536u}) {
+    for (const bool fin : {true, false}) {
+      const std::string payload(n, 'h');
+      std::string out = "before";
+      encode_frame_header(out, opcode::text, n, fin);
+      EXPECT_EQ(out.size(), 6 + frame_header_size(n, false)) << n;
+      out.append(payload);
+      EXPECT_EQ(out, "before" + encoded(opcode::text, payload, fin)) << n << ' ' << fin;
+    }
+  }
+}
+
 TEST(WebSocketEncoder, SharedFrameEqualsEncodedFrame) {
   for (const std::size_t n : {0u, 5u, 125u, 126u, 1000u, 65535u, 65536u, 70000u}) {
     const std::string payload(n, 'z');
