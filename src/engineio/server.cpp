@@ -1,9 +1,9 @@
+#include "common/id_table.hpp"
 #include "engineio/http_responses.hpp"
 #include "engineio/session_machine.hpp"
 #include "engineio/websocket_transport.hpp"
 
 #include <ignis/common/random.hpp>
-#include <ignis/common/string_hash.hpp>
 #include <ignis/engineio/server.hpp>
 #include <ignis/net/shards.hpp>
 #include <ignis/net/websocket.hpp>
@@ -16,7 +16,6 @@
 #include <array>
 #include <atomic>
 #include <cstring>
-#include <unordered_map>
 
 namespace ignis::engineio {
 namespace asio = boost::asio;
@@ -134,9 +133,8 @@ struct server::shard_state {
   // Shared with the shard's WebSocket transports, which a poller may still hold after the server
   // is gone (until the runtime itself is destroyed).
   std::shared_ptr<traffic_counters> counters = std::make_shared<traffic_counters>();
-  // Keyed by a view of the session's own id (the session outlives its entry): no second copy.
-  std::unordered_map<std::string_view, std::shared_ptr<session>, string_hash, std::equal_to<>>
-      sessions;
+  // Found by the session's own id: no copy of it, no allocation per entry.
+  ignis::detail::id_table<session> sessions;
   // Sessions the client closed by POSTing "1" while no GET was held, with the time until which a
   // GET that was sent concurrently (and overtaken by the POST, e.g. on another shard) still gets
   // the noop it would have got had it arrived first.
@@ -169,10 +167,10 @@ server::server(net::runtime& rt, server_options options, std::shared_ptr<session
 // the sessions go with the server.
 server::~server() {
   for (auto& shard : shards_) {
-    for (auto& [id, s] : shard->sessions) {
+    shard->sessions.for_each([](const std::shared_ptr<session>& s) {
       s->listener_.reset();
       s->held_poll_.reset();
-    }
+    });
   }
 }
 
@@ -223,19 +221,14 @@ unsigned server::shard_of(std::string_view sid) const noexcept {
 }
 
 std::shared_ptr<session> server::find(unsigned shard_index, std::string_view sid) const {
-  auto& sessions = shards_[shard_index]->sessions;
-  const auto it = sessions.find(sid);
-  return it == sessions.end() ? nullptr : it->second;
+  const auto* found = shards_[shard_index]->sessions.find(sid);
+  return found ? *found : nullptr;
 }
 
 void server::forget(session& s) {
-  auto& sessions = shards_[s.home().index()]->sessions;
-  const auto it = sessions.find(s.id());
-  if (it != sessions.end() && it->second.get() == &s) {
+  if (auto keep = shards_[s.home().index()]->sessions.take(s)) {
     session_count_.fetch_sub(1, std::memory_order_relaxed);
     // Keep the session alive until the caller's frame ends.
-    auto keep = std::move(it->second);
-    sessions.erase(it);
     asio::post(s.home().executor(), [keep = std::move(keep)] {});
   }
 }
@@ -384,7 +377,7 @@ void server::handle(std::shared_ptr<net::http_exchange> ex) {
   // and with make_shared they would keep the whole object's memory.
   std::shared_ptr<session> s(
       new session(*this, home, std::move(sid), req, ex->remote(), transport_kind::polling));
-  shards_[home.index()]->sessions.emplace(s->id(), s);
+  shards_[home.index()]->sessions.insert(s);
   session_count_.fetch_add(1, std::memory_order_relaxed);
   auto& counters = *shards_[home.index()]->counters;
   counters.handshakes.add();
@@ -513,7 +506,7 @@ void server::open_websocket(net::http_request req, net::upgraded_connection conn
   // and with make_shared they would keep the whole object's memory.
   std::shared_ptr<session> s(
       new session(*this, home, std::move(sid), req, remote, transport_kind::websocket));
-  shards_[home.index()]->sessions.emplace(s->id(), s);
+  shards_[home.index()]->sessions.insert(s);
   session_count_.fetch_add(1, std::memory_order_relaxed);
   auto& counters = *shards_[home.index()]->counters;
   counters.handshakes.add();
@@ -525,10 +518,7 @@ void server::open_websocket(net::http_request req, net::upgraded_connection conn
 
 void server::close_all() {
   net::for_each_shard(runtime_, [self = shared_from_this()](net::shard& shard) {
-    std::vector<std::shared_ptr<session>> all;
-    for (auto& [sid, s] : self->shards_[shard.index()]->sessions)
-      all.push_back(s);
-    for (auto& s : all)
+    for (auto& s : self->shards_[shard.index()]->sessions.snapshot())
       s->close();
   });
 }

@@ -68,10 +68,7 @@ void namespace_::for_each_local_socket(std::function<void(const socket_ptr&)> fn
       server_.runtime(),
       [this, fn = std::move(fn)](net::shard& sh) {
         // Collected first: fn may change the table (a socket disconnected).
-        std::vector<socket_ptr> all;
-        for (const auto& [id, s] : local(sh.index()).sockets)
-          all.push_back(s);
-        for (const auto& s : all)
+        for (const auto& s : local(sh.index()).sockets.snapshot())
           fn(s);
       },
       std::move(done));
@@ -85,10 +82,8 @@ void namespace_::with_local_socket(std::string id, std::function<void(const sock
       server_.runtime(),
       [this, shared_id](net::shard& shard) {
         std::vector<socket_ptr> found;
-        auto& sockets = local(shard.index()).sockets;
-        if (const auto it = sockets.find(*shared_id);
-            it != sockets.end() && it->second->connected())
-          found.push_back(it->second);
+        const auto* s = local(shard.index()).sockets.find(*shared_id);
+        if (s && (*s)->connected()) found.push_back(*s);
         return found;
       },
       [this, fn = std::move(fn)](std::vector<socket_ptr> found) {
@@ -374,7 +369,7 @@ void namespace_::accept(const socket_ptr& s, const std::function<void(socket_ptr
   // The client may have gone meanwhile.
   auto shard_index = s->home().index();
   auto& st = local(shard_index);
-  if (st.sockets.emplace(s->id(), s).second) st.socket_count.add();
+  if (st.sockets.insert(s)) st.socket_count.add();
   s->on_connect_accepted();
   if (!s->connected()) return;
   if (auto* o = server_.observing()) {
@@ -390,10 +385,7 @@ void namespace_::accept(const socket_ptr& s, const std::function<void(socket_ptr
 
 void namespace_::remove(socket& s) {
   auto& st = local(s.home().index());
-  if (auto it = st.sockets.find(s.id()); it != st.sockets.end() && it->second.get() == &s) {
-    st.sockets.erase(it);
-    st.socket_count.sub();
-  }
+  if (st.sockets.erase(s)) st.socket_count.sub();
 }
 
 void namespace_::room_added(socket& s, const std::string& room) {
@@ -445,9 +437,9 @@ void namespace_::for_each_local(unsigned shard_index, const broadcast_options& o
   std::vector<socket_ptr> targets;
   if (opts.rooms.empty()) {
     targets.reserve(st.sockets.size());
-    for (const auto& [id, s] : st.sockets) {
+    st.sockets.for_each([&](const socket_ptr& s) {
       if (s->connected() && !muted(*s) && !excluded(*s)) targets.push_back(s);
-    }
+    });
   } else {
     std::unordered_set<const socket*> seen;
     auto consider = [&](socket& s, bool by_id) {
@@ -456,7 +448,7 @@ void namespace_::for_each_local(unsigned shard_index, const broadcast_options& o
       targets.push_back(s.shared_from_this());
     };
     for (const auto& room : opts.rooms) {
-      if (auto it = st.sockets.find(room); it != st.sockets.end()) consider(*it->second, true);
+      if (const auto* s = st.sockets.find(room)) consider(**s, true);
       if (auto it = st.rooms.find(room); it != st.rooms.end()) {
         for (socket* member : it->second)
           consider(*member, false);

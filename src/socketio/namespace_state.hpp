@@ -2,6 +2,8 @@
 
 // What a namespace keeps on each shard: its sockets there and its rooms' members there. Reached
 // only from that shard's thread (the counters are readable from any).
+#include "common/id_table.hpp"
+
 #include <ignis/common/string_hash.hpp>
 #include <ignis/engineio/counters.hpp>
 #include <ignis/socketio/server.hpp>
@@ -14,8 +16,8 @@
 namespace ignis::socketio {
 
 struct namespace_::shard_state {
-  // Keyed by a view of the socket's own id (the socket outlives its entry): no second copy.
-  std::unordered_map<std::string_view, socket_ptr, string_hash, std::equal_to<>> sockets;
+  // Found by the socket's own id: no copy of it, no allocation per entry.
+  ignis::detail::id_table<socket> sockets;
   std::unordered_map<std::string, std::vector<socket*>, string_hash, std::equal_to<>> rooms;
   engineio::shard_counter joins;         ///< rooms joined (the socket's own room not counted)
   engineio::shard_counter room_count;    ///< rooms.size()

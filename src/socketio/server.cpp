@@ -39,9 +39,9 @@ server::server(net::runtime& rt, server_options options, adapter_factory adapter
 server::~server() {
   auto release = [this](namespace_& nsp) {
     for (unsigned i = 0; i < runtime_.size(); ++i) {
-      for (auto& [id, s] : nsp.local(i).sockets) {
+      nsp.local(i).sockets.for_each([](const socket_ptr& s) {
         if (s->client_) s->client_->abandon();
-      }
+      });
     }
   };
   for (auto& [name, nsp] : namespaces_)
@@ -122,10 +122,7 @@ void server::close() {
   }
   net::for_each_shard(runtime_, [all](net::shard& shard) {
     for (auto* nsp : all) {
-      std::vector<socket_ptr> sockets;
-      for (auto& [id, s] : nsp->local(shard.index()).sockets)
-        sockets.push_back(s);
-      for (auto& s : sockets)
+      for (auto& s : nsp->local(shard.index()).sockets.snapshot())
         s->on_close(disconnect_reason::server_shutting_down);
     }
   });
