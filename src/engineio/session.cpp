@@ -71,11 +71,11 @@ struct session::actions : session_actions {};
 
 session::session(server& owner, net::shard& home, inline_id sid, const net::http_request& req,
                  net::tcp::endpoint remote, transport_kind initial)
-    : server_(owner),
-      home_(home),
-      sid_(sid),
-      remote_(std::move(remote)),
-      machine_(std::make_unique<session_machine>(owner.machine_config(), initial)) {
+    : server_(owner), home_(home), sid_(sid), remote_(std::move(remote)) {
+  static_assert(sizeof(session_machine) <= machine_size &&
+                alignof(session_machine) <= alignof(std::max_align_t) &&
+                alignof(session_machine) <= 8);
+  ::new (static_cast<void*>(machine_storage_)) session_machine(owner.machine_config(), initial);
   const auto& kept = owner.options().kept_headers;
   auto keeps = [&kept](const std::string& name) {
     return !kept || std::find(kept->begin(), kept->end(), name) != kept->end();
@@ -97,14 +97,16 @@ session::session(server& owner, net::shard& home, inline_id sid, const net::http
   }
 }
 
-session::~session() = default;
+session::~session() {
+  machine().~session_machine();
+}
 
 transport_kind session::transport() const noexcept {
-  return machine_->transport();
+  return machine().transport();
 }
 
 bool session::is_open() const noexcept {
-  return machine_->is_open();
+  return machine().is_open();
 }
 
 std::size_t session::ws_buffered() const noexcept {
@@ -142,7 +144,7 @@ void session::run(actions& out, const std::shared_ptr<net::http_exchange>& incom
       case kind::flush_later:
         boost::asio::post(home_.executor(), [self = shared_from_this()] {
           actions next;
-          self->machine_->flush(next);
+          self->machine().flush(next);
           self->run(next);
         });
         break;
@@ -178,7 +180,7 @@ void session::run(actions& out, const std::shared_ptr<net::http_exchange>& incom
         auto self = shared_from_this();
         (transport() == transport_kind::websocket ? counters.open_websocket : counters.open_polling)
             .sub();
-        if (machine_->closing_idle()) counters.closing_idle.sub();
+        if (machine().closing_idle()) counters.closing_idle.sub();
         counters.closes[static_cast<std::size_t>(a.reason)].add();
         if (a.reason == close_reason::slow_consumer) counters.slow_consumers.add();
         held_poll_.reset();
@@ -197,8 +199,13 @@ void session::run(actions& out, const std::shared_ptr<net::http_exchange>& incom
   rearm();
 }
 
+void session::set_listener_deadline(net::clock::time_point when) {
+  listener_deadline_ = when;
+  rearm();
+}
+
 void session::rearm() {
-  const auto deadline = machine_->deadline();
+  const auto deadline = std::min(machine().deadline(), listener_deadline_);
   if (deadline >= armed_) return;  // an earlier entry is pending; it re-arms when it fires
   armed_ = deadline;
   home_.timers().schedule(deadline, weak_from_this());
@@ -208,7 +215,7 @@ void session::start_websocket(std::shared_ptr<websocket_transport> ws) {
   ws_ = std::move(ws);
   ws_->bind(weak_from_this(), false);
   actions out;
-  machine_->open(
+  machine().open(
       message::text(packet_type::open, server_.handshake_json(sid_, transport_kind::websocket)),
       home_.now(), out);
   run(out);
@@ -218,19 +225,19 @@ void session::start_websocket(std::shared_ptr<websocket_transport> ws) {
 void session::start_polling(std::shared_ptr<net::http_exchange> ex) {
   auto self = shared_from_this();
   actions out;
-  machine_->open(
+  machine().open(
       message::text(packet_type::open, server_.handshake_json(sid_, transport_kind::polling)),
       home_.now(), out);
   run(out);
   server_.handler().on_open(self);
-  if (machine_->is_open()) on_poll(std::move(ex));
+  if (machine().is_open()) on_poll(std::move(ex));
 }
 
 session::send_status session::send(message_ptr m, bool droppable) {
   auto& counters = server_.counters(home_.index());
   const auto size = m->payload().size();
   actions out;
-  const auto status = machine_->send(std::move(m), droppable, ws_buffered(), out);
+  const auto status = machine().send(std::move(m), droppable, ws_buffered(), out);
   switch (status) {
     case session_machine::send_status::queued:
       counters.packets_out.add();
@@ -252,13 +259,13 @@ session::send_status session::send(message_ptr m, bool droppable) {
 void session::on_poll(std::shared_ptr<net::http_exchange> ex) {
   const auto id = ++next_request_;
   actions out;
-  machine_->poll(id, home_.now(), out);
+  machine().poll(id, home_.now(), out);
   const bool answered = std::any_of(out.begin(), out.end(), [id](const session_action& a) {
     return (a.what == session_action::kind::answer_poll ||
             a.what == session_action::kind::reject_poll) &&
            a.request == id;
   });
-  if (!answered && machine_->current() == session_machine::state::closed) {
+  if (!answered && machine().current() == session_machine::state::closed) {
     // Closed by a deadline that passed before the request (or earlier).
     run(out);
     auto res = error_response(ex->request(), http_error::unknown_sid);
@@ -279,7 +286,7 @@ void session::on_poll_aborted(const net::http_exchange& ex) {
   held_poll_.reset();
   held_id_ = 0;
   actions out;
-  machine_->poll_aborted(id, out);
+  machine().poll_aborted(id, out);
   run(out);
 }
 
@@ -291,7 +298,7 @@ void session::on_post(std::shared_ptr<net::http_exchange> ex) {
     if (auto decoded = decode_payload(req.body())) packets = std::move(*decoded);
   }
   actions out;
-  const auto answer = machine_->post(binary, binary || packets.has_value(), home_.now(), out);
+  const auto answer = machine().post(binary, binary || packets.has_value(), home_.now(), out);
   net::http_response res;
   switch (answer) {
     case session_machine::post_answer::ok:
@@ -313,24 +320,24 @@ void session::on_post(std::shared_ptr<net::http_exchange> ex) {
   // the client waits for before it considers its output drained.
   boost::asio::post(home_.executor(), [self = shared_from_this(), packets = std::move(*packets)] {
     for (const auto& p : packets) {
-      if (!self->machine_->is_open()) break;
+      if (!self->machine().is_open()) break;
       self->on_packet(p);
     }
   });
 }
 
 void session::on_packet(const packet& p) {
-  if (!machine_->is_open()) return;
+  if (!machine().is_open()) return;
   auto& counters = server_.counters(home_.index());
   counters.packets_in.add();
   counters.bytes_in.add(static_cast<std::int64_t>(p.data.size()));
   actions out;
-  machine_->receive(p, home_.now(), out);
+  machine().receive(p, home_.now(), out);
   run(out);
 }
 
 void session::upgrade_to(std::shared_ptr<websocket_transport> ws) {
-  if (!machine_->upgrade_requested(home_.now())) {
+  if (!machine().upgrade_requested(home_.now())) {
     ws->close();
     return;
   }
@@ -342,7 +349,7 @@ void session::upgrade_to(std::shared_ptr<websocket_transport> ws) {
 void session::on_probe_packet(websocket_transport& ws, const packet& p) {
   if (probe_.get() != &ws) return;
   actions out;
-  machine_->probe_packet(p, out);
+  machine().probe_packet(p, out);
   run(out);
 }
 
@@ -350,26 +357,30 @@ void session::on_websocket_closed(websocket_transport& ws, close_reason reason) 
   actions out;
   if (probe_.get() == &ws) {
     probe_.reset();
-    machine_->ws_lost(ws_role::probe, reason, out);
+    machine().ws_lost(ws_role::probe, reason, out);
   } else if (ws_.get() == &ws) {
-    machine_->ws_lost(ws_role::active, reason, out);
+    machine().ws_lost(ws_role::active, reason, out);
   }
   run(out);
 }
 
 void session::close() {
-  if (!machine_->is_open()) return;
+  if (!machine().is_open()) return;
   actions out;
-  machine_->close(home_.now(), out);
-  if (machine_->closing_idle()) server_.counters(home_.index()).closing_idle.add();
+  machine().close(home_.now(), out);
+  if (machine().closing_idle()) server_.counters(home_.index()).closing_idle.add();
   run(out);
 }
 
 void session::on_timer(net::clock::time_point now) {
   if (now >= armed_) armed_ = net::clock::time_point::max();
   auto self = shared_from_this();
+  if (now >= listener_deadline_) {
+    listener_deadline_ = net::clock::time_point::max();
+    if (auto listener = listener_) listener->on_deadline(now);
+  }
   actions out;
-  machine_->timer(now, ws_buffered(), out);
+  machine().timer(now, ws_buffered(), out);
   run(out);
 }
 

@@ -28,18 +28,15 @@ client::client(server& srv, std::shared_ptr<engineio::session> session)
 }
 
 void client::start() {
-  connect_deadline_ = session_home_.now() + server_.options().connect_timeout;
-  session_home_.timers().schedule(connect_deadline_, weak_from_this());
+  session_->set_listener_deadline(session_home_.now() + server_.options().connect_timeout);
 }
 
 engineio::transport_kind client::transport() const noexcept {
   return session_ ? session_->transport() : engineio::transport_kind::websocket;
 }
 
-void client::on_timer(net::clock::time_point now) {
-  if (closed_ || now < connect_deadline_) return;
-  connect_deadline_ = net::clock::time_point::max();
-  if (sockets_.empty()) close();
+void client::on_deadline(net::clock::time_point) {
+  if (!closed_ && sockets_.empty()) close();
 }
 
 void client::on_upgrade() {
@@ -93,8 +90,10 @@ void client::connect(const std::string& name, boost::json::object auth) {
   nsp->add(shared_from_this(), std::move(auth), [weak = weak_from_this()](socket_ptr s) {
     auto self = weak.lock();
     if (!self || self->closed_) return;
+    if (self->sockets_.empty() && self->session_) {
+      self->session_->set_listener_deadline(net::clock::time_point::max());
+    }
     self->sockets_.push_back(s);
-    self->connect_deadline_ = net::clock::time_point::max();
   });
 }
 
@@ -116,7 +115,9 @@ void client::send_encoded(const std::vector<engineio::message_ptr>& messages, bo
 }
 
 void client::remove(const socket& s) {
-  std::erase_if(sockets_, [&](const auto& e) { return e.get() == &s; });
+  sockets_.erase(std::remove_if(sockets_.begin(), sockets_.end(),
+                                [&](const auto& e) { return e.get() == &s; }),
+                 sockets_.end());
 }
 
 void client::close() {

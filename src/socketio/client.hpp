@@ -4,6 +4,8 @@
 // and closes it when no namespace is joined within connectTimeout (Node's Client).
 #include <ignis/socketio/server.hpp>
 
+#include <boost/container/small_vector.hpp>
+
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -16,7 +18,6 @@ namespace ignis::socketio {
 std::vector<engineio::message_ptr> to_messages(const packet& p);
 
 class client final : public std::enable_shared_from_this<client>,
-                     public net::timer_client,
                      public engineio::session_listener {
  public:
   client(server& srv, std::shared_ptr<engineio::session> session);
@@ -24,7 +25,8 @@ class client final : public std::enable_shared_from_this<client>,
   void start();
   void on_message(const engineio::packet& p) override;
   void on_close(engineio::close_reason reason) override;
-  void on_timer(net::clock::time_point now) override;
+  /// connectTimeout: no namespace joined in time.
+  void on_deadline(net::clock::time_point now) override;
   void on_upgrade() override;
 
   void send(const packet& p, bool droppable = false);
@@ -62,8 +64,9 @@ class client final : public std::enable_shared_from_this<client>,
   std::array<char, 20> engine_id_{};
   std::uint8_t engine_id_size_ = 0;
   decoder decoder_;
-  std::vector<socket_ptr> sockets_;  // one per namespace joined (its name is the socket's nsp())
-  net::clock::time_point connect_deadline_ = net::clock::time_point::max();
+  // One per namespace joined (its name is the socket's nsp()). Most connections join one: it is
+  // kept inline, without an allocation of its own.
+  boost::container::small_vector<socket_ptr, 1> sockets_;
   bool closed_ = false;
 };
 

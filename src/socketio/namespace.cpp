@@ -138,7 +138,9 @@ void namespace_::copy_handlers_from(const namespace_& parent) {
 socket_ptr namespace_::make_socket(const std::shared_ptr<client>& owner,
                                    std::shared_ptr<const handshake_info> handshake, inline_id id) {
   auto s = std::make_shared<socket>(*this, owner, id, std::move(handshake));
-  if (recovery_) s->pid_ = server_.new_socket_id(owner->home().index());
+  if (recovery_) {
+    s->pid_ = std::make_unique<const inline_id>(server_.new_socket_id(owner->home().index()));
+  }
   return s;
 }
 
@@ -220,7 +222,7 @@ void namespace_::restore(const std::shared_ptr<client>& owner,
     return;
   }
   auto s = std::make_shared<socket>(*this, owner, inline_id(session.sid), handshake);
-  s->pid_.assign(session.pid);
+  s->pid_ = std::make_unique<const inline_id>(session.pid);
   auto shared_session = std::make_shared<const detail::recovery_session>(std::move(session));
   auto proceed = [this, s, owner, handshake, shared_session, offset = std::move(offset),
                   on_connected = std::move(on_connected), shared](bool allowed) mutable {

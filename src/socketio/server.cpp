@@ -12,9 +12,9 @@ class server::engine_bridge final : public engineio::session_handler {
  public:
   explicit engine_bridge(server& srv) : server_(srv) {}
   void on_open(const std::shared_ptr<engineio::session>& s) override {
-    // Not make_shared: the connect-timeout entry on the timer heap is a weak reference that
-    // would otherwise keep the client's memory until it fires.
-    std::shared_ptr<client> c(new client(server_, s));
+    // One block with its control block: nothing keeps a weak reference to a client for long
+    // (its connect timeout is on the session's timer entry).
+    auto c = std::make_shared<client>(server_, s);
     s->listen(c);
     c->start();
   }

@@ -393,14 +393,14 @@ void socket::set_recoverable(bool on) {
   const bool was = recoverable_;
   recoverable_ = on;
   if (on) return note_session();
-  if (was && connected_ && !pid_.empty() && nsp_->recovery() && nsp_->adapter().shares_sessions())
-    nsp_->adapter().session_ended(pid_.str());
+  if (was && connected_ && pid_ && nsp_->recovery() && nsp_->adapter().shares_sessions())
+    nsp_->adapter().session_ended(pid_->str());
 }
 
 void socket::note_session() {
-  if (!connected_ || !recoverable_ || pid_.empty() || !nsp_->recovery()) return;
+  if (!connected_ || !recoverable_ || !pid_ || !nsp_->recovery()) return;
   auto& a = nsp_->adapter();
-  if (a.shares_sessions()) a.session_changed({id_.str(), pid_.str(), rooms(), data});
+  if (a.shares_sessions()) a.session_changed({id_.str(), pid_->str(), rooms(), data});
 }
 
 broadcast_operator socket::broadcast() const {
@@ -422,7 +422,7 @@ void socket::on_connect_accepted() {
   // finds it through its sockets table).
   in_own_room_ = true;
   boost::json::object answer{{"sid", id_.view()}};
-  if (!pid_.empty()) answer["pid"] = pid_.view();  // recovery on: the private id (Node's key order)
+  if (pid_) answer["pid"] = pid_->view();  // recovery on: the private id (Node's key order)
   send_packet(packet{
       packet_type::connect, nsp_->name(), std::nullopt, boost::json::value(std::move(answer)), {}});
   note_session();
@@ -538,14 +538,14 @@ void socket::on_close(disconnect_reason reason) {
   }
   if (auto* store = nsp_->recovery(); store && recoverable_ && recoverable(reason)) {
     if (nsp_->adapter().shares_sessions()) {
-      nsp_->adapter().persist_session({id_.str(), pid_.str(), rooms(), data},
+      nsp_->adapter().persist_session({id_.str(), pid_->str(), rooms(), data},
                                       nsp_->srv().options().recovery.max_disconnection_duration);
     } else {
-      store->persist({id_.str(), pid_.str(), rooms(), data}, home().now());
+      store->persist({id_.str(), pid_->str(), rooms(), data}, home().now());
     }
-  } else if (store && recoverable_ && !pid_.empty() && nsp_->adapter().shares_sessions()) {
+  } else if (store && recoverable_ && pid_ && nsp_->adapter().shares_sessions()) {
     // Gone for good: the session kept while it was connected goes too.
-    nsp_->adapter().session_ended(pid_.str());
+    nsp_->adapter().session_ended(pid_->str());
   }
   auto* o = nsp_->srv().observing();
   const auto was_in = o ? rooms() : std::vector<std::string>();

@@ -16,8 +16,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -118,6 +120,8 @@ class session_listener {
   virtual void on_close(close_reason reason) = 0;
   /// The session moved from long-polling to WebSocket.
   virtual void on_upgrade() {}
+  /// The deadline set with session::set_listener_deadline() has come.
+  virtual void on_deadline(net::clock::time_point /*now*/) {}
 
  protected:
   ~session_listener() = default;
@@ -165,6 +169,10 @@ class session final : public std::enable_shared_from_this<session>, public net::
   /// From now on messages and the close go to `listener` (kept until the close) instead of the
   /// server's session_handler.
   void listen(std::shared_ptr<session_listener> listener) { listener_ = std::move(listener); }
+  /// A deadline of the listener's (Socket.IO's connect timeout), carried by the session's own
+  /// timer entry so that a connection has one entry on the shard's timers, not one per layer: at
+  /// or after `when` the listener's on_deadline() runs, once. time_point::max() clears it.
+  void set_listener_deadline(net::clock::time_point when);
 
  private:
   friend class server;
@@ -197,7 +205,17 @@ class session final : public std::enable_shared_from_this<session>, public net::
   inline_id sid_;
   net::tcp::endpoint remote_;
   std::unique_ptr<handshake_request> request_;  // until taken (at the Socket.IO CONNECT)
-  std::unique_ptr<session_machine> machine_;
+  // The machine lives inside the session (one allocation fewer per connection) while its type
+  // stays private to the library: constructed in place in this storage, whose size and alignment
+  // session.cpp checks against the type.
+  static constexpr std::size_t machine_size = 88;
+  alignas(8) std::byte machine_storage_[machine_size];
+  session_machine& machine() noexcept {
+    return *std::launder(reinterpret_cast<session_machine*>(machine_storage_));
+  }
+  const session_machine& machine() const noexcept {
+    return *std::launder(reinterpret_cast<const session_machine*>(machine_storage_));
+  }
   std::shared_ptr<session_listener> listener_;
   // The GET the machine holds, and the id it knows it by.
   std::shared_ptr<net::http_exchange> held_poll_;
@@ -207,6 +225,7 @@ class session final : public std::enable_shared_from_this<session>, public net::
   std::shared_ptr<websocket_transport> ws_;
   std::shared_ptr<websocket_transport> probe_;
   net::clock::time_point armed_ = net::clock::time_point::max();
+  net::clock::time_point listener_deadline_ = net::clock::time_point::max();
 };
 
 /// What the layer above (Socket.IO) implements. Called on the session's shard; on_message and

@@ -322,8 +322,9 @@ class socket final : public std::enable_shared_from_this<socket> {
   /// Tells a session-sharing adapter that this socket's session may have changed.
   void note_session();
   bool recoverable_ = true;
-  inline_id pid_;             // the private session id (recovery on), in the CONNECT answer only
-  bool in_own_room_ = false;  // the room named after the socket's id (Node puts it first)
+  // The private session id (recovery on only, so allocated then), in the CONNECT answer only.
+  std::unique_ptr<const inline_id> pid_;
+  bool in_own_room_ = false;        // the room named after the socket's id (Node puts it first)
   std::vector<std::string> rooms_;  // the rooms joined besides it
   // A socket has a few handlers: scanning them beats hashing, and they take one allocation.
   std::vector<std::pair<std::string, event_handler>> handlers_;

@@ -293,6 +293,26 @@ TEST_F(SocketIOServer, AConnectionThatJoinsNoNamespaceIsClosedAtTheConnectTimeou
   EXPECT_EQ(eio.last_status(), 400u);
 }
 
+TEST_F(SocketIOServer, AConnectionThatJoinedANamespaceOutlivesTheConnectTimeout) {
+  // The connect timeout rides on the Engine.IO session's own deadline: joining clears it, and the
+  // session's ping deadlines go on as before.
+  socketio::server_options options;
+  options.connect_timeout = 1000ms;
+  options.engine.ping_interval = 3000ms;
+  auto& srv = make(options);
+  auto c = client();
+  join(c);
+  EXPECT_EQ(srv.main().stats().sockets, 1);
+  auto& eio = c.engine();
+  EXPECT_TRUE(eio.holding());
+  loop.advance(2000ms);
+  EXPECT_TRUE(eio.holding());
+  EXPECT_EQ(srv.main().stats().sockets, 1);
+  loop.advance(1000ms);
+  EXPECT_EQ(eio.take(), strings{"2"});  // the ping, not a close
+  EXPECT_EQ(srv.main().stats().sockets, 1);
+}
+
 TEST_F(SocketIOServer, FetchSocketsSocketsJoinLeaveAndDisconnectSocketsLocally) {
   auto& srv = make();
   auto a = client();
