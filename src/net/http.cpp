@@ -180,14 +180,15 @@ awaitable<void> detail::close_gracefully(tcp::socket& socket, socket_deadline& d
 }
 
 awaitable<void> detail::run_connection(shard& home, tcp::socket socket, listener_config_ptr config,
-                                       connection_slot slot, std::optional<tcp::endpoint> peer) {
+                                       connection_slot slot, std::optional<tcp::endpoint> peer,
+                                       bool relayed) {
   close_on_exit guard{socket};
   const auto& limits = config->limits;
   const auto& services = *config->services;
   boost::system::error_code ec;
   const auto remote = peer ? *peer : socket.remote_endpoint(ec);
   if (ec) co_return;
-  if (!peer) socket.set_option(tcp::no_delay(true), ec);
+  if (!relayed) socket.set_option(tcp::no_delay(true), ec);
   socket_deadline deadline(socket);
   beast::flat_buffer buffer;
 
@@ -249,7 +250,7 @@ awaitable<void> detail::run_connection(shard& home, tcp::socket socket, listener
         }
       }
       upgraded_connection conn{std::move(socket), std::move(leftover), std::move(slot), remote,
-                               !peer};
+                               !relayed};
       if (owner) {
         owner->upgrade(std::move(req), std::move(conn), home);
       } else {
@@ -451,7 +452,8 @@ void http_listener::refuse(shard& target, tcp::socket socket) {
 void http_listener::accept() {
   shard& target = runtime_.next();
   acceptor_.async_accept(
-      target.context(), [this, &target](const boost::system::error_code& ec, tcp::socket socket) {
+      target.context(), accept_peer_,
+      [this, &target](const boost::system::error_code& ec, tcp::socket socket) {
         if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
         if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space) {
           // Out of descriptors: retrying at once would spin; give closing connections a moment.
@@ -471,16 +473,18 @@ void http_listener::accept() {
             // The connection's coroutine is created on its shard, so its frame comes from the
             // shard's memory, not from the accepting thread's.
             asio::post(target.executor(), [&target, socket = std::move(socket), config = config_,
-                                           slot = std::move(slot), tls = tls_]() mutable {
+                                           slot = std::move(slot), tls = tls_,
+                                           peer = accept_peer_]() mutable {
               if (tls) {
-                asio::co_spawn(target.executor(),
-                               detail::run_tls_connection(target, std::move(socket),
-                                                          std::move(config), std::move(slot), tls),
-                               [](std::exception_ptr) {});
+                asio::co_spawn(
+                    target.executor(),
+                    detail::run_tls_connection(target, std::move(socket), std::move(config),
+                                               std::move(slot), tls, peer),
+                    [](std::exception_ptr) {});
               } else {
                 asio::co_spawn(target.executor(),
                                detail::run_connection(target, std::move(socket), std::move(config),
-                                                      std::move(slot)),
+                                                      std::move(slot), peer),
                                [](std::exception_ptr) {});
               }
             });

@@ -54,16 +54,21 @@ void close_now(tcp::socket& socket) noexcept;
 boost::asio::awaitable<void> close_gracefully(tcp::socket& socket, socket_deadline& deadline,
                                               std::chrono::milliseconds timeout);
 
-/// Serves requests on `socket` until it closes or is upgraded. `peer` stands in for the
-/// socket's remote endpoint when the socket is a local pair carrying a decrypted connection.
+/// Serves requests on `socket` until it closes or is upgraded. `peer` is the client's address
+/// when it is known already (from the accept, which spares a getpeername). `relayed`: `socket` is
+/// the local pair that carries a TLS connection's decrypted bytes (no TCP options to set), and
+/// `peer` the TLS client's address.
 boost::asio::awaitable<void> run_connection(shard& home, tcp::socket socket,
                                             listener_config_ptr config, connection_slot slot,
-                                            std::optional<tcp::endpoint> peer = std::nullopt);
+                                            std::optional<tcp::endpoint> peer = std::nullopt,
+                                            bool relayed = false);
 
 /// Completes the TLS handshake on `socket` and relays the decrypted bytes to run_connection()
 /// through a local socket pair, so HTTP, long-polling and WebSocket work over TLS unchanged.
+/// `peer` is the client's address (from the accept).
 boost::asio::awaitable<void> run_tls_connection(shard& home, tcp::socket socket,
                                                 listener_config_ptr config, connection_slot slot,
-                                                std::shared_ptr<boost::asio::ssl::context> tls);
+                                                std::shared_ptr<boost::asio::ssl::context> tls,
+                                                tcp::endpoint peer);
 
 }  // namespace ignis::net::detail

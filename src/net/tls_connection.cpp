@@ -105,10 +105,10 @@ awaitable<void> downstream(std::shared_ptr<relay> r, http_limits limits) {
 }  // namespace
 
 awaitable<void> run_tls_connection(shard& home, tcp::socket socket, listener_config_ptr config,
-                                   connection_slot slot, std::shared_ptr<ssl::context> tls) {
+                                   connection_slot slot, std::shared_ptr<ssl::context> tls,
+                                   tcp::endpoint peer) {
   boost::system::error_code ec;
-  const auto remote = socket.remote_endpoint(ec);
-  if (ec) co_return;
+  const auto remote = peer;
   socket.set_option(tcp::no_delay(true), ec);
   const auto limits = config->limits;
   auto r = std::make_shared<relay>(std::move(socket), *tls, home.executor(), std::move(slot));
@@ -139,7 +139,7 @@ awaitable<void> run_tls_connection(shard& home, tcp::socket socket, listener_con
   }
   // The relay holds the connection's slot (for all three descriptors).
   asio::co_spawn(home.executor(),
-                 run_connection(home, std::move(server_end), std::move(config), {}, remote),
+                 run_connection(home, std::move(server_end), std::move(config), {}, remote, true),
                  asio::detached);
   asio::co_spawn(home.executor(), upstream(r), asio::detached);
   co_await downstream(r, limits);

@@ -176,6 +176,7 @@ class http_listener final : public http_host {
   // allocations, where they would pin freed pages and keep a burst's memory resident for good.
   boost::asio::io_context accept_context_{1};
   tcp::acceptor acceptor_{accept_context_};
+  tcp::endpoint accept_peer_;  // the client of the accept in progress (there is one at a time)
   std::thread accept_thread_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
   std::shared_ptr<connection_tracker> connections_;
