@@ -136,6 +136,9 @@ class session final : public std::enable_shared_from_this<session>, public net::
   session(server& owner, net::shard& home, inline_id sid, const net::http_request& req,
           net::tcp::endpoint remote, transport_kind initial);
   ~session();
+  // Not copyable: its machine is constructed in place (see machine_storage_).
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
 
   std::string_view id() const noexcept { return sid_; }
   net::shard& home() const noexcept { return home_; }
