@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
+#include <new>
 
 namespace ignis::engineio {
 
@@ -99,6 +100,14 @@ session::session(server& owner, net::shard& home, inline_id sid, const net::http
 
 session::~session() {
   machine().~session_machine();
+}
+
+session_machine& session::machine() noexcept {
+  return *std::launder(reinterpret_cast<session_machine*>(machine_storage_));
+}
+
+const session_machine& session::machine() const noexcept {
+  return *std::launder(reinterpret_cast<const session_machine*>(machine_storage_));
 }
 
 transport_kind session::transport() const noexcept {

@@ -19,7 +19,6 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
-#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -213,12 +212,8 @@ class session final : public std::enable_shared_from_this<session>, public net::
   // session.cpp checks against the type.
   static constexpr std::size_t machine_size = 88;
   alignas(8) std::byte machine_storage_[machine_size];
-  session_machine& machine() noexcept {
-    return *std::launder(reinterpret_cast<session_machine*>(machine_storage_));
-  }
-  const session_machine& machine() const noexcept {
-    return *std::launder(reinterpret_cast<const session_machine*>(machine_storage_));
-  }
+  session_machine& machine() noexcept;
+  const session_machine& machine() const noexcept;
   std::shared_ptr<session_listener> listener_;
   // The GET the machine holds, and the id it knows it by.
   std::shared_ptr<net::http_exchange> held_poll_;
