@@ -90,9 +90,9 @@ class websocket_transport final : public net::ready_handler,
 
   net::shard& home_;
   net::connection_fd fd_;
+  net::ws::control control_;  // beside fd_: one byte in the padding after it
   net::ready_poller::token token_ = 0;
   net::ws::frame_decoder decoder_;
-  net::ws::control control_;
   std::weak_ptr<session> session_;
   std::shared_ptr<traffic_counters> counters_;
   net::connection_slot slot_;

@@ -64,7 +64,7 @@ struct event {
 /// Thread safety: distinct objects are safe, a shared object is not.
 class frame_decoder {
  public:
-  explicit frame_decoder(role r, decoder_limits limits = {}) noexcept : role_(r), limits_(limits) {}
+  explicit frame_decoder(role r, decoder_limits limits = {}) noexcept : limits_(limits), role_(r) {}
 
   /// Consumes all of `in`. Appends every complete message and control frame to `out` in the order
   /// they end on the wire (control frames that arrive between the fragments of a data message are
@@ -95,7 +95,8 @@ class frame_decoder {
   error_code finish_control_frame(std::vector<event>& out);
   error_code fail(error_code ec);
 
-  role role_;
+  // Ordered so that the small members share the padding between the large ones: every idle
+  // connection carries a decoder.
   decoder_limits limits_;
   std::uint8_t failed_ = 0;  // a frame_error, or 0
   state state_ = state::header;
@@ -118,6 +119,7 @@ class frame_decoder {
   // cost every idle connection its size.
   bool in_message_ = false;
   opcode message_opcode_ = opcode::binary;
+  role role_;
   std::string message_;
   utf8::validator utf8_;
 };

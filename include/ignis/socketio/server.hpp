@@ -319,13 +319,13 @@ class socket final : public std::enable_shared_from_this<socket> {
   bool connected_ = false;
   bool broadcasts_muted_ = false;
   bool recovered_ = false;
+  bool in_own_room_ = false;  // the room named after the socket's id (Node puts it first)
   /// Tells a session-sharing adapter that this socket's session may have changed.
   void note_session();
   bool recoverable_ = true;
   // The private session id (recovery on only, so allocated then), in the CONNECT answer only.
   std::unique_ptr<const inline_id> pid_;
-  bool in_own_room_ = false;        // the room named after the socket's id (Node puts it first)
-  std::vector<std::string> rooms_;  // the rooms joined besides it
+  std::vector<std::string> rooms_;  // the rooms joined besides its own
   // A socket has a few handlers: scanning them beats hashing, and they take one allocation.
   std::vector<std::pair<std::string, event_handler>> handlers_;
   // Catch-all and disconnect handlers and pending acknowledgements, allocated on first use: most
