@@ -40,6 +40,11 @@ std::uint32_t to_ms(std::chrono::milliseconds d) {
       d.count(), 1, std::numeric_limits<std::uint32_t>::max()));
 }
 
+std::uint32_t clamp_to_u32(std::size_t n) noexcept {
+  return static_cast<std::uint32_t>(
+      std::min<std::size_t>(n, std::numeric_limits<std::uint32_t>::max()));
+}
+
 // The transports of this thread's shard with frames queued during the current loop turn. One
 // posted handler flushes them all: a broadcast to N sockets costs one post, not N (each a handler
 // allocation and a trip through the scheduler's queue).
@@ -316,7 +321,7 @@ void websocket_transport::write_blocked() {
   if (stall_deadline_ != net::clock::time_point::max()) return;
   // Progress is judged at the deadline from the kernel's queue too: a slow reader drains it
   // without freeing enough for EPOLLOUT to be reported.
-  unacked_at_block_ = net::unacknowledged_bytes(fd_.get());
+  unacked_at_block_ = clamp_to_u32(net::unacknowledged_bytes(fd_.get()));
   stall_deadline_ = home_.now() + std::chrono::milliseconds(write_stall_timeout_ms_);
   arm(stall_deadline_);
 }
@@ -345,7 +350,7 @@ void websocket_transport::on_timer(net::clock::time_point now) {
       stall_deadline_ = net::clock::time_point::max();
     } else if (unacked < unacked_at_block_) {
       // Slow, but the client is reading.
-      unacked_at_block_ = unacked;
+      unacked_at_block_ = clamp_to_u32(unacked);
       stall_deadline_ = now + std::chrono::milliseconds(write_stall_timeout_ms_);
     } else {
       // Nothing taken for the whole timeout: a slow consumer, even if nothing new is sent to it.

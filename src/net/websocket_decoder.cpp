@@ -4,6 +4,7 @@
 #include <ignis/net/websocket.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <utility>
 
@@ -46,61 +47,104 @@ bool feed_utf8(utf8::validator& v, std::string_view s) noexcept {
 
 }  // namespace
 
+struct frame_decoder::frame_state {
+  enum class step : std::uint8_t { header, payload };
+  step at = step::header;
+  // The header of the current frame while it arrives in pieces (2 to 14 bytes).
+  std::uint8_t header_size = 0;
+  std::array<std::uint8_t, 14> header{};
+  // The frame being read.
+  opcode op = opcode::continuation;
+  bool fin = false;
+  bool masked = false;
+  mask_key mask{};
+  std::uint64_t frame_size = 0;  // declared payload length
+  std::uint64_t frame_read = 0;  // payload bytes received so far
+  // The data message being reassembled. Its buffer is moved into the emitted event, so nothing is
+  // kept once the message is complete. A control frame's payload (at most 125 bytes) goes after
+  // it while it arrives: it may come between the frames of a message.
+  bool in_message = false;
+  opcode message_opcode = opcode::binary;
+  std::string message;
+  utf8::validator utf8;
+
+  bool idle() const noexcept { return at == step::header && header_size == 0 && !in_message; }
+};
+
+frame_decoder::frame_decoder(role r, decoder_limits limits) noexcept : limits_(limits), role_(r) {}
+frame_decoder::~frame_decoder() = default;
+frame_decoder::frame_decoder(frame_decoder&&) noexcept = default;
+frame_decoder& frame_decoder::operator=(frame_decoder&&) noexcept = default;
+
 error_code frame_decoder::feed(byte_span in, std::vector<event>& out) {
   if (failed_ != 0) return error();
+  if (partial_) {
+    const auto ec = decode(*partial_, in, out);
+    // Once the message is complete (or the connection failed) nothing is kept.
+    if (failed_ != 0 || partial_->idle()) partial_.reset();
+    return ec;
+  }
+  frame_state f;
+  const auto ec = decode(f, in, out);
+  if (failed_ == 0 && !f.idle()) partial_ = std::make_unique<frame_state>(std::move(f));
+  return ec;
+}
+
+error_code frame_decoder::decode(frame_state& f, byte_span in, std::vector<event>& out) {
   for (;;) {
-    if (state_ == state::header) {
+    if (f.at == frame_state::step::header) {
       if (in.empty()) return {};
-      in = in.subspan(take_header(in));
+      in = in.subspan(take_header(f, in));
       if (failed_ != 0) return error();
-      if (state_ == state::header) return {};  // the input ended inside a header
+      if (f.at == frame_state::step::header) return {};  // the input ended inside a header
     }
     // A frame with an empty payload is finished here too, without waiting for more input.
-    in = in.subspan(take_payload(in));
+    in = in.subspan(take_payload(f, in));
     if (failed_ != 0) return error();
-    if (frame_read_ < frame_size_) return {};
-    if (auto ec = finish_frame(out)) return fail(ec);
+    if (f.frame_read < f.frame_size) return {};
+    if (auto ec = finish_frame(f, out)) return fail(ec);
   }
 }
 
-std::size_t frame_decoder::take_header(byte_span in) {
+std::size_t frame_decoder::take_header(frame_state& f, byte_span in) {
   // Usual case: the whole header is in this read, parse it in place.
-  if (header_size_ == 0 && in.size() >= 2 && in.size() >= header_length(in[1])) {
-    if (auto ec = check_first_bytes(in[0], in[1])) {
+  if (f.header_size == 0 && in.size() >= 2 && in.size() >= header_length(in[1])) {
+    if (auto ec = check_first_bytes(f, in[0], in[1])) {
       fail(ec);
       return 0;
     }
-    if (auto ec = start_frame(in.data())) fail(ec);
+    if (auto ec = start_frame(f, in.data())) fail(ec);
     return header_length(in[1]);
   }
 
   // The header straddles reads: gather it. The first two bytes are checked as soon as they are
   // here, so a bad frame fails before its extended length and key arrive.
   std::size_t used = 0;
-  if (header_size_ < 2) {
-    const std::size_t n = std::min<std::size_t>(2 - header_size_, in.size());
-    std::memcpy(header_.data() + header_size_, in.data(), n);
-    header_size_ = static_cast<std::uint8_t>(header_size_ + n);
+  if (f.header_size < 2) {
+    const std::size_t n = std::min<std::size_t>(2 - f.header_size, in.size());
+    std::memcpy(f.header.data() + f.header_size, in.data(), n);
+    f.header_size = static_cast<std::uint8_t>(f.header_size + n);
     used = n;
-    if (header_size_ < 2) return used;
-    if (auto ec = check_first_bytes(header_[0], header_[1])) {
+    if (f.header_size < 2) return used;
+    if (auto ec = check_first_bytes(f, f.header[0], f.header[1])) {
       fail(ec);
       return used;
     }
   }
-  const std::size_t need = header_length(header_[1]);
-  const std::size_t n = std::min(need - header_size_, in.size() - used);
-  if (n > 0) std::memcpy(header_.data() + header_size_, in.data() + used, n);
-  header_size_ = static_cast<std::uint8_t>(header_size_ + n);
+  const std::size_t need = header_length(f.header[1]);
+  const std::size_t n = std::min(need - f.header_size, in.size() - used);
+  if (n > 0) std::memcpy(f.header.data() + f.header_size, in.data() + used, n);
+  f.header_size = static_cast<std::uint8_t>(f.header_size + n);
   used += n;
-  if (header_size_ == need) {
-    header_size_ = 0;
-    if (auto ec = start_frame(header_.data())) fail(ec);
+  if (f.header_size == need) {
+    f.header_size = 0;
+    if (auto ec = start_frame(f, f.header.data())) fail(ec);
   }
   return used;
 }
 
-error_code frame_decoder::check_first_bytes(std::uint8_t b0, std::uint8_t b1) noexcept {
+error_code frame_decoder::check_first_bytes(const frame_state& f, std::uint8_t b0,
+                                            std::uint8_t b1) const noexcept {
   if ((b0 & 0x70) != 0) return frame_error::reserved_bits_set;
   const auto op = static_cast<opcode>(b0 & 0x0F);
   switch (op) {
@@ -118,8 +162,8 @@ error_code frame_decoder::check_first_bytes(std::uint8_t b0, std::uint8_t b1) no
   if (is_control(op)) {
     if (!fin) return frame_error::fragmented_control_frame;
   } else if (op == opcode::continuation) {
-    if (!in_message_) return frame_error::unexpected_continuation;
-  } else if (in_message_) {
+    if (!f.in_message) return frame_error::unexpected_continuation;
+  } else if (f.in_message) {
     return frame_error::expected_continuation;
   }
   const bool masked = (b1 & 0x80) != 0;
@@ -130,11 +174,11 @@ error_code frame_decoder::check_first_bytes(std::uint8_t b0, std::uint8_t b1) no
   return {};
 }
 
-error_code frame_decoder::start_frame(const std::uint8_t* h) noexcept {
+error_code frame_decoder::start_frame(frame_state& f, const std::uint8_t* h) const noexcept {
   // check_first_bytes() has accepted h[0] and h[1].
-  fin_ = (h[0] & 0x80) != 0;
-  opcode_ = static_cast<opcode>(h[0] & 0x0F);
-  masked_ = (h[1] & 0x80) != 0;
+  f.fin = (h[0] & 0x80) != 0;
+  f.op = static_cast<opcode>(h[0] & 0x0F);
+  f.masked = (h[1] & 0x80) != 0;
   std::uint64_t size = h[1] & 0x7F;
   std::size_t pos = 2;
   // Lengths that are not minimally encoded (RFC 6455 §5.2 says "MUST") are still accepted, as ws
@@ -149,78 +193,78 @@ error_code frame_decoder::start_frame(const std::uint8_t* h) noexcept {
     pos = 10;
     if ((size >> 63) != 0) return frame_error::invalid_length;
   }
-  if (masked_) std::memcpy(mask_.data(), h + pos, mask_.size());
+  if (f.masked) std::memcpy(f.mask.data(), h + pos, f.mask.size());
 
-  if (!is_control(opcode_)) {
+  if (!is_control(f.op)) {
     // Checked against the declared length before any payload is buffered, so a huge declared
     // length costs no memory.
-    const std::size_t have = in_message_ ? message_.size() : 0;
+    const std::size_t have = f.in_message ? f.message.size() : 0;
     if (size > limits_.max_message_size - have) return frame_error::message_too_big;
-    if (opcode_ != opcode::continuation) {
-      in_message_ = true;
-      message_opcode_ = opcode_;
-      utf8_.reset();
+    if (f.op != opcode::continuation) {
+      f.in_message = true;
+      f.message_opcode = f.op;
+      f.utf8.reset();
     }
   }
-  frame_size_ = size;
-  frame_read_ = 0;
-  state_ = state::payload;
+  f.frame_size = size;
+  f.frame_read = 0;
+  f.at = frame_state::step::payload;
   return {};
 }
 
-std::size_t frame_decoder::take_payload(byte_span in) {
+std::size_t frame_decoder::take_payload(frame_state& f, byte_span in) {
   const auto n =
-      static_cast<std::size_t>(std::min<std::uint64_t>(frame_size_ - frame_read_, in.size()));
+      static_cast<std::size_t>(std::min<std::uint64_t>(f.frame_size - f.frame_read, in.size()));
   if (n == 0) return 0;
-  if (is_control(opcode_)) {
+  if (is_control(f.op)) {
     // Kept after the data message in progress (if any), unmasked whole in
     // finish_control_frame(): at most 125 bytes.
-    message_.append(as_chars(in.first(n)));
+    f.message.append(as_chars(in.first(n)));
   } else {
-    const std::size_t old = message_.size();
+    const std::size_t old = f.message.size();
     // When the rest of the final frame is here, size the buffer exactly; otherwise let append()
     // grow it geometrically so a message arriving in many small reads is not copied quadratically.
-    if (fin_ && frame_read_ + n == frame_size_) message_.reserve(old + n);
-    message_.append(as_chars(in.first(n)));
-    char* p = message_.data() + old;
-    if (masked_) detail::apply_mask(p, n, mask_, frame_read_);
+    if (f.fin && f.frame_read + n == f.frame_size) f.message.reserve(old + n);
+    f.message.append(as_chars(in.first(n)));
+    char* p = f.message.data() + old;
+    if (f.masked) detail::apply_mask(p, n, f.mask, f.frame_read);
     // Validated piece by piece as it arrives: a bad text message fails at its first bad byte.
-    if (message_opcode_ == opcode::text && !feed_utf8(utf8_, {p, n})) {
+    if (f.message_opcode == opcode::text && !feed_utf8(f.utf8, {p, n})) {
       fail(frame_error::invalid_utf8);
       return n;
     }
   }
-  frame_read_ += n;
+  f.frame_read += n;
   return n;
 }
 
-error_code frame_decoder::finish_frame(std::vector<event>& out) {
-  state_ = state::header;
-  if (is_control(opcode_)) return finish_control_frame(out);
-  if (!fin_) return {};
-  if (message_opcode_ == opcode::text && !utf8_.complete()) return frame_error::invalid_utf8;
-  in_message_ = false;
+error_code frame_decoder::finish_frame(frame_state& f, std::vector<event>& out) {
+  f.at = frame_state::step::header;
+  if (is_control(f.op)) return finish_control_frame(f, out);
+  if (!f.fin) return {};
+  if (f.message_opcode == opcode::text && !f.utf8.complete()) return frame_error::invalid_utf8;
+  f.in_message = false;
   // The buffer moves into the event: the decoder keeps nothing between messages.
-  out.push_back(event{message_opcode_ == opcode::text ? event_kind::text : event_kind::binary,
-                      std::exchange(message_, std::string{})});
+  out.push_back(event{f.message_opcode == opcode::text ? event_kind::text : event_kind::binary,
+                      std::exchange(f.message, std::string{})});
   return {};
 }
 
-error_code frame_decoder::finish_control_frame(std::vector<event>& out) {
-  // The control frame's payload is the last frame_size_ bytes of message_: all of it unless it
-  // came between the frames of a fragmented data message.
+error_code frame_decoder::finish_control_frame(frame_state& f, std::vector<event>& out) {
+  // The control frame's payload is the last frame_size bytes of the message buffer: all of it
+  // unless it came between the frames of a fragmented data message.
   std::string payload;
-  const auto control_size = static_cast<std::size_t>(frame_size_);
-  if (message_.size() == control_size) {
-    payload = std::exchange(message_, std::string{});
+  const auto control_size = static_cast<std::size_t>(f.frame_size);
+  if (f.message.size() == control_size) {
+    payload = std::exchange(f.message, std::string{});
   } else {
-    payload.assign(message_, message_.size() - control_size, control_size);
-    message_.resize(message_.size() - control_size);
+    payload.assign(f.message, f.message.size() - control_size, control_size);
+    f.message.resize(f.message.size() - control_size);
   }
   char* p = payload.data();
   const auto n = payload.size();
-  if (masked_) detail::apply_mask(p, n, mask_, 0);
-  switch (opcode_) {
+  if (f.masked) detail::apply_mask(p, n, f.mask, 0);
+  switch (f.op) {
     case opcode::ping:
       out.push_back(event{event_kind::ping, std::move(payload)});
       return {};
@@ -245,14 +289,10 @@ error_code frame_decoder::finish_control_frame(std::vector<event>& out) {
   return {};
 }
 
-error_code frame_decoder::fail(error_code ec) {
-  // Every error raised here is a frame_error: its value is all that needs keeping.
+error_code frame_decoder::fail(error_code ec) noexcept {
+  // Every error raised here is a frame_error: its value is all that needs keeping. feed() drops
+  // the partial frame and message (idle() is then true): the connection is over.
   failed_ = static_cast<std::uint8_t>(ec.value());
-  // The connection is over: drop what was held (idle() is then true).
-  state_ = state::header;
-  header_size_ = 0;
-  in_message_ = false;
-  message_ = std::string{};
   return ec;
 }
 

@@ -174,7 +174,7 @@ result<std::optional<packet>> decoder::feed_text(std::string_view text) {
     reset();
     return codec_error::unexpected_text;
   }
-  if (text.size() > limits_.max_packet_size) return codec_error::packet_too_large;
+  if (text.size() > max_packet_size_) return codec_error::packet_too_large;
   // Node reads "" as a CONNECT to "/" (Number("") is 0); no client sends that, so it is refused.
   if (text.empty()) return codec_error::empty_packet;
   if (text[0] < '0' || text[0] > '6') return codec_error::unknown_packet_type;
@@ -196,7 +196,7 @@ result<std::optional<packet>> decoder::feed_text(std::string_view text) {
         continue;
       }
       attachments = attachments * 10 + digit;
-      too_many = attachments > limits_.max_attachments;
+      too_many = attachments > max_attachments_;
     }
     if (i == start || i == text.size() || text[i] != '-') {
       return codec_error::invalid_attachment_count;
@@ -242,7 +242,7 @@ result<std::optional<packet>> decoder::feed_text(std::string_view text) {
   }
 
   if (i < text.size()) {
-    auto value = parse_js(text.substr(i), limits_.max_json_depth);
+    auto value = parse_js(text.substr(i), max_json_depth_);
     if (!value) {
       return value.error() == json::error::too_deep ? codec_error::json_too_deep
                                                     : codec_error::invalid_json;
@@ -261,13 +261,13 @@ result<std::optional<packet>> decoder::feed_text(std::string_view text) {
   p.type = p.type == packet_type::binary_event ? packet_type::event : packet_type::ack;
   p.attachments.reserve(attachments);
   pending_ = std::make_unique<packet>(std::move(p));
-  expected_ = attachments;
+  expected_ = static_cast<std::uint32_t>(attachments);  // at most max_attachments_
   return std::optional<packet>();
 }
 
 result<std::optional<packet>> decoder::feed_binary(std::string bytes) {
   if (!pending_) return codec_error::unexpected_binary;
-  if (bytes.size() > limits_.max_packet_size) {
+  if (bytes.size() > max_packet_size_) {
     reset();
     return codec_error::packet_too_large;
   }

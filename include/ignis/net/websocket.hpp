@@ -64,7 +64,10 @@ struct event {
 /// Thread safety: distinct objects are safe, a shared object is not.
 class frame_decoder {
  public:
-  explicit frame_decoder(role r, decoder_limits limits = {}) noexcept : limits_(limits), role_(r) {}
+  explicit frame_decoder(role r, decoder_limits limits = {}) noexcept;
+  ~frame_decoder();
+  frame_decoder(frame_decoder&&) noexcept;
+  frame_decoder& operator=(frame_decoder&&) noexcept;
 
   /// Consumes all of `in`. Appends every complete message and control frame to `out` in the order
   /// they end on the wire (control frames that arrive between the fragments of a data message are
@@ -75,9 +78,7 @@ class frame_decoder {
 
   /// True when no partial frame or partial message is held (so the caller may drop its read
   /// buffers while the connection is idle). Also true after an error: the partial data is dropped.
-  bool idle() const noexcept {
-    return state_ == state::header && header_size_ == 0 && !in_message_;
-  }
+  bool idle() const noexcept { return partial_ == nullptr; }
 
   /// The error returned by the last feed(), if any.
   error_code error() const noexcept {
@@ -85,43 +86,26 @@ class frame_decoder {
   }
 
  private:
-  enum class state : std::uint8_t { header, payload };
+  // The frame and the message in progress. Every idle connection carries a decoder, and most
+  // frames arrive whole in one read: feed() decodes in a state on its stack, and only when the
+  // input ends inside a frame or a fragmented message does that state move to the heap, until
+  // the message is complete. An idle decoder is its limits, its role and a null pointer.
+  struct frame_state;
 
-  std::size_t take_header(byte_span in);
-  error_code check_first_bytes(std::uint8_t b0, std::uint8_t b1) noexcept;
-  error_code start_frame(const std::uint8_t* header) noexcept;
-  std::size_t take_payload(byte_span in);
-  error_code finish_frame(std::vector<event>& out);
-  error_code finish_control_frame(std::vector<event>& out);
-  error_code fail(error_code ec);
+  error_code decode(frame_state& f, byte_span in, std::vector<event>& out);
+  std::size_t take_header(frame_state& f, byte_span in);
+  error_code check_first_bytes(const frame_state& f, std::uint8_t b0,
+                               std::uint8_t b1) const noexcept;
+  error_code start_frame(frame_state& f, const std::uint8_t* header) const noexcept;
+  std::size_t take_payload(frame_state& f, byte_span in);
+  static error_code finish_frame(frame_state& f, std::vector<event>& out);
+  static error_code finish_control_frame(frame_state& f, std::vector<event>& out);
+  error_code fail(error_code ec) noexcept;
 
-  // Ordered so that the small members share the padding between the large ones: every idle
-  // connection carries a decoder.
   decoder_limits limits_;
-  std::uint8_t failed_ = 0;  // a frame_error, or 0
-  state state_ = state::header;
-
-  // The header of the current frame while it arrives in pieces (2 to 14 bytes).
-  std::array<std::uint8_t, 14> header_{};
-  std::uint8_t header_size_ = 0;
-
-  // The frame being read.
-  opcode opcode_ = opcode::continuation;
-  bool fin_ = false;
-  bool masked_ = false;
-  mask_key mask_{};
-  std::uint64_t frame_size_ = 0;  // declared payload length
-  std::uint64_t frame_read_ = 0;  // payload bytes received so far
-
-  // The data message being reassembled. Its buffer is moved into the emitted event, so nothing is
-  // kept once the message is complete. A control frame's payload (at most 125 bytes) goes after
-  // it while it arrives: it may come between the frames of a message, and a second buffer would
-  // cost every idle connection its size.
-  bool in_message_ = false;
-  opcode message_opcode_ = opcode::binary;
+  std::unique_ptr<frame_state> partial_;  // only while a frame or a message is unfinished
+  std::uint8_t failed_ = 0;               // a frame_error, or 0
   role role_;
-  std::string message_;
-  utf8::validator utf8_;
 };
 
 /// The close code to send when the decoder failed with `ec`: 1007 for invalid UTF-8 (in a text

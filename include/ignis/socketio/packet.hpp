@@ -107,7 +107,10 @@ struct decoder_limits {
 /// Integers in the JSON that a double cannot hold exactly are kept exact (Node rounds them).
 class decoder {
  public:
-  explicit decoder(decoder_limits limits = {}) noexcept : limits_(limits) {}
+  explicit decoder(decoder_limits limits = {}) noexcept
+      : max_attachments_(clamp(limits.max_attachments)),
+        max_json_depth_(clamp(limits.max_json_depth)),
+        max_packet_size_(clamp(limits.max_packet_size)) {}
 
   /// Feeds one Engine.IO text message. Returns the completed packet, or nullopt when it is a
   /// binary packet's header now waiting for its attachments.
@@ -123,11 +126,18 @@ class decoder {
   void reset() noexcept;
 
  private:
-  decoder_limits limits_;
+  // Every connection has a decoder: its limits are kept in 32 bits each (a limit above 2^32 - 1
+  // is that much: more than any Engine.IO message can carry).
+  static std::uint32_t clamp(std::size_t n) noexcept {
+    return n > 0xFFFF'FFFFu ? 0xFFFF'FFFFu : static_cast<std::uint32_t>(n);
+  }
+  std::uint32_t max_attachments_;
+  std::uint32_t max_json_depth_;
+  std::uint32_t max_packet_size_;
+  std::uint32_t expected_ = 0;  // attachments announced by pending_'s header
   // A binary packet's header while its attachments arrive. Held by pointer: every connection has
   // a decoder and almost none is ever between a header and its attachments.
   std::unique_ptr<packet> pending_;
-  std::size_t expected_ = 0;  // attachments announced by pending_'s header
 };
 
 /// {"_placeholder":true,"num":num}, the stand-in for attachments[num] in a payload.
