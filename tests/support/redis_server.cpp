@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <stdexcept>
 #include <thread>
 
@@ -103,6 +104,9 @@ redis_server::redis_server(redis_server_options options) : options_(std::move(op
   for (int attempt = 0;; ++attempt) {
     port_ = free_port();
     if (!options_.tls_cert_file.empty()) tls_port_ = free_port();
+    // A cluster node also listens on a bus port, by default its port + 10000: past 65535 for a
+    // quarter of the kernel's ephemeral ports (it then exits at start). Chosen free, like the port.
+    if (options_.cluster) cluster_port_ = free_port();
     spawn();
     try {
       wait_ready();
@@ -153,8 +157,9 @@ void redis_server::spawn() {
                                    "--logfile",
                                    (dir_ / "redis.log").string()};
   if (options_.cluster) {
-    argv.insert(argv.end(), {"--cluster-enabled", "yes", "--cluster-config-file",
-                             (dir_ / "nodes.conf").string()});
+    argv.insert(argv.end(),
+                {"--cluster-enabled", "yes", "--cluster-config-file",
+                 (dir_ / "nodes.conf").string(), "--cluster-port", std::to_string(cluster_port_)});
   }
   if (!options_.tls_cert_file.empty()) {
     argv.insert(argv.end(),
@@ -190,8 +195,12 @@ void redis_server::wait_ready() {
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      throw std::runtime_error("redis_server: redis-server exited at start (see " +
-                               (dir_ / "redis.log").string() + ")");
+      // The directory goes with the last attempt: say what the log said.
+      std::ifstream log(dir_ / "redis.log");
+      std::string line, last;
+      while (std::getline(log, line))
+        if (!line.empty()) last = line;
+      throw std::runtime_error("redis_server: redis-server exited at start: " + last);
     }
     if (std::chrono::steady_clock::now() > deadline) {
       throw std::runtime_error("redis_server: redis-server did not answer PING");

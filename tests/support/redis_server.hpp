@@ -69,6 +69,7 @@ class redis_server {
   std::filesystem::path dir_;
   std::uint16_t port_ = 0;
   std::uint16_t tls_port_ = 0;
+  std::uint16_t cluster_port_ = 0;  // the cluster bus (options_.cluster only)
   pid_t pid_ = -1;
   bool paused_ = false;
 };
