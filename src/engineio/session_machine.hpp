@@ -125,14 +125,15 @@ class session_machine {
   void schedule_ping(time_point now);
 
   const session_config* config_;
+  // The small members in 8 bytes (every connection carries a machine): the flags as bits.
   transport_kind transport_;
   state state_ = state::open;
-  bool upgrading_ = false;
-  bool probed_ = false;           // "2probe" received on the probing WebSocket
-  bool has_ws_ = false;           // an active WebSocket is attached
-  bool close_requested_ = false;  // forced close waiting for a poll to carry "1"
-  bool closing_idle_ = false;     // ... with nothing else queued
-  request_id held_ = 0;           // the GET held, 0 when none
+  bool upgrading_ : 1 = false;
+  bool probed_ : 1 = false;           // "2probe" received on the probing WebSocket
+  bool has_ws_ : 1 = false;           // an active WebSocket is attached
+  bool close_requested_ : 1 = false;  // forced close waiting for a poll to carry "1"
+  bool closing_idle_ : 1 = false;     // ... with nothing else queued
+  request_id held_ = 0;               // the GET held, 0 when none
   std::vector<message_ptr> polling_queue_;
   std::size_t polling_bytes_ = 0;
   // Heartbeat: either a ping is due at ping_due_, or a pong is awaited until pong_deadline_.
