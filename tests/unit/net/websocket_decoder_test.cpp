@@ -137,6 +137,28 @@ TEST(WebSocketDecoder, IdleOnlyBetweenMessages) {
   EXPECT_EQ(out, (std::vector{event{event_kind::ping, "x"}, text(hello)}));
 }
 
+TEST(WebSocketDecoder, AnIdleDecoderIsItsLimitsRoleAndAPointer) {
+  // Every idle connection carries one: the frame in progress lives on the heap only while a frame
+  // or a message is unfinished.
+  EXPECT_LE(sizeof(frame_decoder), sizeof(ignis::net::ws::decoder_limits) + 2 * sizeof(void*));
+}
+
+TEST(WebSocketDecoder, AFailureInsideAHeldMessageDropsIt) {
+  frame_decoder decoder(role::client);
+  std::vector<event> out;
+  std::string first;
+  encode_frame(first, opcode::text, "Hel", false);
+  ASSERT_FALSE(decoder.feed(as_bytes(first), out));
+  EXPECT_FALSE(decoder.idle());
+  // A new data frame where a continuation is due.
+  std::string again;
+  encode_frame(again, opcode::text, "lo", true);
+  EXPECT_EQ(decoder.feed(as_bytes(again), out), frame_error::expected_continuation);
+  EXPECT_TRUE(decoder.idle());
+  EXPECT_EQ(decoder.feed(as_bytes(again), out), frame_error::expected_continuation);  // sticky
+  EXPECT_TRUE(out.empty());
+}
+
 TEST(WebSocketDecoder, ValidatesUtf8AcrossFragments) {
   // "é" = c3 a9, cut between its two bytes by the fragment boundary.
   std::string in;
