@@ -143,7 +143,9 @@ struct server::shard_state {
 
 namespace {
 constexpr auto client_close_grace = std::chrono::seconds(1);
-}
+// The open packet's JSON up to the session id (encode_handshake's key order).
+constexpr std::string_view open_head = R"({"sid":")";
+}  // namespace
 
 void server::remember_client_close(session& s) {
   auto& list = shards_[s.home().index()]->client_closed;
@@ -160,6 +162,17 @@ server::server(net::runtime& rt, server_options options, std::shared_ptr<session
                      options_.close_timeout, options_.max_buffered_bytes, options_.allow_upgrades});
   for (std::size_t i = 0; i < rt.size(); ++i)
     shards_.push_back(std::make_unique<shard_state>());
+  for (const auto t : {transport_kind::polling, transport_kind::websocket}) {
+    handshake h;
+    if (t == transport_kind::polling && options_.websocket && options_.allow_upgrades)
+      h.upgrades = {"websocket"};
+    h.ping_interval = static_cast<std::uint32_t>(options_.ping_interval.count());
+    h.ping_timeout = static_cast<std::uint32_t>(options_.ping_timeout.count());
+    h.max_payload = options_.max_payload;
+    // Encoded with an empty id, {"sid":"" then what every connection's open packet shares: from
+    // the id's closing quote on.
+    open_tail_[static_cast<std::size_t>(t)] = encode_handshake(h).substr(open_head.size());
+  }
 }
 
 // Sessions still open when the server is let go of without close_all() (a program that ends, a
@@ -234,14 +247,12 @@ void server::forget(session& s) {
 }
 
 std::string server::handshake_json(std::string_view sid, transport_kind t) const {
-  handshake h;
-  h.sid = std::string(sid);
-  if (t == transport_kind::polling && options_.websocket && options_.allow_upgrades)
-    h.upgrades = {"websocket"};
-  h.ping_interval = static_cast<std::uint32_t>(options_.ping_interval.count());
-  h.ping_timeout = static_cast<std::uint32_t>(options_.ping_timeout.count());
-  h.max_payload = options_.max_payload;
-  return encode_handshake(h);
+  // Session ids are made here (generate_id: [A-Za-z0-9_-]), so they need no JSON escaping.
+  const auto& tail = open_tail_[static_cast<std::size_t>(t)];
+  std::string out;
+  out.reserve(open_head.size() + sid.size() + tail.size());
+  out.append(open_head).append(sid).append(tail);
+  return out;
 }
 
 namespace {

@@ -14,6 +14,7 @@
 
 #include <boost/asio/async_result.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -301,6 +302,9 @@ class server final : public net::http_service, public std::enable_shared_from_th
   std::shared_ptr<session_handler> handler_;
   std::vector<std::unique_ptr<shard_state>> shards_;
   std::unique_ptr<session_config> session_config_;
+  // The open packet's JSON after the session id, per transport_kind (made once: only the id
+  // differs between connections).
+  std::array<std::string, 2> open_tail_;
   std::atomic<std::size_t> session_count_{0};
 
   void drain(std::chrono::milliseconds timeout, std::chrono::milliseconds polling_grace,

@@ -77,6 +77,37 @@ TEST_F(EngineIOWebSocket, AHandshakeOnWebSocketAnswersTheOpenPacketWithoutUpgrad
   ASSERT_EQ(app->opened.size(), 1u);
   EXPECT_EQ(app->opened[0]->transport(), engineio::transport_kind::websocket);
   EXPECT_EQ(server->session_count(), 1u);
+  // The whole packet, as the codec encodes it for this session's id and these options.
+  EXPECT_EQ(got[0], "0" + engineio::encode_handshake({.sid = std::string(app->opened[0]->id()),
+                                                      .upgrades = {},
+                                                      .ping_interval = 1000,
+                                                      .ping_timeout = 500,
+                                                      .max_payload = 1'000'000}));
+}
+
+TEST_F(EngineIOWebSocket, TheOpenPacketFollowsTheServersOptions) {
+  auto options = base();
+  options.ping_interval = 12'345ms;
+  options.ping_timeout = 6'789ms;
+  options.max_payload = 4321;
+  make(options);
+  auto ws = connect();
+  const auto ws_open = ws->take();
+  test::polling_client poll(loop, server, "/engine.io/");
+  const auto poll_open = poll.open();
+  ASSERT_EQ(app->opened.size(), 2u);
+  ASSERT_EQ(ws_open.size(), 1u);
+  EXPECT_EQ(ws_open[0], "0" + engineio::encode_handshake({.sid = std::string(app->opened[0]->id()),
+                                                          .upgrades = {},
+                                                          .ping_interval = 12'345,
+                                                          .ping_timeout = 6'789,
+                                                          .max_payload = 4321}));
+  // Long-polling offers the upgrade (open() returns the packet's data).
+  EXPECT_EQ(poll_open, engineio::encode_handshake({.sid = std::string(app->opened[1]->id()),
+                                                   .upgrades = {"websocket"},
+                                                   .ping_interval = 12'345,
+                                                   .ping_timeout = 6'789,
+                                                   .max_payload = 4321}));
 }
 
 TEST_F(EngineIOWebSocket, MessagesTravelBothWaysAsTextAndBinaryFrames) {
