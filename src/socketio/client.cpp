@@ -3,9 +3,27 @@
 #include <boost/json/string.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 
 namespace ignis::socketio {
+namespace {
+
+// The client's address as handshake.address: dotted quad for IPv4 (almost every connection),
+// written here because the C library's inet_ntop formats it with sprintf; IPv6 as Asio writes it.
+std::string address_text(const boost::asio::ip::address& a) {
+  if (!a.is_v4()) return a.to_string();
+  const auto bytes = a.to_v4().to_bytes();
+  char text[16];
+  char* end = text;
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    if (i > 0) *end++ = '.';
+    end = std::to_chars(end, text + sizeof text, bytes[i]).ptr;
+  }
+  return std::string(text, end);
+}
+
+}  // namespace
 
 std::vector<engineio::message_ptr> to_messages(const packet& p) {
   auto encoded = encode(p);
@@ -179,7 +197,7 @@ std::shared_ptr<handshake_info> client::make_handshake(boost::json::object auth)
       auto request = session_->take_handshake_request();
       h->url = std::move(request.url);
       h->headers = std::move(request.headers);
-      h->address = session_->remote().address().to_string();
+      h->address = address_text(session_->remote().address());
     }
     first_handshake_ = h;
   }

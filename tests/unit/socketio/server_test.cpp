@@ -165,6 +165,16 @@ TEST_F(SocketIOServer, TheHandshakeKeepsOnlyTheHeadersAskedFor) {
   }
 }
 
+TEST_F(SocketIOServer, TheHandshakeCarriesTheClientsAddress) {
+  auto& srv = make();
+  std::string address;
+  srv.main().on_connection(
+      [&](const socketio::socket_ptr& s) { address = s->handshake().address; });
+  auto c = client();  // its requests come from 127.0.0.1 (tests/support/inprocess.hpp)
+  join(c);
+  EXPECT_EQ(address, "127.0.0.1");
+}
+
 TEST_F(SocketIOServer, ServerAcksCompleteWithTheAnswerOrTimeOutOnTheClock) {
   auto& srv = make();
   socketio::socket_ptr target;
