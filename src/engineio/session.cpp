@@ -39,12 +39,15 @@ static_assert(std::size(traffic_counters{}.closes) == close_reason_count);
 
 namespace {
 
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+// `name` equals `lower` (already in lower case) ignoring ASCII case.
+bool equals_lowercase(std::string_view name, std::string_view lower) noexcept {
+  if (name.size() != lower.size()) return false;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const char c =
+        name[i] >= 'A' && name[i] <= 'Z' ? static_cast<char>(name[i] - 'A' + 'a') : name[i];
+    if (c != lower[i]) return false;
   }
-  return out;
+  return true;
 }
 
 // A payload of polling packets: text as it is, binary as 'b' + base64.
@@ -78,14 +81,15 @@ session::session(server& owner, net::shard& home, inline_id sid, const net::http
                 alignof(session_machine) <= 8);
   ::new (static_cast<void*>(machine_storage_)) session_machine(owner.machine_config(), initial);
   const auto& kept = owner.options().kept_headers;
-  auto keeps = [&kept](const std::string& name) {
-    return !kept || std::find(kept->begin(), kept->end(), name) != kept->end();
+  auto keeps = [&kept](std::string_view name) {
+    return !kept || std::any_of(kept->begin(), kept->end(),
+                                [name](const std::string& k) { return equals_lowercase(name, k); });
   };
   // Sized first, so that the kept headers take one allocation.
   std::size_t bytes = 0;
   std::size_t count = 0;
   for (const auto& field : req) {
-    if (kept && !keeps(lowercase(field.name_string()))) continue;
+    if (!keeps(field.name_string())) continue;
     bytes += field.name_string().size() + field.value().size();
     ++count;
   }
@@ -93,8 +97,8 @@ session::session(server& owner, net::shard& home, inline_id sid, const net::http
   request_->url = req.target();
   request_->headers.reserve(bytes, count);
   for (const auto& field : req) {
-    auto name = lowercase(field.name_string());
-    if (keeps(name)) request_->headers.add(name, field.value());
+    if (keeps(field.name_string()))
+      request_->headers.add_lowercase(field.name_string(), field.value());
   }
 }
 

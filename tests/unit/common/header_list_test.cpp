@@ -51,4 +51,14 @@ TEST(HeaderList, NulCannotShiftTheEntries) {
   EXPECT_EQ(all_of(h), (pairs{{"x-a", "v"}, {"next", "ok"}}));
 }
 
+TEST(HeaderList, AddLowercaseLowersOnlyTheName) {
+  ignis::header_list h;
+  h.add_lowercase("Sec-WebSocket-Version", "13");
+  h.add_lowercase("X-Mixed_Case-9", "Value-Kept");
+  h.add_lowercase(std::string_view("X-A\0B", 5), "v");
+  EXPECT_EQ(
+      all_of(h),
+      (pairs{{"sec-websocket-version", "13"}, {"x-mixed_case-9", "Value-Kept"}, {"x-a", "v"}}));
+}
+
 }  // namespace
