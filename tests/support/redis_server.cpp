@@ -105,7 +105,7 @@ redis_server::redis_server(redis_server_options options) : options_(std::move(op
     port_ = free_port();
     if (!options_.tls_cert_file.empty()) tls_port_ = free_port();
     // A cluster node also listens on a bus port, by default its port + 10000: past 65535 for a
-    // quarter of the kernel's ephemeral ports (it then exits at start). Chosen free, like the port.
+    // fifth of the kernel's ephemeral ports (it then exits at start). Chosen free, like the port.
     if (options_.cluster) cluster_port_ = free_port();
     spawn();
     try {
