@@ -62,17 +62,13 @@ class header_list {
     text_.push_back('\0');
   }
 
-  /// add() with the name in lower case (ASCII), without a copy of it first.
+  /// add() with the name in lower case (ASCII), lowered where it is stored rather than copied.
   void add_lowercase(std::string_view name, std::string_view value) {
-    name = name.substr(0, name.find('\0'));
-    const auto start = text_.size();
-    text_.append(name);
-    for (auto i = start; i < text_.size(); ++i) {
+    auto i = text_.size();
+    add(name, value);
+    for (; text_[i] != '\0'; ++i) {
       if (text_[i] >= 'A' && text_[i] <= 'Z') text_[i] = static_cast<char>(text_[i] - 'A' + 'a');
     }
-    text_.push_back('\0');
-    text_.append(value.substr(0, value.find('\0')));
-    text_.push_back('\0');
   }
   /// The first value of `name` (compared exactly), or empty.
   std::string_view get(std::string_view name) const noexcept {
