@@ -30,6 +30,9 @@ using asio::awaitable;
 using asio::use_awaitable;
 using detail::close_gracefully;
 using detail::close_now;
+using detail::listener_config;
+using detail::listener_config_ptr;
+using detail::services_ptr;
 using detail::socket_deadline;
 constexpr auto nothrow_awaitable = asio::as_tuple(use_awaitable);
 
@@ -179,87 +182,162 @@ awaitable<void> detail::close_gracefully(tcp::socket& socket, socket_deadline& d
   close_now(socket);
 }
 
+namespace {
+
+// The paths of run_connection that do not wait are ordinary functions: a coroutine's frame holds
+// every local of its body (GCC gives each its own slot, suspension point or not), and the frame
+// lives as long as the connection is in its HTTP phase (every long-polling connection). Kept under
+// 1 KiB, it is also a small-bin allocation for glibc, which serves a larger one only after merging
+// every freed small block (malloc_consolidate), once per connection.
+
+// 413 with the headers the request's service adds (CORS), for a body over the limit.
+http_response too_large(const http_request& head, const services_ptr& services) {
+  auto res = plain_error(head.version(), http::status::payload_too_large);
+  res.body().clear();
+  res.erase(http::field::content_type);
+  for (const auto& service : *services) {
+    if (service->matches(head)) {
+      service->decorate(head, res);
+      break;
+    }
+  }
+  return res;
+}
+
+// The response to a request header that could not be read, if it gets one (a timeout, EOF or reset
+// just drops the connection).
+std::optional<http_response> header_error(const boost::system::error_code& ec,
+                                          const http_request& head, const services_ptr& services) {
+  if (ec == http::error::body_limit) return too_large(head, services);
+  if (ec == http::error::header_limit) {
+    return plain_error(11, http::status::request_header_fields_too_large);
+  }
+  if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
+      ec != http::error::end_of_stream && ec != http::error::partial_message) {
+    return plain_error(11, http::status::bad_request);
+  }
+  return std::nullopt;
+}
+
+// Ends a connection with a refusal in a coroutine of its own, which takes over the socket and the
+// connection's place in the count: its frame exists only on this path.
+void respond_and_close(tcp::socket socket, connection_slot slot, http_response res,
+                       listener_config_ptr config) {
+  auto executor = socket.get_executor();
+  asio::co_spawn(
+      executor,
+      // `place` is held, not used: the connection counts until its socket is closed.
+      [](tcp::socket s, [[maybe_unused]] connection_slot place, http_response r,
+         listener_config_ptr cfg) -> awaitable<void> {
+        close_on_exit guard{s};
+        socket_deadline deadline(s);
+        co_await write_and_close(s, deadline, std::move(r), cfg->limits);
+      }(std::move(socket), std::move(slot), std::move(res), std::move(config)),
+      [](std::exception_ptr) {});
+}
+
+// Hands an upgrade request, with the bytes read past its header, to the service it is for.
+void hand_over_upgrade(http::request_parser<http::string_body>& parser,
+                       const beast::flat_buffer& buffer, tcp::socket& socket, connection_slot& slot,
+                       const tcp::endpoint& remote, bool relayed, const listener_config& config,
+                       shard& home) {
+  auto req = parser.release();
+  const auto data = buffer.data();
+  std::string leftover(static_cast<const char*>(data.data()), data.size());
+  http_service* owner = nullptr;
+  for (const auto& service : *config.services) {
+    if (service->matches(req)) {
+      owner = service.get();
+      break;
+    }
+  }
+  upgraded_connection conn{std::move(socket), std::move(leftover), std::move(slot), remote,
+                           !relayed};
+  if (owner) {
+    owner->upgrade(std::move(req), std::move(conn), home);
+  } else {
+    refuse_connection(std::move(conn),
+                      "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n"
+                      "Content-Type: text/plain\r\nContent-Length: 11\r\n\r\n"
+                      "Bad Request",
+                      config.limits.close_timeout);
+  }
+}
+
+// Gives a complete request to its service (404 when none takes it); the response arrives through
+// `state`, from whichever shard answers.
+std::shared_ptr<http_exchange> dispatch(http::request_parser<http::string_body>& parser,
+                                        const tcp::endpoint& remote, shard& home,
+                                        const listener_config& config,
+                                        const std::shared_ptr<pending_state>& state) {
+  auto ex = std::make_shared<http_exchange>(parser.release(), remote, home);
+  state->wake.expires_at(clock::time_point::max());
+  ex->set_sink([state, tracker = config.tracker, executor = home.executor()](http_response res) {
+    // Counted from the hand-over, so that a graceful stop never misses a response that is
+    // still on its way to the connection's shard.
+    if (tracker) tracker->response_handed_over();
+    asio::post(executor, [state, tracker, res = std::move(res)]() mutable {
+      if (state->abandoned) {
+        if (tracker) tracker->response_done();
+        return;
+      }
+      state->response = std::move(res);
+      state->wake.cancel();
+    });
+  });
+  for (const auto& service : *config.services) {
+    if (service->matches(ex->request())) {
+      service->handle(ex);
+      return ex;
+    }
+  }
+  ex->respond(make_response(ex->request(), http::status::not_found, "Not Found", "text/plain"));
+  return ex;
+}
+
+}  // namespace
+
 awaitable<void> detail::run_connection(shard& home, tcp::socket socket, listener_config_ptr config,
-                                       connection_slot slot, std::optional<tcp::endpoint> peer,
-                                       bool relayed) {
+                                       connection_slot slot, tcp::endpoint remote, bool relayed) {
   close_on_exit guard{socket};
   const auto& limits = config->limits;
-  const auto& services = *config->services;
   boost::system::error_code ec;
-  const auto remote = peer ? *peer : socket.remote_endpoint(ec);
-  if (ec) co_return;
   if (!relayed) socket.set_option(tcp::no_delay(true), ec);
   socket_deadline deadline(socket);
-  beast::flat_buffer buffer;
+  // The read buffer and the parser, the frame's largest parts, in one block of their own.
+  struct reading {
+    beast::flat_buffer buffer;
+    std::optional<http::request_parser<http::string_body>> parser;
+  };
+  const auto io = std::make_unique<reading>();
+  auto& buffer = io->buffer;
 
   for (;;) {
-    http::request_parser<http::string_body> parser;
+    auto& parser = io->parser.emplace();
     parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
     parser.body_limit(limits.max_body_bytes);
 
     deadline.expires_after(limits.header_timeout);
     auto [hec, hn] = co_await http::async_read_header(socket, buffer, parser, nothrow_awaitable);
-    auto too_large = [&]() -> http_response {
-      // The rest of the body is unread, so the connection cannot be reused.
-      const auto& head = parser.get();
-      auto res = plain_error(head.version(), http::status::payload_too_large);
-      res.body().clear();
-      res.erase(http::field::content_type);
-      for (const auto& service : services) {
-        if (service->matches(head)) {
-          service->decorate(head, res);
-          break;
-        }
-      }
-      return res;
-    };
     if (hec) {
-      if (hec == http::error::body_limit) {
-        co_await write_and_close(socket, deadline, too_large(), limits);
-      } else if (hec == http::error::header_limit) {
-        co_await write_and_close(socket, deadline,
-                                 plain_error(11, http::status::request_header_fields_too_large),
-                                 limits);
-      } else if (hec.category() == http::make_error_code(http::error::bad_target).category() &&
-                 hec != http::error::end_of_stream && hec != http::error::partial_message) {
-        co_await write_and_close(socket, deadline, plain_error(11, http::status::bad_request),
-                                 limits);
+      if (auto res = header_error(hec, parser.get(), config->services)) {
+        respond_and_close(std::move(socket), std::move(slot), std::move(*res), config);
       }
-      co_return;  // timeout, EOF or reset: just drop the connection
+      co_return;
     }
 
     if (parser.get().find(http::field::transfer_encoding) != parser.get().end() &&
         !parser.chunked()) {
       // RFC 9112 §6.3: a request whose last transfer coding is not chunked has no knowable body
       // length; reading it as empty would let its body pass as the next request (smuggling).
-      co_await write_and_close(
-          socket, deadline, plain_error(parser.get().version(), http::status::bad_request), limits);
+      respond_and_close(std::move(socket), std::move(slot),
+                        plain_error(parser.get().version(), http::status::bad_request), config);
       co_return;
     }
 
     if (beast::websocket::is_upgrade(parser.get())) {
       deadline.expires_never();
-      auto req = parser.release();
-      const auto data = buffer.data();
-      std::string leftover(static_cast<const char*>(data.data()), data.size());
-      http_service* owner = nullptr;
-      for (const auto& service : services) {
-        if (service->matches(req)) {
-          owner = service.get();
-          break;
-        }
-      }
-      upgraded_connection conn{std::move(socket), std::move(leftover), std::move(slot), remote,
-                               !relayed};
-      if (owner) {
-        owner->upgrade(std::move(req), std::move(conn), home);
-      } else {
-        refuse_connection(std::move(conn),
-                          "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n"
-                          "Content-Type: text/plain\r\nContent-Length: 11\r\n\r\n"
-                          "Bad Request",
-                          limits.close_timeout);
-      }
+      hand_over_upgrade(parser, buffer, socket, slot, remote, relayed, *config, home);
       co_return;
     }
 
@@ -268,43 +346,16 @@ awaitable<void> detail::run_connection(shard& home, tcp::socket socket, listener
       auto [bec, bn] = co_await http::async_read(socket, buffer, parser, nothrow_awaitable);
       if (bec == http::error::body_limit) {
         // The rest of the body is unread, so the connection cannot be reused.
-        co_await write_and_close(socket, deadline, too_large(), limits);
+        respond_and_close(std::move(socket), std::move(slot),
+                          too_large(parser.get(), config->services), config);
         co_return;
       }
       if (bec) co_return;
     }
     deadline.expires_never();
 
-    auto ex = std::make_shared<http_exchange>(parser.release(), remote, home);
     auto state = std::make_shared<pending_state>(home.executor());
-    state->wake.expires_at(clock::time_point::max());
-    auto tracker = config->tracker;
-    ex->set_sink([state, tracker, executor = home.executor()](http_response res) {
-      // Counted from the hand-over, so that a graceful stop never misses a response that is
-      // still on its way to the connection's shard.
-      if (tracker) tracker->response_handed_over();
-      asio::post(executor, [state, tracker, res = std::move(res)]() mutable {
-        if (state->abandoned) {
-          if (tracker) tracker->response_done();
-          return;
-        }
-        state->response = std::move(res);
-        state->wake.cancel();
-      });
-    });
-
-    const http_service* owner = nullptr;
-    for (const auto& service : services) {
-      if (service->matches(ex->request())) {
-        owner = service.get();
-        service->handle(ex);
-        break;
-      }
-    }
-    if (!owner) {
-      ex->respond(make_response(ex->request(), http::status::not_found, "Not Found", "text/plain"));
-    }
-
+    auto ex = dispatch(parser, remote, home, *config, state);
     if (!state->response) {
       watch_for_close(socket, state);
       while (!state->response && !state->peer_closed) {
@@ -318,14 +369,16 @@ awaitable<void> detail::run_connection(shard& home, tcp::socket socket, listener
       }
     }
 
-    auto res = std::move(*state->response);
-    const bool keep_alive = res.keep_alive();
+    // Written from the shared state (a second response is never delivered: respond() answers
+    // once), so the frame does not hold a copy.
+    const bool keep_alive = state->response->keep_alive();
     // A client that does not read its response (a pipelining client that never reads, a poll it
     // never collects) loses the connection at the deadline.
     deadline.expires_after(limits.write_timeout);
-    auto [wec, wn] = co_await http::async_write(socket, res, nothrow_awaitable);
+    auto [wec, wn] = co_await http::async_write(socket, *state->response, nothrow_awaitable);
     deadline.expires_never();
-    if (tracker) tracker->response_done();
+    state->response.reset();  // the exchange, and the state with it, may outlive the write
+    if (config->tracker) config->tracker->response_done();
     if (auto then = ex->take_after_write()) then();
     if (wec) {
       if (deadline.expired() && config->tracker) config->tracker->count_write_timeout();

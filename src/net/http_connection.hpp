@@ -55,13 +55,12 @@ boost::asio::awaitable<void> close_gracefully(tcp::socket& socket, socket_deadli
                                               std::chrono::milliseconds timeout);
 
 /// Serves requests on `socket` until it closes or is upgraded. `peer` is the client's address
-/// when it is known already (from the accept, which spares a getpeername). `relayed`: `socket` is
-/// the local pair that carries a TLS connection's decrypted bytes (no TCP options to set), and
-/// `peer` the TLS client's address.
+/// (from the accept, which spares a getpeername). `relayed`: `socket` is the local pair that
+/// carries a TLS connection's decrypted bytes (no TCP options to set), and `peer` the TLS
+/// client's address.
 boost::asio::awaitable<void> run_connection(shard& home, tcp::socket socket,
                                             listener_config_ptr config, connection_slot slot,
-                                            std::optional<tcp::endpoint> peer = std::nullopt,
-                                            bool relayed = false);
+                                            tcp::endpoint peer, bool relayed = false);
 
 /// Completes the TLS handshake on `socket` and relays the decrypted bytes to run_connection()
 /// through a local socket pair, so HTTP, long-polling and WebSocket work over TLS unchanged.
