@@ -220,14 +220,16 @@ void subscriber_impl::on_error_reply(const reply& r) {
 void subscriber_impl::arm_liveness() {
   if (liveness_armed_ || outstanding_.empty()) return;
   liveness_armed_ = true;
-  liveness_timer_.expires_at(outstanding_.front().sent_at + cfg().command_timeout);
+  liveness_timer_.expires_at(silent_since() + cfg().command_timeout);
   liveness_timer_.async_wait([self = shared_from_this(), this](error_code ec) {
     if (ec) return;
     liveness_armed_ = false;
     if (outstanding_.empty()) return;
-    const auto& oldest = outstanding_.front();
-    // Unconfirmed for a whole timeout with not one byte from the server since: it is gone.
-    if (oldest.sent_at + cfg().command_timeout <= clock::now() && last_read() < oldest.sent_at) {
+    // A command unconfirmed, and not one byte from the server for a whole timeout: it is gone.
+    // Messages pushed after the command only postpone this: a server stopped between delivering
+    // a publish and reading our PING sends nothing more (waiting instead for silence since the
+    // command itself would never end, and the timer would fire again at once, for ever).
+    if (silent_since() + cfg().command_timeout <= clock::now()) {
       return reset_link(make_error_code(error::timeout));
     }
     arm_liveness();

@@ -13,6 +13,7 @@
 #include "redis/connection_impl.hpp"
 #include "redis/link.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <set>
 
@@ -53,6 +54,11 @@ class subscriber_impl final : public link {
   void on_confirmation(std::string_view verb, const std::string& name);
   void on_error_reply(const reply& r);
   void arm_liveness();
+  /// Since when the server has kept silent about the oldest unconfirmed command: since it was
+  /// sent, or since the last byte read after it (call with a command outstanding).
+  clock::time_point silent_since() const noexcept {
+    return std::max(outstanding_.front().sent_at, last_read());
+  }
   void arm_health_check();
 
   void need_owner(const std::string& channel, bool moved);
