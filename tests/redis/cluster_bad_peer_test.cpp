@@ -3,97 +3,18 @@
 // back and forth with MOVED. Each must cost a clear log line, a degraded state and an error for
 // the commands concerned: never a crash, never a loop (the nodes count what they are asked), and
 // the same for the subscriber. A real single server in automatic mode is found to be one.
+#include "redis/fake_node.hpp"
 #include "redis/harness.hpp"
-#include "redis/resp_reader.hpp"
 #include "support/redis_server.hpp"
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
 #include <iostream>
-#include <map>
 
 namespace ignis::redis::test {
 namespace {
-
-namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
-
-// A loopback server that reads RESP commands and answers each with what `answer` returns
-// (std::nullopt: nothing, ever). Counts the commands it got by name.
-class fake_node {
- public:
-  using answer_fn = std::function<std::optional<std::string>(const std::vector<std::string>&)>;
-
-  explicit fake_node(answer_fn answer)
-      : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
-        answer_(std::move(answer)) {
-    accept();
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~fake_node() {
-    io_.stop();
-    thread_.join();
-  }
-  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
-  std::string url() const { return "redis://127.0.0.1:" + std::to_string(port()); }
-  std::size_t count(const std::string& command) const {
-    std::lock_guard lk(mutex_);
-    const auto it = counts_.find(command);
-    return it == counts_.end() ? 0 : it->second;
-  }
-
- private:
-  struct session {
-    explicit session(asio::io_context& io) : socket(io) {}
-    tcp::socket socket;
-    std::array<char, 4096> buf{};
-    detail::resp_reader reader;
-  };
-  void accept() {
-    auto s = std::make_shared<session>(io_);
-    acceptor_.async_accept(s->socket, [this, s](error_code ec) {
-      if (ec) return;
-      serve(s);
-      accept();
-    });
-  }
-  void serve(const std::shared_ptr<session>& s) {
-    s->socket.async_read_some(asio::buffer(s->buf), [this, s](error_code ec, std::size_t n) {
-      if (ec || s->reader.feed(std::string_view(s->buf.data(), n))) return;
-      auto out = std::make_shared<std::string>();
-      for (;;) {
-        auto next = s->reader.next();
-        if (!next || !*next) break;
-        std::vector<std::string> args;
-        for (const auto& e : (**next).elements)
-          args.push_back(e.str);
-        if (args.empty()) continue;
-        for (auto& c : args[0])
-          c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        {
-          std::lock_guard lk(mutex_);
-          ++counts_[args[0]];
-        }
-        if (auto a = answer_(args)) *out += *a;
-      }
-      if (out->empty()) return serve(s);
-      asio::async_write(s->socket, asio::buffer(*out), [this, s, out](error_code e, std::size_t) {
-        if (!e) serve(s);
-      });
-    });
-  }
-
-  asio::io_context io_;
-  tcp::acceptor acceptor_;
-  answer_fn answer_;
-  mutable std::mutex mutex_;
-  std::map<std::string, std::size_t> counts_;
-  std::thread thread_;
-};
 
 // PING answered, CLUSTER answered with `cluster`, anything else with `other`.
 fake_node::answer_fn node_answering(std::string cluster, std::string other = "+OK\r\n") {
