@@ -384,9 +384,8 @@ void server::handle(std::shared_ptr<net::http_exchange> ex) {
 
   auto& home = ex->home();
   auto sid = generate_id(home.index(), static_cast<unsigned>(shards_.size()));
-  // One block with its control block. The shard's timer heap keeps a weak reference to it until
-  // its entry comes due or the heap is swept (timer_heap), which keeps a closed session's memory
-  // that long: seconds, against an allocation fewer for every connection.
+  // One block with its control block (the shard's timer wheel links the session itself, so
+  // nothing keeps the block once the session is gone).
   auto s = std::make_shared<session>(*this, home, std::move(sid), req, ex->remote(),
                                      transport_kind::polling);
   shards_[home.index()]->sessions.insert(s);

@@ -198,6 +198,9 @@ void session::run(actions& out, const std::shared_ptr<net::http_exchange>& incom
         if (a.reason == close_reason::slow_consumer) counters.slow_consumers.add();
         held_poll_.reset();
         held_id_ = 0;
+        // Off the shard's wheel while on the shard: whoever holds the session last may let it go
+        // on another thread.
+        cancel();
         server_.forget(*this);
         // The listener may hold a reference back to us: it goes now.
         if (auto listener = std::move(listener_)) {
@@ -218,10 +221,12 @@ void session::set_listener_deadline(net::clock::time_point when) {
 }
 
 void session::rearm() {
+  // Unlinked for good when it closed.
+  if (machine().current() == session_machine::state::closed) return;
   const auto deadline = std::min(machine().deadline(), listener_deadline_);
-  if (deadline >= armed_) return;  // an earlier entry is pending; it re-arms when it fires
-  armed_ = deadline;
-  home_.timers().schedule(deadline, weak_from_this());
+  // An earlier deadline is linked already: it re-arms when it fires.
+  if (deadline >= scheduled_for()) return;
+  home_.timers().schedule(*this, deadline);
 }
 
 void session::start_websocket(std::shared_ptr<websocket_transport> ws) {
@@ -386,7 +391,6 @@ void session::close() {
 }
 
 void session::on_timer(net::clock::time_point now) {
-  if (now >= armed_) armed_ = net::clock::time_point::max();
   auto self = shared_from_this();
   if (now >= listener_deadline_) {
     listener_deadline_ = net::clock::time_point::max();

@@ -100,7 +100,7 @@ class websocket_transport final : public net::ready_handler,
   std::shared_ptr<traffic_counters> counters_;
   net::connection_slot slot_;
 
-  // Deadlines on the shard's timer heap: of the close in progress, and of a blocked write that
+  // Deadlines on the shard's timer wheel: of the close in progress, and of a blocked write that
   // makes no progress. Both are max while not in use.
   net::clock::time_point close_deadline_ = net::clock::time_point::max();
   net::clock::time_point stall_deadline_ = net::clock::time_point::max();

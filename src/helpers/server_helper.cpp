@@ -149,9 +149,9 @@ socketio::payload join_answer(const std::vector<std::string>& joined,
 
 }  // namespace
 
-/// Per-socket state, attached to the socket; its deadlines live on the shard's timer heap.
-struct server_helper::client_record final : net::timer_client,
-                                            std::enable_shared_from_this<client_record> {
+/// Per-socket state, attached to the socket; its deadlines are linked into the shard's timer
+/// wheel by the record itself (taken off it when the socket disconnects, on the socket's shard).
+struct server_helper::client_record final : net::timer_hook {
   server_helper* helper = nullptr;
   std::weak_ptr<socketio::socket> target;
   net::shard* home = nullptr;
@@ -165,14 +165,21 @@ struct server_helper::client_record final : net::timer_client,
   net::clock::time_point auth_deadline = net::clock::time_point::max();
   net::clock::time_point next_ping = net::clock::time_point::max();
 
-  void arm(net::clock::time_point when) { home->timers().schedule(when, weak_from_this()); }
+  /// Links the record for the earlier of its deadlines.
+  void rearm() {
+    const auto when = std::min(auth_deadline, next_ping);
+    if (when == net::clock::time_point::max()) return cancel();
+    home->timers().schedule(*this, when);
+  }
 
   void on_timer(net::clock::time_point now) override {
     auto s = target.lock();
     if (!s || !s->connected()) return;
-    if (now >= auth_deadline) {
-      auth_deadline = net::clock::time_point::max();
-      if (state == client_state::authenticated) return;
+    // The disconnect below lets the socket drop its attachments: this record among them.
+    const auto self = s->attached<client_record>();
+    const bool auth_timed_out = now >= auth_deadline;
+    if (auth_timed_out) auth_deadline = net::clock::time_point::max();
+    if (auth_timed_out && state != client_state::authenticated) {
       if (state == client_state::authenticating) {
         // authenticateFn never answered: a failure, told to the client before the disconnect.
         state = client_state::unauthorized;
@@ -185,11 +192,14 @@ struct server_helper::client_record final : net::timer_client,
       s->disconnect(true);
       return;
     }
-    if (now >= next_ping && state == client_state::authenticated) {
-      s->emit(event_ping, socketio::make_args(json::object{{"time", iso_time()}}));
-      next_ping = now + helper->options_.ping_interval;
-      arm(next_ping);
+    if (now >= next_ping) {
+      next_ping = net::clock::time_point::max();
+      if (state == client_state::authenticated) {
+        s->emit(event_ping, socketio::make_args(json::object{{"time", iso_time()}}));
+        next_ping = now + helper->options_.ping_interval;
+      }
     }
+    rearm();
   }
 };
 
@@ -293,8 +303,7 @@ void server_helper::on(std::string_view topic, socketio::connection_handler hand
 std::shared_ptr<server_helper::client_record> server_helper::record_for(
     const socketio::socket_ptr& s) {
   if (auto rec = s->attached<client_record>()) return rec;
-  // Not make_shared: weak references on the timer heap would keep the record's memory.
-  std::shared_ptr<client_record> rec(new client_record());
+  auto rec = std::make_shared<client_record>();
   rec->helper = this;
   rec->target = s;
   rec->home = &s->home();
@@ -342,7 +351,7 @@ void server_helper::on_connection(const socketio::socket_ptr& s) {
     // Until it authenticates, a disconnect leaves nothing to recover.
     s->set_recoverable(false);
     rec->auth_deadline = s->home().now() + options_.authenticate_timeout;
-    rec->arm(rec->auth_deadline);
+    rec->rearm();
   }
 }
 
@@ -355,7 +364,10 @@ void server_helper::install_handlers(socketio::namespace_& nsp) {
     clients_.fetch_sub(1, std::memory_order_relaxed);
     if (r && r->state == client_state::authenticated)
       authenticated_.fetch_sub(1, std::memory_order_relaxed);
-    if (r) r->state = client_state::unauthorized;
+    if (r) {
+      r->state = client_state::unauthorized;
+      r->cancel();  // whoever lets the record go last may do so on another thread
+    }
   });
   nsp.on_event(std::string(event_authenticate),
                [this](socketio::socket& self, socketio::payload&, socketio::ack_responder) {
@@ -434,7 +446,7 @@ void server_helper::authenticated(const socketio::socket_ptr& s,
   s->mute_broadcasts(false);
   s->set_recoverable(true);
   rec->next_ping = s->home().now() + options_.ping_interval;
-  rec->arm(rec->next_ping);
+  rec->rearm();
   s->emit(event_authenticated,
           socketio::make_args(json::object{{"id", s->id()}, {"time", iso_time()}}));
   run_client_connected(s);
@@ -456,7 +468,7 @@ void server_helper::recovered(const socketio::socket_ptr& s,
       rec->requested_rooms.push_back(r);
   }
   rec->next_ping = s->home().now() + options_.ping_interval;
-  rec->arm(rec->next_ping);
+  rec->rearm();
   s->emit(event_authenticated,
           socketio::make_args(json::object{{"id", s->id()}, {"time", iso_time()}}));
   run_client_connected(s);

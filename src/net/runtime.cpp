@@ -10,59 +10,6 @@
 
 namespace ignis::net {
 
-timer_heap::timer_heap(boost::asio::io_context& ctx, std::chrono::milliseconds sweep_interval)
-    : timer_(ctx), sweep_interval_(sweep_interval) {}
-
-void timer_heap::schedule(clock::time_point when, std::weak_ptr<timer_client> client) {
-  entries_.push_back({when, std::move(client)});
-  std::push_heap(entries_.begin(), entries_.end(), later);
-  if (when < armed_for_) arm(when);
-}
-
-void timer_heap::arm(clock::time_point when) {
-  armed_for_ = when;
-  if (manual_) return;  // run_due() runs them
-  timer_.expires_at(when);
-  timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec) return;  // re-armed earlier (cancelled) or shutting down
-    fire();
-  });
-}
-
-// Entries of clients that are gone would otherwise stay until their time comes (up to a ping
-// interval plus timeout), each keeping a control block that pins a page of freed connection memory
-// after a burst of connections closes. A large heap is therefore swept every few seconds: a linear
-// pass, cheap next to the connections it serves.
-constexpr std::size_t sweep_min_entries = 1024;
-
-void timer_heap::fire() {
-  armed_for_ = clock::time_point::max();
-  const auto now = this->now();
-  while (!entries_.empty() && entries_.front().when <= now) {
-    std::pop_heap(entries_.begin(), entries_.end(), later);
-    auto client = entries_.back().client.lock();
-    entries_.pop_back();
-    if (client) client->on_timer(now);
-  }
-  drop_expired(now);
-  // on_timer may have scheduled entries (and armed the timer) already.
-  auto next = entries_.empty() ? clock::time_point::max() : entries_.front().when;
-  if (entries_.size() >= sweep_min_entries) next = std::min(next, now + sweep_interval_);
-  if (next < armed_for_) arm(next);
-}
-
-void timer_heap::drop_expired(clock::time_point now) {
-  if (entries_.size() >= sweep_min_entries && now - swept_at_ >= sweep_interval_) {
-    swept_at_ = now;
-    std::erase_if(entries_, [](const entry& e) { return e.client.expired(); });
-    std::make_heap(entries_.begin(), entries_.end(), later);
-  }
-  // Give back the storage of a heap that shrank after a burst of connections.
-  if (entries_.capacity() > 4096 && entries_.capacity() > 4 * entries_.size()) {
-    entries_.shrink_to_fit();
-  }
-}
-
 namespace {
 thread_local shard* this_thread_shard = nullptr;
 }  // namespace

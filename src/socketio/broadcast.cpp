@@ -88,7 +88,7 @@ void broadcast_operator::emit_with_ack(
     std::size_t expected_clients = 0;
     std::vector<payload> responses;
     std::function<void(error_code, std::vector<payload>)> done;
-    // Until finished: the timer heap holds the state weakly, and the recipients' acknowledgement
+    // Until finished: the timer wheel holds the state weakly, and the recipients' acknowledgement
     // entries may all be gone (disconnected) before the timeout.
     std::shared_ptr<state> unfinished;
     // Called with the lock held (and a reference held by the caller); returns the completion to
@@ -107,7 +107,7 @@ void broadcast_operator::emit_with_ack(
       std::unique_lock lock(mutex);
       if (finished) return;
       finished = true;
-      unfinished.reset();  // the timer heap holds a reference during this call
+      unfinished.reset();  // the timer wheel holds a reference during this call
       auto cb = std::move(done);
       auto r = std::move(responses);
       lock.unlock();
@@ -117,7 +117,7 @@ void broadcast_operator::emit_with_ack(
   auto st = std::make_shared<state>();
   st->done = std::move(done);
   st->unfinished = st;
-  // The timeout runs on the calling shard (or the first one), on its timer heap.
+  // The timeout runs on the calling shard (or the first one), on its timer wheel.
   net::shard* home = net::current_shard();
   auto& timer_shard = home ? *home : nsp_->srv().runtime().at(0);
   boost::asio::dispatch(timer_shard.executor(), [st, &timer_shard, timeout = *opts_.flags.timeout] {

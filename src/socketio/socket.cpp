@@ -102,7 +102,7 @@ struct socket::pending_ack {
   net::clock::time_point deadline = net::clock::time_point::max();  // emit_with_ack's timeout
 };
 
-// Times out a socket's acknowledgements on its shard's timer heap (made with the first timed one).
+// Times out a socket's acknowledgements on its shard's timer wheel (made with the first timed one).
 struct socket::ack_timer final : net::timer_client {
   std::weak_ptr<socket> target;
   net::clock::time_point armed = net::clock::time_point::max();

@@ -131,7 +131,7 @@ class session_listener {
 /// (see `home()`), except where noted. The protocol is decided by a state machine that does no
 /// I/O (private to the library); the session carries out what it asks on its polling requests
 /// and WebSocket connections.
-class session final : public std::enable_shared_from_this<session>, public net::timer_client {
+class session final : public std::enable_shared_from_this<session>, public net::timer_hook {
  public:
   session(server& owner, net::shard& home, inline_id sid, const net::http_request& req,
           net::tcp::endpoint remote, transport_kind initial);
@@ -223,7 +223,6 @@ class session final : public std::enable_shared_from_this<session>, public net::
   // WebSocket (the active transport, and the one being probed during an upgrade).
   std::shared_ptr<websocket_transport> ws_;
   std::shared_ptr<websocket_transport> probe_;
-  net::clock::time_point armed_ = net::clock::time_point::max();
   net::clock::time_point listener_deadline_ = net::clock::time_point::max();
 };
 
