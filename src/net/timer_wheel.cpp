@@ -235,7 +235,7 @@ void timer_wheel::run_current_slot(clock::time_point now) {
   for (;;) {
     auto* h = std::exchange(slots_[0][slot], nullptr);
     // What is due moves to the firing list (where it can still be cancelled by the calls before
-    // it); the rest (later in this millisecond, or past the wheel's span) is placed again.
+    // it); the rest (later in this millisecond) is placed again.
     while (h) {
       auto* next = std::exchange(h->next_, nullptr);
       h->pprev_ = nullptr;
