@@ -136,25 +136,22 @@ void timer_wheel::drop(weak_entry* e) noexcept {
 void timer_wheel::place(timer_hook& hook) noexcept {
   const tick t = std::max(to_tick(hook.when_), position_);
   const tick differs = t ^ position_;
-  if ((differs >> (level_bits * level_count)) != 0) {
-    hook.next_ = overflow_;
-    if (overflow_) overflow_->pprev_ = &hook.next_;
-    overflow_ = &hook;
-    hook.pprev_ = &overflow_;
-    return;
-  }
+  if ((differs >> (level_bits * level_count)) != 0) return push_front(overflow_, hook);
   unsigned level = 0;
   while (level + 1 < level_count && (differs >> (level_bits * (level + 1))) != 0)
     ++level;
   link(hook, level, static_cast<unsigned>((t >> (level_bits * level)) & (slot_count - 1)));
 }
 
-void timer_wheel::link(timer_hook& hook, unsigned level, unsigned slot) noexcept {
-  auto& head = slots_[level][slot];
+void timer_wheel::push_front(timer_hook*& head, timer_hook& hook) noexcept {
   hook.next_ = head;
   if (head) head->pprev_ = &hook.next_;
   head = &hook;
   hook.pprev_ = &head;
+}
+
+void timer_wheel::link(timer_hook& hook, unsigned level, unsigned slot) noexcept {
+  push_front(slots_[level][slot], hook);
   occupied_[level][slot / 64] |= std::uint64_t{1} << (slot % 64);
 }
 
@@ -240,10 +237,7 @@ void timer_wheel::run_current_slot(clock::time_point now) {
       auto* next = std::exchange(h->next_, nullptr);
       h->pprev_ = nullptr;
       if (h->when_ <= now) {
-        h->next_ = firing_;
-        if (firing_) firing_->pprev_ = &h->next_;
-        firing_ = h;
-        h->pprev_ = &firing_;
+        push_front(firing_, *h);
       } else {
         place(*h);
       }

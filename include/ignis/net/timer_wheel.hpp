@@ -107,6 +107,7 @@ class timer_wheel {
   static tick to_tick(clock::time_point t) noexcept;
   static clock::time_point to_time(tick t) noexcept;
   void place(timer_hook& hook) noexcept;
+  static void push_front(timer_hook*& head, timer_hook& hook) noexcept;
   void link(timer_hook& hook, unsigned level, unsigned slot) noexcept;
   /// The first slot at or after `from` of `level` that holds entries (slot_count if none).
   unsigned next_occupied(unsigned level, unsigned from) noexcept;
