@@ -20,25 +20,17 @@ void sha1::compress(const std::uint8_t* block) noexcept {
   std::array<std::uint32_t, 16> w{};
   for (std::size_t t = 0; t < 16; ++t)
     w[t] = load_big_endian(block + 4 * t);
-  auto [a, b, c, d, e] = state_;
-  for (std::size_t t = 0; t < 80; ++t) {
+  // Plain variables, not a structured binding: the lambda below captures them (clang before 16
+  // cannot capture structured bindings).
+  std::uint32_t a = state_[0];
+  std::uint32_t b = state_[1];
+  std::uint32_t c = state_[2];
+  std::uint32_t d = state_[3];
+  std::uint32_t e = state_[4];
+  // The four 20-round stages as separate loops: no per-round branch on the stage.
+  auto round = [&](std::size_t t, std::uint32_t f, std::uint32_t k) {
     if (t >= 16) {
       w[t % 16] = std::rotl(w[(t - 3) % 16] ^ w[(t - 8) % 16] ^ w[(t - 14) % 16] ^ w[t % 16], 1);
-    }
-    std::uint32_t f = 0;
-    std::uint32_t k = 0;
-    if (t < 20) {
-      f = (b & c) | (~b & d);
-      k = 0x5A827999u;
-    } else if (t < 40) {
-      f = b ^ c ^ d;
-      k = 0x6ED9EBA1u;
-    } else if (t < 60) {
-      f = (b & c) | (b & d) | (c & d);
-      k = 0x8F1BBCDCu;
-    } else {
-      f = b ^ c ^ d;
-      k = 0xCA62C1D6u;
     }
     const std::uint32_t temp = std::rotl(a, 5) + f + e + k + w[t % 16];
     e = d;
@@ -46,7 +38,15 @@ void sha1::compress(const std::uint8_t* block) noexcept {
     c = std::rotl(b, 30);
     b = a;
     a = temp;
-  }
+  };
+  for (std::size_t t = 0; t < 20; ++t)
+    round(t, (b & c) | (~b & d), 0x5A827999u);
+  for (std::size_t t = 20; t < 40; ++t)
+    round(t, b ^ c ^ d, 0x6ED9EBA1u);
+  for (std::size_t t = 40; t < 60; ++t)
+    round(t, (b & c) | (b & d) | (c & d), 0x8F1BBCDCu);
+  for (std::size_t t = 60; t < 80; ++t)
+    round(t, b ^ c ^ d, 0xCA62C1D6u);
   state_[0] += a;
   state_[1] += b;
   state_[2] += c;
