@@ -23,6 +23,14 @@ APT_PACKAGES=(
   help2man dpkg-dev file systemd curl
 )
 
+# ccache (the CMake launcher, CMakeLists.txt) serves an object compiled in another build directory
+# or checkout only if it hashes neither the working directory (which it does by default when
+# debug information is asked for) nor the checkout's absolute path: without these, the packaging
+# checks' shared and add_subdirectory builds compiled the dev build's command lines again (about
+# four minutes of a run with a cold cache).
+export CCACHE_NOHASHDIR=true
+export CCACHE_BASEDIR="$ROOT"
+
 log() { printf '\n==> %s\n' "$*"; }
 
 as_root() {
