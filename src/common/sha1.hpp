@@ -2,9 +2,9 @@
 
 // SHA-1 (FIPS 180-4 §6.1), for the one place the protocols need it: a WebSocket handshake's
 // Sec-WebSocket-Accept (RFC 6455 §4.2.2), where it is a fixed transform, not a security boundary.
-// Computed here rather than by OpenSSL: its digest API allocates a context per call and, on the
-// first call, initialises its providers, which pages ~2 MB of libcrypto into every server that
-// never uses TLS (docs/performance.md, "Memory per idle connection").
+// Computed here rather than by OpenSSL: the first use of its digest API initialises its
+// providers, which pages ~2 MB of libcrypto into every server, also one that never uses TLS
+// (docs/performance.md, "Seventh round"), and each use needs a digest context.
 #include <array>
 #include <cstddef>
 #include <cstdint>
