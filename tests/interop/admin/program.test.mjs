@@ -46,7 +46,13 @@ function runProgram(args, input) {
     child.stderr.on('data', (c) => (stderr += c));
     child.on('error', reject);
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input ?? '');
+    // A program that refuses its flags exits without reading its input: writing to it then fails
+    // with EPIPE, which says nothing about the program (its exit code and stderr do).
+    child.stdin.on('error', (err) => {
+      if (err.code !== 'EPIPE') reject(err);
+    });
+    if (input === undefined) child.stdin.end();
+    else child.stdin.end(input);
   });
 }
 
