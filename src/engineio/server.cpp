@@ -176,12 +176,12 @@ server::server(net::runtime& rt, server_options options, std::shared_ptr<session
 }
 
 // Sessions still open when the server is let go of without close_all() (a program that ends, a
-// test) may be referred to by their listener and by a poll they hold: drop those references so
-// the sessions go with the server.
+// test) may be referred to by a poll they hold: drop those references so the sessions go with the
+// server.
 server::~server() {
   for (auto& shard : shards_) {
     shard->sessions.for_each([](const std::shared_ptr<session>& s) {
-      s->listener_.reset();
+      s->listener_ = nullptr;
       s->held_poll_.reset();
     });
   }

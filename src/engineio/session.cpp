@@ -103,6 +103,9 @@ session::session(server& owner, net::shard& home, inline_id sid, const net::http
 }
 
 session::~session() {
+  if (hosts_listener_) {
+    std::launder(reinterpret_cast<session_listener*>(listener_storage_))->~session_listener();
+  }
   machine().~session_machine();
 }
 
@@ -202,8 +205,8 @@ void session::run(actions& out, const std::shared_ptr<net::http_exchange>& incom
         // on another thread.
         cancel();
         server_.forget(*this);
-        // The listener may hold a reference back to us: it goes now.
-        if (auto listener = std::move(listener_)) {
+        // Told once; it stays constructed until the session goes.
+        if (auto* listener = std::exchange(listener_, nullptr)) {
           listener->on_close(a.reason);
         } else {
           server_.handler().on_close(*this, a.reason);
@@ -394,7 +397,7 @@ void session::on_timer(net::clock::time_point now) {
   auto self = shared_from_this();
   if (now >= listener_deadline_) {
     listener_deadline_ = net::clock::time_point::max();
-    if (auto listener = listener_) listener->on_deadline(now);
+    if (listener_) listener_->on_deadline(now);
   }
   actions out;
   machine().timer(now, ws_buffered(), out);

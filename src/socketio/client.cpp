@@ -35,22 +35,11 @@ std::vector<engineio::message_ptr> to_messages(const packet& p) {
   return out;
 }
 
-client::client(server& srv, std::shared_ptr<engineio::session> session)
-    : server_(srv),
-      session_(std::move(session)),
-      session_home_(session_->home()),
-      decoder_(srv.options().parser) {
-  const auto id = session_->id();
-  engine_id_size_ = static_cast<std::uint8_t>(std::min(id.size(), engine_id_.size()));
-  std::copy_n(id.data(), engine_id_size_, engine_id_.data());
-}
+client::client(server& srv, engineio::session& session)
+    : server_(srv), session_(session), decoder_(srv.options().parser) {}
 
 void client::start() {
-  session_->set_listener_deadline(session_home_.now() + server_.options().connect_timeout);
-}
-
-engineio::transport_kind client::transport() const noexcept {
-  return session_ ? session_->transport() : engineio::transport_kind::websocket;
+  session_.set_listener_deadline(home().now() + server_.options().connect_timeout);
 }
 
 void client::on_deadline(net::clock::time_point) {
@@ -105,13 +94,12 @@ void client::connect(const std::string& name, boost::json::object auth) {
     send(refusal);
     return;
   }
-  nsp->add(shared_from_this(), std::move(auth), [weak = weak_from_this()](socket_ptr s) {
-    auto self = weak.lock();
-    if (!self || self->closed_) return;
-    if (self->sockets_.empty() && self->session_) {
-      self->session_->set_listener_deadline(net::clock::time_point::max());
-    }
-    self->sockets_.push_back(s);
+  // The session's weak reference stands for the client's: the client lives inside it.
+  nsp->add(self(), std::move(auth), [weak = session_.weak_from_this(), this](socket_ptr s) {
+    const auto alive = weak.lock();
+    if (!alive || closed_) return;
+    if (sockets_.empty()) session_.set_listener_deadline(net::clock::time_point::max());
+    sockets_.push_back(s);
   });
 }
 
@@ -120,16 +108,16 @@ void client::send(const packet& p, bool droppable) {
 }
 
 void client::send_encoded(const std::vector<engineio::message_ptr>& messages, bool droppable) {
-  if (closed_ || !session_) return;
+  if (closed_) return;
   if (droppable) {
     // A volatile packet goes whole or not at all.
-    if (session_->send(messages.front(), true) != engineio::session::send_status::queued) return;
+    if (session_.send(messages.front(), true) != engineio::session::send_status::queued) return;
     for (std::size_t i = 1; i < messages.size(); ++i)
-      session_->send(messages[i]);
+      session_.send(messages[i]);
     return;
   }
   for (const auto& m : messages)
-    session_->send(m);
+    session_.send(m);
 }
 
 void client::remove(const socket& s) {
@@ -140,13 +128,13 @@ void client::remove(const socket& s) {
 
 void client::close() {
   if (closed_) return;
-  auto self = shared_from_this();
-  if (session_) session_->close();
+  const auto keep = self();
+  session_.close();
   on_close(engineio::close_reason::forced_close);
 }
 
 void client::disconnect_all() {
-  auto self = shared_from_this();
+  const auto keep = self();
   auto sockets = sockets_;
   for (auto& s : sockets)
     s->disconnect(false);
@@ -155,7 +143,7 @@ void client::disconnect_all() {
 
 void client::on_close(engineio::close_reason reason) {
   if (closed_) return;
-  auto self = shared_from_this();
+  const auto keep = self();
   closed_ = true;
   disconnect_reason r = disconnect_reason::transport_close;
   switch (reason) {
@@ -184,7 +172,6 @@ void client::on_close(engineio::close_reason reason) {
   for (auto& s : sockets)
     s->on_close(r);
   decoder_.reset();
-  session_.reset();
 }
 
 std::shared_ptr<handshake_info> client::make_handshake(boost::json::object auth) {
@@ -193,12 +180,10 @@ std::shared_ptr<handshake_info> client::make_handshake(boost::json::object auth)
     h = std::make_shared<handshake_info>(*first_handshake_);
   } else {
     h = std::make_shared<handshake_info>();
-    if (session_) {
-      auto request = session_->take_handshake_request();
-      h->url = std::move(request.url);
-      h->headers = std::move(request.headers);
-      h->address = address_text(session_->remote().address());
-    }
+    auto request = session_.take_handshake_request();
+    h->url = std::move(request.url);
+    h->headers = std::move(request.headers);
+    h->address = address_text(session_.remote().address());
     first_handshake_ = h;
   }
   h->issued = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -6,7 +6,6 @@
 
 #include <boost/container/small_vector.hpp>
 
-#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -17,10 +16,12 @@ namespace ignis::socketio {
 /// A packet as Engine.IO messages, encoded once (and shareable between recipients).
 std::vector<engineio::message_ptr> to_messages(const packet& p);
 
-class client final : public std::enable_shared_from_this<client>,
-                     public engineio::session_listener {
+/// Lives inside its Engine.IO session (engineio::session::emplace_listener): one block per
+/// connection. Whoever keeps a client (its sockets) keeps the session's block, through an aliasing
+/// shared pointer (self()).
+class client final : public engineio::session_listener {
  public:
-  client(server& srv, std::shared_ptr<engineio::session> session);
+  client(server& srv, engineio::session& session);
 
   void start();
   void on_message(const engineio::packet& p) override;
@@ -28,6 +29,9 @@ class client final : public std::enable_shared_from_this<client>,
   /// connectTimeout: no namespace joined in time.
   void on_deadline(net::clock::time_point now) override;
   void on_upgrade() override;
+
+  /// Shares the ownership of the session this client lives in.
+  std::shared_ptr<client> self() { return {session_.shared_from_this(), this}; }
 
   void send(const packet& p, bool droppable = false);
   void send_encoded(const std::vector<engineio::message_ptr>& messages, bool droppable);
@@ -37,17 +41,14 @@ class client final : public std::enable_shared_from_this<client>,
   void close();
   /// socket.disconnect(true): every namespace gets a DISCONNECT, then the connection closes.
   void disconnect_all();
-  /// Lets go of the session and the sockets without a word to anyone: the server is being
-  /// destroyed without having closed its connections.
-  void abandon() noexcept {
-    sockets_.clear();
-    session_.reset();
-  }
+  /// Lets go of the sockets without a word to anyone: the server is being destroyed without
+  /// having closed its connections.
+  void abandon() noexcept { sockets_.clear(); }
 
   bool is_open() const noexcept { return !closed_; }
-  net::shard& home() const noexcept { return session_home_; }
-  engineio::transport_kind transport() const noexcept;
-  std::string_view engine_id() const noexcept { return {engine_id_.data(), engine_id_size_}; }
+  net::shard& home() const noexcept { return session_.home(); }
+  engineio::transport_kind transport() const noexcept { return session_.transport(); }
+  std::string_view engine_id() const noexcept { return session_.id(); }
   std::shared_ptr<handshake_info> make_handshake(boost::json::object auth);
 
  private:
@@ -55,14 +56,10 @@ class client final : public std::enable_shared_from_this<client>,
   void connect(const std::string& name, boost::json::object auth);
 
   server& server_;
-  std::shared_ptr<engineio::session> session_;
+  engineio::session& session_;
   // The first namespace's handshake: it took the request details from the session (one copy per
   // connection, not two); later namespaces copy them from here.
   std::shared_ptr<const handshake_info> first_handshake_;
-  net::shard& session_home_;
-  // Inline: Engine.IO ids are 20 characters (a longer one, never made here, is cut).
-  std::array<char, 20> engine_id_{};
-  std::uint8_t engine_id_size_ = 0;
   decoder decoder_;
   // One per namespace joined (its name is the socket's nsp()). Most connections join one: it is
   // kept inline, without an allocation of its own.

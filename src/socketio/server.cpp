@@ -12,11 +12,7 @@ class server::engine_bridge final : public engineio::session_handler {
  public:
   explicit engine_bridge(server& srv) : server_(srv) {}
   void on_open(const std::shared_ptr<engineio::session>& s) override {
-    // One block with its control block: nothing keeps a weak reference to a client for long
-    // (its connect timeout is on the session's timer entry).
-    auto c = std::make_shared<client>(server_, s);
-    s->listen(c);
-    c->start();
+    s->emplace_listener<client>(server_, *s).start();
   }
   // Every session has its client as listener.
   void on_message(engineio::session&, const engineio::packet&) override {}

@@ -20,9 +20,12 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace ignis::engineio {
@@ -113,7 +116,8 @@ class session_machine;
 struct session_config;
 
 /// What the layer above keeps per session (e.g. the Socket.IO connection): told of every message
-/// and of the close, on the session's shard. See session::listen().
+/// and of the close, on the session's shard. Lives inside its session (see
+/// session::emplace_listener()), which destroys it.
 class session_listener {
  public:
   virtual void on_message(const packet& p) = 0;
@@ -124,7 +128,8 @@ class session_listener {
   virtual void on_deadline(net::clock::time_point /*now*/) {}
 
  protected:
-  ~session_listener() = default;
+  friend class session;
+  virtual ~session_listener() = default;
 };
 
 /// One Engine.IO connection. Lives on one shard; every member function must be called there
@@ -169,9 +174,23 @@ class session final : public std::enable_shared_from_this<session>, public net::
   /// Closes from the server side ("forced close").
   void close();
 
-  /// From now on messages and the close go to `listener` (kept until the close) instead of the
-  /// server's session_handler.
-  void listen(std::shared_ptr<session_listener> listener) { listener_ = std::move(listener); }
+  /// Bytes a listener constructed in the session may take.
+  static constexpr std::size_t listener_size = 112;
+  /// Constructs the layer above's per-connection state inside the session: one block per
+  /// connection instead of two, and no pointers between them to own or to count (the listener
+  /// refers to its session by reference; whoever keeps the listener keeps the session, e.g. with
+  /// an aliasing shared_ptr). From now on messages and the close go to it instead of the server's
+  /// session_handler; it is destroyed with the session. Once per session.
+  template <class Listener, class... Args>
+  Listener& emplace_listener(Args&&... args) {
+    static_assert(std::is_base_of_v<session_listener, Listener>);
+    static_assert(sizeof(Listener) <= listener_size && alignof(Listener) <= 8,
+                  "raise session::listener_size");
+    auto* l = ::new (static_cast<void*>(listener_storage_)) Listener(std::forward<Args>(args)...);
+    listener_ = l;
+    hosts_listener_ = true;
+    return *l;
+  }
   /// A deadline of the listener's (Socket.IO's connect timeout), carried by the session's own
   /// timer entry so that a connection has one entry on the shard's timers, not one per layer: at
   /// or after `when` the listener's on_deadline() runs, once. time_point::max() clears it.
@@ -215,7 +234,10 @@ class session final : public std::enable_shared_from_this<session>, public net::
   alignas(8) std::byte machine_storage_[machine_size];
   session_machine& machine() noexcept;
   const session_machine& machine() const noexcept;
-  std::shared_ptr<session_listener> listener_;
+  // Told of messages and the close until the close; constructed in listener_storage_.
+  session_listener* listener_ = nullptr;
+  bool hosts_listener_ = false;
+  alignas(8) std::byte listener_storage_[listener_size];
   // The GET the machine holds, and the id it knows it by.
   std::shared_ptr<net::http_exchange> held_poll_;
   std::uint32_t held_id_ = 0;
@@ -227,7 +249,7 @@ class session final : public std::enable_shared_from_this<session>, public net::
 };
 
 /// What the layer above (Socket.IO) implements. Called on the session's shard; on_message and
-/// on_close only for sessions without a listener (session::listen()).
+/// on_close only for sessions without a listener (session::emplace_listener()).
 class session_handler {
  public:
   virtual ~session_handler() = default;
