@@ -182,7 +182,7 @@ server::~server() {
   for (auto& shard : shards_) {
     shard->sessions.for_each([](const std::shared_ptr<session>& s) {
       s->listener_ = nullptr;
-      s->held_poll_.reset();
+      if (s->polling_) s->polling_->held_poll.reset();
     });
   }
 }

@@ -129,15 +129,25 @@ std::size_t session::ws_buffered() const noexcept {
   return ws_ ? ws_->buffered_bytes() : 0;
 }
 
+session::polling_state& session::polling() {
+  if (!polling_) polling_ = std::make_unique<polling_state>();
+  return *polling_;
+}
+
+std::shared_ptr<websocket_transport>* session::transport_for(bool probe) noexcept {
+  if (!probe) return &ws_;
+  return polling_ ? &polling_->probe : nullptr;
+}
+
 void session::run(actions& out, const std::shared_ptr<net::http_exchange>& incoming,
                   std::uint32_t incoming_id) {
   using kind = session_action::kind;
   auto& counters = server_.counters(home_.index());
   auto exchange_for = [&](request_id r) -> std::shared_ptr<net::http_exchange> {
     if (r == incoming_id && incoming) return incoming;
-    if (r == held_id_) {
-      held_id_ = 0;
-      return std::move(held_poll_);
+    if (polling_ && r == polling_->held_id) {
+      polling_->held_id = 0;
+      return std::move(polling_->held_poll);
     }
     return nullptr;
   };
@@ -165,10 +175,13 @@ void session::run(actions& out, const std::shared_ptr<net::http_exchange>& incom
         });
         break;
       case kind::ws_send:
-        if (auto& ws = a.ws == ws_role::active ? ws_ : probe_) ws->send(std::move(a.message));
+        if (auto* ws = transport_for(a.ws == ws_role::probe); ws && *ws) {
+          (*ws)->send(std::move(a.message));
+        }
         break;
       case kind::ws_close:
-        if (auto ws = std::move(a.ws == ws_role::active ? ws_ : probe_)) {
+        if (auto* slot = transport_for(a.ws == ws_role::probe); slot && *slot) {
+          const auto ws = std::move(*slot);
           ws->unbind();
           ws->close(a.code, a.drop ? websocket_transport::close_mode::drop_queued
                                    : websocket_transport::close_mode::after_queued);
@@ -178,7 +191,7 @@ void session::run(actions& out, const std::shared_ptr<net::http_exchange>& incom
         counters.upgrades.add();
         counters.open_polling.sub();
         counters.open_websocket.add();
-        ws_ = std::move(probe_);
+        ws_ = polling_ ? std::move(polling_->probe) : nullptr;
         if (ws_) ws_->bind(weak_from_this(), false);
         if (listener_) listener_->on_upgrade();
         break;
@@ -199,8 +212,10 @@ void session::run(actions& out, const std::shared_ptr<net::http_exchange>& incom
         if (machine().closing_idle()) counters.closing_idle.sub();
         counters.closes[static_cast<std::size_t>(a.reason)].add();
         if (a.reason == close_reason::slow_consumer) counters.slow_consumers.add();
-        held_poll_.reset();
-        held_id_ = 0;
+        if (polling_) {
+          polling_->held_poll.reset();
+          polling_->held_id = 0;
+        }
         // Off the shard's wheel while on the shard: whoever holds the session last may let it go
         // on another thread.
         cancel();
@@ -278,7 +293,8 @@ session::send_status session::send(message_ptr m, bool droppable) {
 }
 
 void session::on_poll(std::shared_ptr<net::http_exchange> ex) {
-  const auto id = ++next_request_;
+  auto& state = polling();
+  const auto id = ++state.next_request;
   actions out;
   machine().poll(id, home_.now(), out);
   const bool answered = std::any_of(out.begin(), out.end(), [id](const session_action& a) {
@@ -295,17 +311,17 @@ void session::on_poll(std::shared_ptr<net::http_exchange> ex) {
     return;
   }
   if (!answered) {
-    held_poll_ = ex;
-    held_id_ = id;
+    state.held_poll = ex;
+    state.held_id = id;
   }
   run(out, ex, id);
 }
 
 void session::on_poll_aborted(const net::http_exchange& ex) {
-  if (held_poll_.get() != &ex) return;
-  const auto id = held_id_;
-  held_poll_.reset();
-  held_id_ = 0;
+  if (!polling_ || polling_->held_poll.get() != &ex) return;
+  const auto id = polling_->held_id;
+  polling_->held_poll.reset();
+  polling_->held_id = 0;
   actions out;
   machine().poll_aborted(id, out);
   run(out);
@@ -362,13 +378,14 @@ void session::upgrade_to(std::shared_ptr<websocket_transport> ws) {
     ws->close();
     return;
   }
-  probe_ = std::move(ws);
-  probe_->bind(weak_from_this(), true);
+  auto& probe = polling().probe;
+  probe = std::move(ws);
+  probe->bind(weak_from_this(), true);
   rearm();
 }
 
 void session::on_probe_packet(websocket_transport& ws, const packet& p) {
-  if (probe_.get() != &ws) return;
+  if (!polling_ || polling_->probe.get() != &ws) return;
   actions out;
   machine().probe_packet(p, out);
   run(out);
@@ -376,8 +393,8 @@ void session::on_probe_packet(websocket_transport& ws, const packet& p) {
 
 void session::on_websocket_closed(websocket_transport& ws, close_reason reason) {
   actions out;
-  if (probe_.get() == &ws) {
-    probe_.reset();
+  if (polling_ && polling_->probe.get() == &ws) {
+    polling_->probe.reset();
     machine().ws_lost(ws_role::probe, reason, out);
   } else if (ws_.get() == &ws) {
     machine().ws_lost(ws_role::active, reason, out);

@@ -174,23 +174,24 @@ void client::on_close(engineio::close_reason reason) {
   decoder_.reset();
 }
 
-std::shared_ptr<handshake_info> client::make_handshake(boost::json::object auth) {
-  std::shared_ptr<handshake_info> h;
-  if (first_handshake_) {
-    h = std::make_shared<handshake_info>(*first_handshake_);
-  } else {
-    h = std::make_shared<handshake_info>();
-    auto request = session_.take_handshake_request();
-    h->url = std::move(request.url);
-    h->headers = std::move(request.headers);
-    h->address = address_text(session_.remote().address());
-    first_handshake_ = h;
+std::shared_ptr<const handshake_info> client::make_handshake(boost::json::object auth) {
+  const auto issued = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  if (handshake_taken_) {
+    auto h = std::make_shared<handshake_info>(handshake_);
+    h->issued = issued;
+    h->auth = std::move(auth);
+    return h;
   }
-  h->issued = std::chrono::duration_cast<std::chrono::milliseconds>(
-                  std::chrono::system_clock::now().time_since_epoch())
-                  .count();
-  h->auth = std::move(auth);
-  return h;
+  handshake_taken_ = true;
+  auto request = session_.take_handshake_request();
+  handshake_.url = std::move(request.url);
+  handshake_.headers = std::move(request.headers);
+  handshake_.address = address_text(session_.remote().address());
+  handshake_.issued = issued;
+  handshake_.auth = std::move(auth);
+  return {self(), &handshake_};
 }
 
 }  // namespace ignis::socketio

@@ -49,7 +49,9 @@ class client final : public engineio::session_listener {
   net::shard& home() const noexcept { return session_.home(); }
   engineio::transport_kind transport() const noexcept { return session_.transport(); }
   std::string_view engine_id() const noexcept { return session_.id(); }
-  std::shared_ptr<handshake_info> make_handshake(boost::json::object auth);
+  /// socket.handshake for a namespace being joined: the first shares the client's block, later
+  /// ones are copies of it.
+  std::shared_ptr<const handshake_info> make_handshake(boost::json::object auth);
 
  private:
   void on_decoded(packet p);
@@ -57,14 +59,16 @@ class client final : public engineio::session_listener {
 
   server& server_;
   engineio::session& session_;
-  // The first namespace's handshake: it took the request details from the session (one copy per
-  // connection, not two); later namespaces copy them from here.
-  std::shared_ptr<const handshake_info> first_handshake_;
   decoder decoder_;
   // One per namespace joined (its name is the socket's nsp()). Most connections join one: it is
   // kept inline, without an allocation of its own.
   boost::container::small_vector<socket_ptr, 1> sockets_;
   bool closed_ = false;
+  bool handshake_taken_ = false;
+  // The first namespace's handshake, inside the client rather than a block of its own: it took
+  // the request details from the session (one copy per connection, not two); later namespaces
+  // copy it.
+  handshake_info handshake_;
 };
 
 }  // namespace ignis::socketio

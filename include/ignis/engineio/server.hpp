@@ -175,7 +175,7 @@ class session final : public std::enable_shared_from_this<session>, public net::
   void close();
 
   /// Bytes a listener constructed in the session may take.
-  static constexpr std::size_t listener_size = 112;
+  static constexpr std::size_t listener_size = 232;
   /// Constructs the layer above's per-connection state inside the session: one block per
   /// connection instead of two, and no pointers between them to own or to count (the listener
   /// refers to its session by reference; whoever keeps the listener keeps the session, e.g. with
@@ -238,13 +238,20 @@ class session final : public std::enable_shared_from_this<session>, public net::
   session_listener* listener_ = nullptr;
   bool hosts_listener_ = false;
   alignas(8) std::byte listener_storage_[listener_size];
-  // The GET the machine holds, and the id it knows it by.
-  std::shared_ptr<net::http_exchange> held_poll_;
-  std::uint32_t held_id_ = 0;
-  std::uint32_t next_request_ = 0;
-  // WebSocket (the active transport, and the one being probed during an upgrade).
+  // What only long-polling uses, allocated with the first poll or upgrade request (a session
+  // that began on WebSocket, most of them, has none): the GET the machine holds and the id it
+  // knows it by, and the WebSocket being probed during an upgrade.
+  struct polling_state {
+    std::shared_ptr<net::http_exchange> held_poll;
+    std::uint32_t held_id = 0;
+    std::uint32_t next_request = 0;
+    std::shared_ptr<websocket_transport> probe;
+  };
+  std::unique_ptr<polling_state> polling_;
+  polling_state& polling();
+  std::shared_ptr<websocket_transport>* transport_for(bool probe) noexcept;
+  // The active WebSocket transport.
   std::shared_ptr<websocket_transport> ws_;
-  std::shared_ptr<websocket_transport> probe_;
   net::clock::time_point listener_deadline_ = net::clock::time_point::max();
 };
 

@@ -175,6 +175,39 @@ TEST_F(SocketIOServer, TheHandshakeCarriesTheClientsAddress) {
   EXPECT_EQ(address, "127.0.0.1");
 }
 
+// The first namespace's handshake lives in the connection's own block and a later namespace's is
+// a copy with its own auth: both outlive the connection while the application keeps the socket.
+TEST_F(SocketIOServer, AHandshakeOutlivesItsConnectionAndEachNamespaceHasItsOwnAuth) {
+  auto& srv = make();
+  srv.of("/chat");
+  std::vector<socketio::socket_ptr> kept;
+  auto keep = [&](const socketio::socket_ptr& s) { kept.push_back(s); };
+  srv.main().on_connection(keep);
+  srv.of("/chat").on_connection(keep);
+  std::vector<socketio::disconnect_reason> reasons;
+  auto c = sio_client(loop, server->engine(), "/socket.io/", 0, {{"X-Trace", "t-1"}});
+  ASSERT_TRUE(c.connect("/", R"({"who":"main"})").starts_with("0{"));
+  ASSERT_TRUE(c.connect("/chat", R"({"who":"chat"})").starts_with("0/chat,{"));
+  ASSERT_EQ(kept.size(), 2u);
+  for (const auto& s : kept)
+    s->on_disconnect(
+        [&](socketio::socket&, socketio::disconnect_reason why) { reasons.push_back(why); });
+  c.engine().post("1");  // the client closes the connection
+  loop.run();
+  ASSERT_EQ(reasons, std::vector(2, socketio::disconnect_reason::transport_close));
+  for (const auto& s : kept) {
+    EXPECT_FALSE(s->connected());
+    const auto& h = s->handshake();
+    EXPECT_EQ(h.query_param("EIO"), "4");
+    EXPECT_EQ(h.header("x-trace"), "t-1");
+    EXPECT_EQ(h.address, "127.0.0.1");
+    EXPECT_GT(h.issued, 0);
+  }
+  EXPECT_EQ(kept[0]->handshake().auth.at("who"), "main");
+  EXPECT_EQ(kept[1]->handshake().auth.at("who"), "chat");
+  EXPECT_NE(&kept[0]->handshake(), &kept[1]->handshake());
+}
+
 TEST_F(SocketIOServer, ServerAcksCompleteWithTheAnswerOrTimeOutOnTheClock) {
   auto& srv = make();
   socketio::socket_ptr target;
