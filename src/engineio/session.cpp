@@ -75,7 +75,7 @@ struct session::actions : session_actions {};
 
 session::session(server& owner, net::shard& home, inline_id sid, const net::http_request& req,
                  net::tcp::endpoint remote, transport_kind initial)
-    : server_(owner), home_(home), sid_(sid), remote_(std::move(remote)) {
+    : server_(owner), home_(home), sid_(sid) {
   static_assert(sizeof(session_machine) <= machine_size &&
                 alignof(session_machine) <= alignof(std::max_align_t) &&
                 alignof(session_machine) <= 8);
@@ -95,6 +95,7 @@ session::session(server& owner, net::shard& home, inline_id sid, const net::http
   }
   request_ = std::make_unique<handshake_request>();
   request_->url = req.target();
+  request_->remote = std::move(remote);
   request_->headers.reserve(bytes, count);
   for (const auto& field : req) {
     if (keeps(field.name_string()))

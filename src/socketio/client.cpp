@@ -188,7 +188,7 @@ std::shared_ptr<const handshake_info> client::make_handshake(boost::json::object
   auto request = session_.take_handshake_request();
   handshake_.url = std::move(request.url);
   handshake_.headers = std::move(request.headers);
-  handshake_.address = address_text(session_.remote().address());
+  handshake_.address = address_text(request.remote.address());
   handshake_.issued = issued;
   handshake_.auth = std::move(auth);
   return {self(), &handshake_};

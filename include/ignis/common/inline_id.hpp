@@ -10,11 +10,13 @@ namespace ignis {
 
 /// A short identifier kept inside its owner: session and socket ids are 20 characters, five more
 /// than std::string keeps inline, so as std::string each would cost an allocation of its own for
-/// as long as the connection lives. Same size as a std::string, no allocation; the text is followed
-/// by a NUL, as a std::string's is, for callers that hand view().data() to C functions.
+/// as long as the connection lives. 24 bytes, no allocation; the text is followed by a NUL, as a
+/// std::string's is, for callers that hand view().data() to C functions. Every id this project or
+/// Node's socket.io makes fits (base64 of 15 random bytes); longer ones are checked where they
+/// arrive (fits()).
 class inline_id {
  public:
-  static constexpr std::size_t capacity = 30;
+  static constexpr std::size_t capacity = 22;
 
   inline_id() = default;
   /// `text` must fit (fits()); ids from outside are checked where they arrive.

@@ -149,11 +149,11 @@ class session final : public std::enable_shared_from_this<session>, public net::
   net::shard& home() const noexcept { return home_; }
   transport_kind transport() const noexcept;
   bool is_open() const noexcept;
-  const net::tcp::endpoint& remote() const noexcept { return remote_; }
-  /// Request details kept from the handshake for the layers above.
+  /// Request details kept from the handshake until a layer above takes them.
   struct handshake_request {
     std::string url;
     header_list headers;  ///< names in lower case
+    net::tcp::endpoint remote;
   };
   /// Hands the request details over to a layer that keeps them (empty on a second call).
   handshake_request take_handshake_request() {
@@ -225,7 +225,6 @@ class session final : public std::enable_shared_from_this<session>, public net::
   server& server_;
   net::shard& home_;
   inline_id sid_;
-  net::tcp::endpoint remote_;
   std::unique_ptr<handshake_request> request_;  // until taken (at the Socket.IO CONNECT)
   // The machine lives inside the session (one allocation fewer per connection) while its type
   // stays private to the library: constructed in place in this storage, whose size and alignment
