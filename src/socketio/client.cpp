@@ -25,6 +25,42 @@ std::string address_text(const boost::asio::ip::address& a) {
 
 }  // namespace
 
+void client::socket_list::push_back(socket_ptr s) {
+  if (!first_) {
+    first_ = std::move(s);
+    return;
+  }
+  if (!rest_) rest_ = std::make_unique<std::vector<socket_ptr>>();
+  rest_->push_back(std::move(s));
+}
+
+void client::socket_list::erase(const socket& s) noexcept {
+  if (first_.get() == &s) {
+    first_.reset();
+    if (rest_ && !rest_->empty()) {
+      first_ = std::move(rest_->front());
+      rest_->erase(rest_->begin());
+    }
+  } else if (rest_) {
+    std::erase_if(*rest_, [&s](const socket_ptr& e) { return e.get() == &s; });
+  }
+  if (rest_ && rest_->empty()) rest_.reset();
+}
+
+socket_ptr client::socket_list::find(std::string_view name) const noexcept {
+  socket_ptr found;
+  for_each([&](const socket_ptr& s) {
+    if (!found && s->nsp().name() == name) found = s;
+  });
+  return found;
+}
+
+std::vector<socket_ptr> client::socket_list::snapshot() const {
+  std::vector<socket_ptr> out;
+  for_each([&out](const socket_ptr& s) { out.push_back(s); });
+  return out;
+}
+
 std::vector<engineio::message_ptr> to_messages(const packet& p) {
   auto encoded = encode(p);
   std::vector<engineio::message_ptr> out;
@@ -47,10 +83,8 @@ void client::on_deadline(net::clock::time_point) {
 }
 
 void client::on_upgrade() {
-  if (auto* o = server_.observing()) {
-    for (const auto& s : sockets_)
-      o->on_upgrade(*s);
-  }
+  if (auto* o = server_.observing())
+    sockets_.for_each([o](const socket_ptr& s) { o->on_upgrade(*s); });
 }
 
 void client::on_message(const engineio::packet& p) {
@@ -65,10 +99,7 @@ void client::on_message(const engineio::packet& p) {
 }
 
 void client::on_decoded(packet p) {
-  socket_ptr target;
-  for (auto& s : sockets_) {
-    if (s->nsp().name() == p.nsp) target = s;
-  }
+  const auto target = sockets_.find(p.nsp);
   if (!target && p.type == packet_type::connect) {
     boost::json::object auth;
     if (p.data && p.data->is_object()) auth = std::move(p.data->get_object());
@@ -121,9 +152,7 @@ void client::send_encoded(const std::vector<engineio::message_ptr>& messages, bo
 }
 
 void client::remove(const socket& s) {
-  sockets_.erase(std::remove_if(sockets_.begin(), sockets_.end(),
-                                [&](const auto& e) { return e.get() == &s; }),
-                 sockets_.end());
+  sockets_.erase(s);
 }
 
 void client::close() {
@@ -135,8 +164,7 @@ void client::close() {
 
 void client::disconnect_all() {
   const auto keep = self();
-  auto sockets = sockets_;
-  for (auto& s : sockets)
+  for (const auto& s : sockets_.snapshot())
     s->disconnect(false);
   close();
 }
@@ -167,10 +195,9 @@ void client::on_close(engineio::close_reason reason) {
       r = disconnect_reason::transport_error;
       break;
   }
-  auto sockets = std::move(sockets_);
+  const auto sockets = std::move(sockets_);
   sockets_.clear();
-  for (auto& s : sockets)
-    s->on_close(r);
+  sockets.for_each([r](const socket_ptr& s) { s->on_close(r); });
   decoder_.reset();
 }
 

@@ -4,8 +4,6 @@
 // and closes it when no namespace is joined within connectTimeout (Node's Client).
 #include <ignis/socketio/server.hpp>
 
-#include <boost/container/small_vector.hpp>
-
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -59,10 +57,37 @@ class client final : public engineio::session_listener {
 
   server& server_;
   engineio::session& session_;
+  // One socket per namespace joined (its name is the socket's nsp()). Most connections join one:
+  // it is kept inline, the others (if any) in a vector of their own; 24 bytes in all.
+  class socket_list {
+   public:
+    bool empty() const noexcept { return !first_; }
+    void push_back(socket_ptr s);
+    void erase(const socket& s) noexcept;
+    /// The socket of namespace `name`, or null.
+    socket_ptr find(std::string_view name) const noexcept;
+    template <class F>
+    void for_each(F&& f) const {
+      if (first_) f(first_);
+      if (rest_) {
+        for (const auto& s : *rest_)
+          f(s);
+      }
+    }
+    /// A copy of the list, for a walk during which sockets may leave it.
+    std::vector<socket_ptr> snapshot() const;
+    void clear() noexcept {
+      first_.reset();
+      rest_.reset();
+    }
+
+   private:
+    socket_ptr first_;
+    std::unique_ptr<std::vector<socket_ptr>> rest_;  // non-empty only with first_ set
+  };
+
   decoder decoder_;
-  // One per namespace joined (its name is the socket's nsp()). Most connections join one: it is
-  // kept inline, without an allocation of its own.
-  boost::container::small_vector<socket_ptr, 1> sockets_;
+  socket_list sockets_;
   bool closed_ = false;
   bool handshake_taken_ = false;
   // The first namespace's handshake, inside the client rather than a block of its own: it took

@@ -175,7 +175,7 @@ class session final : public std::enable_shared_from_this<session>, public net::
   void close();
 
   /// Bytes a listener constructed in the session may take.
-  static constexpr std::size_t listener_size = 232;
+  static constexpr std::size_t listener_size = 216;
   /// Constructs the layer above's per-connection state inside the session: one block per
   /// connection instead of two, and no pointers between them to own or to count (the listener
   /// refers to its session by reference; whoever keeps the listener keeps the session, e.g. with

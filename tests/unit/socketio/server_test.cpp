@@ -11,6 +11,7 @@
 #include <boost/asio/deferred.hpp>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <regex>
 
 namespace {
@@ -206,6 +207,39 @@ TEST_F(SocketIOServer, AHandshakeOutlivesItsConnectionAndEachNamespaceHasItsOwnA
   EXPECT_EQ(kept[0]->handshake().auth.at("who"), "main");
   EXPECT_EQ(kept[1]->handshake().auth.at("who"), "chat");
   EXPECT_NE(&kept[0]->handshake(), &kept[1]->handshake());
+}
+
+// When the first of a connection's sockets leaves, the others keep their namespaces; a packet for
+// the namespace it left then closes the connection (Node's rule), and every socket left hears it.
+TEST_F(SocketIOServer, TheOtherNamespacesOfAConnectionStayWhenTheFirstLeaves) {
+  auto& srv = make();
+  std::map<std::string, socketio::socket_ptr> by_nsp;
+  strings seen;
+  for (const std::string name : {"/", "/chat", "/news"}) {
+    auto& nsp = srv.of(name);
+    nsp.on_connection([&by_nsp, name](const socketio::socket_ptr& s) { by_nsp[name] = s; });
+    nsp.on_event("ev", [&seen](socketio::socket& s, socketio::payload&, socketio::ack_responder) {
+      seen.push_back(s.nsp().name());
+    });
+    nsp.on_socket_disconnect([&seen](socketio::socket& s, socketio::disconnect_reason why) {
+      seen.push_back(s.nsp().name() + " " + std::string(to_string(why)));
+    });
+  }
+  auto c = client();
+  join(c);
+  c.connect("/chat");
+  c.connect("/news");
+  ASSERT_EQ(by_nsp.size(), 3u);
+  by_nsp["/"]->disconnect();
+  c.send(R"(2/news,["ev"])");
+  c.send(R"(2/chat,["ev"])");
+  EXPECT_EQ(c.received(), strings{"1"});  // the DISCONNECT of "/"
+  EXPECT_EQ(seen, (strings{"/ server namespace disconnect", "/news", "/chat"}));
+  seen.clear();
+  c.send(R"(2["ev"])");  // for "/", which it left
+  loop.run();
+  EXPECT_EQ(seen, (strings{"/chat forced server close", "/news forced server close"}));
+  EXPECT_EQ(srv.engine()->session_count(), 0u);
 }
 
 TEST_F(SocketIOServer, ServerAcksCompleteWithTheAnswerOrTimeOutOnTheClock) {
