@@ -50,11 +50,24 @@ session_action ws_close(ws_role ws, std::uint16_t code = 1000, bool drop = false
 
 session_machine::time_point session_machine::deadline() const noexcept {
   if (state_ == state::closed) return time_point::max();
-  return std::min({ping_due_, pong_deadline_, upgrade_deadline_, close_deadline_});
+  return std::min(due_, upgrade_deadline_);
 }
 
 void session_machine::schedule_ping(time_point now) {
-  ping_due_ = now + config_->ping_interval;
+  due_ = now + config_->ping_interval;
+  awaiting_pong_ = false;
+}
+
+void session_machine::enqueue(message_ptr m) {
+  if (!queue_) queue_ = std::make_unique<polling_queue>();
+  queue_->bytes += m->payload().size();
+  queue_->messages.push_back(std::move(m));
+}
+
+std::vector<message_ptr> session_machine::take_queue() noexcept {
+  if (!queue_) return {};
+  queue_->bytes = 0;
+  return std::exchange(queue_->messages, {});
 }
 
 void session_machine::open(message_ptr open_packet, time_point now, session_actions& out) {
@@ -62,8 +75,7 @@ void session_machine::open(message_ptr open_packet, time_point now, session_acti
     has_ws_ = true;
     out.push_back(ws_send(ws_role::active, std::move(open_packet)));
   } else {
-    polling_bytes_ += open_packet->payload().size();
-    polling_queue_.push_back(std::move(open_packet));
+    enqueue(std::move(open_packet));
   }
   schedule_ping(now);
 }
@@ -72,9 +84,7 @@ void session_machine::answer_poll(session_actions& out, std::vector<message_ptr>
   if (held_ == 0) return;
   auto a = act(session_action::kind::answer_poll);
   a.request = std::exchange(held_, 0);
-  a.messages = std::move(polling_queue_);
-  polling_queue_.clear();
-  polling_bytes_ = 0;
+  a.messages = take_queue();
   for (auto& m : extra)
     a.messages.push_back(std::move(m));
   out.push_back(std::move(a));
@@ -98,7 +108,7 @@ void session_machine::poll(request_id r, time_point now, session_actions& out) {
   if (close_requested_) {
     // As Node: what is queued leaves alone (the close waits for the drain), and the close packet
     // goes in the next response, behind a noop.
-    if (!polling_queue_.empty()) {
+    if (!queue_empty()) {
       answer_poll(out);
       return;
     }
@@ -106,7 +116,7 @@ void session_machine::poll(request_id r, time_point now, session_actions& out) {
     finalize(close_reason::forced_close, out);
     return;
   }
-  if (!polling_queue_.empty()) {
+  if (!queue_empty()) {
     answer_poll(out);
     return;
   }
@@ -141,7 +151,6 @@ void session_machine::receive(const packet& p, time_point now, session_actions& 
       close_with(close_reason::transport_error, out);
       return;
     case packet_type::pong:
-      pong_deadline_ = time_point::max();
       schedule_ping(now);
       return;
     case packet_type::message: {
@@ -189,7 +198,7 @@ void session_machine::probe_packet(const packet& p, session_actions& out) {
     out.push_back(ws_send(ws_role::probe, probe_pong_message()));
     probed_ = true;
     if (held_ != 0) {
-      if (polling_queue_.empty()) {
+      if (queue_empty()) {
         answer_poll(out, {noop_message()});
       } else {
         answer_poll(out);
@@ -213,10 +222,9 @@ void session_machine::finish_upgrade(session_actions& out) {
   has_ws_ = true;
   out.push_back(act(session_action::kind::ws_promote));
   if (held_ != 0) answer_poll(out, {noop_message()});
-  for (auto& m : polling_queue_)
+  for (auto& m : take_queue())
     out.push_back(ws_send(ws_role::active, std::move(m)));
-  std::vector<message_ptr>().swap(polling_queue_);
-  polling_bytes_ = 0;
+  queue_.reset();  // no poll comes any more
 }
 
 void session_machine::abort_upgrade(session_actions& out) {
@@ -242,7 +250,7 @@ void session_machine::ws_lost(ws_role which, close_reason reason, session_action
 session_machine::send_status session_machine::send(message_ptr m, bool droppable,
                                                    std::size_t ws_buffered, session_actions& out) {
   if (state_ != state::open) return send_status::closed;
-  const auto buffered = polling_bytes_ + ws_buffered;
+  const auto buffered = polling_bytes() + ws_buffered;
   if (droppable && buffered > volatile_drop_threshold) return send_status::dropped;
   if (buffered > config_->max_buffered_bytes) {
     if (droppable) return send_status::dropped;
@@ -256,16 +264,15 @@ session_machine::send_status session_machine::send(message_ptr m, bool droppable
     if (has_ws_) out.push_back(ws_send(ws_role::active, std::move(m)));
     return send_status::queued;
   }
-  polling_bytes_ += m->payload().size();
-  polling_queue_.push_back(std::move(m));
+  enqueue(std::move(m));
   // Deferred, so everything sent during this loop turn leaves in one response.
-  if (held_ != 0 && polling_queue_.size() == 1)
+  if (held_ != 0 && queue_->messages.size() == 1)
     out.push_back(act(session_action::kind::flush_later));
   return send_status::queued;
 }
 
 void session_machine::flush(session_actions& out) {
-  if (held_ != 0 && !polling_queue_.empty()) answer_poll(out);
+  if (held_ != 0 && !queue_empty()) answer_poll(out);
 }
 
 void session_machine::close(time_point now, session_actions& out) {
@@ -274,7 +281,7 @@ void session_machine::close(time_point now, session_actions& out) {
     close_with(close_reason::forced_close, out);
     return;
   }
-  if (held_ != 0 && polling_queue_.empty()) {
+  if (held_ != 0 && queue_empty()) {
     answer_poll(out, {close_message()});
     finalize(close_reason::forced_close, out);
     return;
@@ -288,18 +295,18 @@ void session_machine::close(time_point now, session_actions& out) {
   close_requested_ = true;
   // Nothing can be queued any more (send() refuses once closing): if the queue is empty now,
   // only the close packet is left, which a graceful stop need not wait for.
-  closing_idle_ = polling_queue_.empty();
-  ping_due_ = pong_deadline_ = time_point::max();
-  // Node gives the client 30 s to come for the close packet; a live client polls again within a
-  // round trip, so the close timeout bounds this wait as it bounds every other close.
-  close_deadline_ = now + config_->close_timeout;
+  closing_idle_ = queue_empty();
+  // No heartbeat any more. Node gives the client 30 s to come for the close packet; a live
+  // client polls again within a round trip, so the close timeout bounds this wait as it bounds
+  // every other close.
+  awaiting_pong_ = false;
+  due_ = now + config_->close_timeout;
 }
 
 void session_machine::close_with(close_reason reason, session_actions& out) {
   if (state_ == state::closed) return;
   if (held_ != 0) {
-    polling_queue_.clear();
-    polling_bytes_ = 0;
+    queue_.reset();
     answer_poll(out, {close_message()});
   }
   if (has_ws_) {
@@ -319,9 +326,9 @@ void session_machine::close_with(close_reason reason, session_actions& out) {
 void session_machine::finalize(close_reason reason, session_actions& out) {
   if (state_ == state::closed) return;
   state_ = state::closed;
-  ping_due_ = pong_deadline_ = upgrade_deadline_ = close_deadline_ = time_point::max();
-  std::vector<message_ptr>().swap(polling_queue_);
-  polling_bytes_ = 0;
+  due_ = upgrade_deadline_ = time_point::max();
+  awaiting_pong_ = false;
+  queue_.reset();
   held_ = 0;
   auto a = act(session_action::kind::closed);
   a.reason = reason;
@@ -330,20 +337,20 @@ void session_machine::finalize(close_reason reason, session_actions& out) {
 
 void session_machine::timer(time_point now, std::size_t ws_buffered, session_actions& out) {
   if (state_ == state::closed) return;
-  if (now >= close_deadline_) {
+  if (state_ == state::closing && now >= due_) {
     finalize(close_reason::forced_close, out);
     return;
   }
-  if (now >= pong_deadline_) {
+  if (state_ == state::open && awaiting_pong_ && now >= due_) {
     close_with(close_reason::ping_timeout, out);
     return;
   }
   if (now >= upgrade_deadline_) abort_upgrade(out);
-  if (now >= ping_due_) {
+  if (state_ == state::open && !awaiting_pong_ && now >= due_) {
     // Counted from when the ping was due, not from when the timer got to run, so a late timer
     // does not stretch the heartbeat.
-    pong_deadline_ = ping_due_ + config_->ping_timeout;
-    ping_due_ = time_point::max();
+    due_ += config_->ping_timeout;
+    awaiting_pong_ = true;
     send(ping_message(), false, ws_buffered, out);
   }
 }

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace ignis::engineio {
@@ -72,7 +73,7 @@ class session_machine {
   transport_kind transport() const noexcept { return transport_; }
   bool upgrading() const noexcept { return upgrading_; }
   /// Bytes queued for polls (the WebSocket's own queue is its driver's).
-  std::size_t polling_bytes() const noexcept { return polling_bytes_; }
+  std::size_t polling_bytes() const noexcept { return queue_ ? queue_->bytes : 0; }
   /// Server-closed, waiting only for a poll to carry the close packet: nothing left to drain.
   bool closing_idle() const noexcept { return closing_idle_; }
   /// The earliest time timer() has something to do (time_point::max() when nothing).
@@ -123,6 +124,9 @@ class session_machine {
   void finish_upgrade(session_actions& out);
   void abort_upgrade(session_actions& out);
   void schedule_ping(time_point now);
+  bool queue_empty() const noexcept { return !queue_ || queue_->messages.empty(); }
+  void enqueue(message_ptr m);
+  std::vector<message_ptr> take_queue() noexcept;
 
   const session_config* config_;
   // The small members in 8 bytes (every connection carries a machine): the flags as bits.
@@ -133,14 +137,19 @@ class session_machine {
   bool has_ws_ : 1 = false;           // an active WebSocket is attached
   bool close_requested_ : 1 = false;  // forced close waiting for a poll to carry "1"
   bool closing_idle_ : 1 = false;     // ... with nothing else queued
+  bool awaiting_pong_ : 1 = false;    // due_ is the pong's deadline, not the next ping's
   request_id held_ = 0;               // the GET held, 0 when none
-  std::vector<message_ptr> polling_queue_;
-  std::size_t polling_bytes_ = 0;
-  // Heartbeat: either a ping is due at ping_due_, or a pong is awaited until pong_deadline_.
-  time_point ping_due_ = time_point::max();
-  time_point pong_deadline_ = time_point::max();
+  // What waits for a poll, allocated with the first message queued for one (a session on
+  // WebSocket has none; an upgraded one lets it go).
+  struct polling_queue {
+    std::vector<message_ptr> messages;
+    std::size_t bytes = 0;
+  };
+  std::unique_ptr<polling_queue> queue_;
+  // While open, the heartbeat's one deadline: when the next ping is due, or (awaiting_pong_) until
+  // when its pong may come; while closing, the close's deadline.
+  time_point due_ = time_point::max();
   time_point upgrade_deadline_ = time_point::max();
-  time_point close_deadline_ = time_point::max();
 };
 
 }  // namespace ignis::engineio

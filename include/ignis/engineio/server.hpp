@@ -229,7 +229,7 @@ class session final : public std::enable_shared_from_this<session>, public net::
   // The machine lives inside the session (one allocation fewer per connection) while its type
   // stays private to the library: constructed in place in this storage, whose size and alignment
   // session.cpp checks against the type.
-  static constexpr std::size_t machine_size = 80;
+  static constexpr std::size_t machine_size = 40;
   alignas(8) std::byte machine_storage_[machine_size];
   session_machine& machine() noexcept;
   const session_machine& machine() const noexcept;
