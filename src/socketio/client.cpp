@@ -2,7 +2,6 @@
 
 #include <boost/json/string.hpp>
 
-#include <algorithm>
 #include <charconv>
 #include <chrono>
 

@@ -4,9 +4,9 @@
 // and closes it when no namespace is joined within connectTimeout (Node's Client).
 #include <ignis/socketio/server.hpp>
 
-#include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ignis::socketio {
