@@ -91,8 +91,8 @@ int run_bench_profile(int argc, char** argv) {
                  "--admin-ui dev: event messages to the UI per second (0: every event)");
   std::string handshake_headers = "*";
   app.add_option("--handshake-headers", handshake_headers,
-                 "request headers each connection keeps: '*' (all, as Node) or a comma-separated "
-                 "list (the bench's handlers read none)");
+                 "request headers each connection keeps: '*' (all but those that negotiated the "
+                 "connection) or a comma-separated list (the bench's handlers read none)");
   // Several bench servers on one Redis: broadcasts reach the clients of all of them (the cluster
   // points of bench/compare).
   redis_settings redis_cfg;

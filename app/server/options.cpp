@@ -58,8 +58,9 @@ void add_options(CLI::App& app, settings& cfg, bool test_knobs) {
           ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 24)),
       "IGNIS_MAX_CONNECTIONS");
   env(app.add_option("--handshake-headers", cfg.handshake_headers,
-                     "request headers each connection keeps for its lifetime: '*' (all) or a "
-                     "comma-separated list (authentication's own are always kept)"),
+                     "request headers each connection keeps for its lifetime: '*' (all but those "
+                     "that negotiated the connection) or a comma-separated list (authentication's "
+                     "own are always kept)"),
       "IGNIS_HANDSHAKE_HEADERS");
 
   env(app.add_option("--auth", cfg.auth, "tokens, jwt, webhook or none (required)")

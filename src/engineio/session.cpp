@@ -50,6 +50,17 @@ bool equals_lowercase(std::string_view name, std::string_view lower) noexcept {
   return true;
 }
 
+// Headers that only negotiated the connection the handshake came on: hop-by-hop (RFC 9110 §7.6.1)
+// or consumed by the WebSocket handshake itself (RFC 6455 §4.2.1). No handler can act on them
+// once the connection is open, so the default keeps every header but these.
+bool negotiates_connection(std::string_view name) noexcept {
+  for (std::string_view n : {"connection", "upgrade", "sec-websocket-key", "sec-websocket-version",
+                             "sec-websocket-extensions"}) {
+    if (equals_lowercase(name, n)) return true;
+  }
+  return false;
+}
+
 // A payload of polling packets: text as it is, binary as 'b' + base64.
 std::string payload_body(const std::vector<message_ptr>& messages) {
   std::size_t size = 0;
@@ -82,8 +93,9 @@ session::session(server& owner, net::shard& home, inline_id sid, const net::http
   ::new (static_cast<void*>(machine_storage_)) session_machine(owner.machine_config(), initial);
   const auto& kept = owner.options().kept_headers;
   auto keeps = [&kept](std::string_view name) {
-    return !kept || std::any_of(kept->begin(), kept->end(),
-                                [name](const std::string& k) { return equals_lowercase(name, k); });
+    if (!kept) return !negotiates_connection(name);
+    return std::any_of(kept->begin(), kept->end(),
+                       [name](const std::string& k) { return equals_lowercase(name, k); });
   };
   // Sized first, so that the kept headers take one allocation.
   std::size_t bytes = 0;

@@ -71,9 +71,12 @@ struct server_options {
   std::function<std::optional<std::string>(const net::http_request&, const net::tcp::endpoint&)>
       allow_request;
   /// The request headers a session keeps for the application (Socket.IO's handshake.headers), by
-  /// lower-case name; nullopt keeps every header, as Node does. They are kept for the session's
-  /// lifetime, so a server whose handlers read a few headers (or none) lists those and spares each
-  /// connection the rest: a browser's headers, cookies included, often take a kilobyte.
+  /// lower-case name. nullopt keeps every header but those that only negotiated the connection
+  /// (connection, upgrade, sec-websocket-key, sec-websocket-version, sec-websocket-extensions:
+  /// Node keeps these too, no handler can use them); a list keeps exactly the headers it names.
+  /// They are kept for the session's lifetime, so a server whose handlers read a few headers (or
+  /// none) lists those and spares each connection the rest: a browser's headers, cookies
+  /// included, often take a kilobyte.
   std::optional<std::vector<std::string>> kept_headers;
   /// Per-session output bound: past it, volatile packets are dropped and then the session is
   /// closed as a slow consumer.
