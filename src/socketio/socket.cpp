@@ -113,6 +113,8 @@ struct socket::ack_timer final : net::timer_client {
 };
 
 struct socket::extras {
+  // A socket has a few handlers: scanning them beats hashing, and they take one allocation.
+  std::vector<std::pair<std::string, event_handler>> handlers;
   std::vector<std::pair<const void*, std::shared_ptr<void>>> attachments;  // beyond the first
   std::vector<any_handler> any_handlers;
   std::vector<disconnect_handler> disconnecting_handlers;
@@ -179,14 +181,17 @@ void socket::on(std::string event, event_handler h) {
     return;
   }
   // Grown one at a time: the list is written once, at connection, and read for every event.
-  handlers_.reserve(handlers_.size() + 1);
-  handlers_.emplace_back(std::move(event), std::move(h));
+  auto& handlers = more().handlers;
+  handlers.reserve(handlers.size() + 1);
+  handlers.emplace_back(std::move(event), std::move(h));
 }
 void socket::off(std::string_view event) {
-  std::erase_if(handlers_, [event](const auto& entry) { return entry.first == event; });
+  if (!extras_) return;
+  std::erase_if(extras_->handlers, [event](const auto& entry) { return entry.first == event; });
 }
 event_handler* socket::find_handler(std::string_view event) noexcept {
-  for (auto& [name, h] : handlers_) {
+  if (!extras_) return nullptr;
+  for (auto& [name, h] : extras_->handlers) {
     if (name == event) return &h;
   }
   return nullptr;
@@ -573,7 +578,6 @@ void socket::on_close(disconnect_reason reason) {
       h(*this, reason);
   }
   // Handlers capture the socket at will; dropping them breaks such cycles.
-  handlers_.clear();
   extras_.reset();
   attachment_.reset();
   attachment_key_ = nullptr;

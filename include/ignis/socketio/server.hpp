@@ -326,10 +326,9 @@ class socket final : public std::enable_shared_from_this<socket> {
   // The private session id (recovery on only, so allocated then), in the CONNECT answer only.
   std::unique_ptr<const inline_id> pid_;
   std::vector<std::string> rooms_;  // the rooms joined besides its own
-  // A socket has a few handlers: scanning them beats hashing, and they take one allocation.
-  std::vector<std::pair<std::string, event_handler>> handlers_;
-  // Catch-all and disconnect handlers and pending acknowledgements, allocated on first use: most
-  // sockets of a large server never have any (docs/performance.md, "Memory per idle connection").
+  // The socket's own event, catch-all and disconnect handlers and pending acknowledgements,
+  // allocated on first use: most sockets of a large server never have any (their handlers are
+  // the namespace's; docs/performance.md, "Memory per idle connection").
   struct extras;
   extras& more();
   std::unique_ptr<extras> extras_;
