@@ -116,9 +116,7 @@ session::session(server& owner, net::shard& home, inline_id sid, const net::http
 }
 
 session::~session() {
-  if (hosts_listener_) {
-    std::launder(reinterpret_cast<session_listener*>(listener_storage_))->~session_listener();
-  }
+  if (listener_) listener_->~session_listener();
   machine().~session_machine();
 }
 
@@ -233,9 +231,10 @@ void session::run(actions& out, const std::shared_ptr<net::http_exchange>& incom
         // on another thread.
         cancel();
         server_.forget(*this);
-        // Told once; it stays constructed until the session goes.
-        if (auto* listener = std::exchange(listener_, nullptr)) {
-          listener->on_close(a.reason);
+        // Told once (the machine closes once, and its timer entry is gone); the listener stays
+        // constructed until the session goes.
+        if (listener_) {
+          listener_->on_close(a.reason);
         } else {
           server_.handler().on_close(*this, a.reason);
         }

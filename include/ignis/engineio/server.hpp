@@ -191,7 +191,6 @@ class session final : public std::enable_shared_from_this<session>, public net::
                   "raise session::listener_size");
     auto* l = ::new (static_cast<void*>(listener_storage_)) Listener(std::forward<Args>(args)...);
     listener_ = l;
-    hosts_listener_ = true;
     return *l;
   }
   /// A deadline of the listener's (Socket.IO's connect timeout), carried by the session's own
@@ -236,9 +235,9 @@ class session final : public std::enable_shared_from_this<session>, public net::
   alignas(8) std::byte machine_storage_[machine_size];
   session_machine& machine() noexcept;
   const session_machine& machine() const noexcept;
-  // Told of messages and the close until the close; constructed in listener_storage_.
+  // Told of messages and the close; constructed in listener_storage_ (destroyed with the session
+  // when set).
   session_listener* listener_ = nullptr;
-  bool hosts_listener_ = false;
   alignas(8) std::byte listener_storage_[listener_size];
   // What only long-polling uses, allocated with the first poll or upgrade request (a session
   // that began on WebSocket, most of them, has none): the GET the machine holds and the id it
