@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <limits>
 #include <utility>
 
 namespace ignis::net::ws {
@@ -71,7 +72,10 @@ struct frame_decoder::frame_state {
   bool idle() const noexcept { return at == step::header && header_size == 0 && !in_message; }
 };
 
-frame_decoder::frame_decoder(role r, decoder_limits limits) noexcept : limits_(limits), role_(r) {}
+frame_decoder::frame_decoder(role r, decoder_limits limits) noexcept
+    : max_message_size_(static_cast<std::uint32_t>(std::min<std::size_t>(
+          limits.max_message_size, std::numeric_limits<std::uint32_t>::max()))),
+      role_(r) {}
 frame_decoder::~frame_decoder() = default;
 frame_decoder::frame_decoder(frame_decoder&&) noexcept = default;
 frame_decoder& frame_decoder::operator=(frame_decoder&&) noexcept = default;
@@ -199,7 +203,7 @@ error_code frame_decoder::start_frame(frame_state& f, const std::uint8_t* h) con
     // Checked against the declared length before any payload is buffered, so a huge declared
     // length costs no memory.
     const std::size_t have = f.in_message ? f.message.size() : 0;
-    if (size > limits_.max_message_size - have) return frame_error::message_too_big;
+    if (size > std::size_t{max_message_size_} - have) return frame_error::message_too_big;
     if (f.op != opcode::continuation) {
       f.in_message = true;
       f.message_opcode = f.op;

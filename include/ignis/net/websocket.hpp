@@ -22,7 +22,7 @@ namespace ignis::net::ws {
 
 /// Which end of the connection this codec serves. A server only accepts masked frames from its
 /// client; a client only accepts unmasked frames from its server (RFC 6455 §5.1).
-enum class role { server, client };
+enum class role : std::uint8_t { server, client };
 
 enum class opcode : std::uint8_t {
   continuation = 0,
@@ -40,7 +40,8 @@ using mask_key = std::array<std::uint8_t, 4>;
 inline constexpr std::size_t max_control_payload = 125;
 
 struct decoder_limits {
-  /// Largest reassembled data message, all fragments together. Control frames are always <= 125.
+  /// Largest reassembled data message, all fragments together (at most 4 GiB: larger values are
+  /// taken as 4 GiB). Control frames are always <= 125.
   std::size_t max_message_size = 1'000'000;
 };
 
@@ -102,9 +103,11 @@ class frame_decoder {
   static error_code finish_control_frame(frame_state& f, std::vector<event>& out);
   error_code fail(error_code ec) noexcept;
 
-  decoder_limits limits_;
   std::unique_ptr<frame_state> partial_;  // only while a frame or a message is unfinished
-  std::uint8_t failed_ = 0;               // a frame_error, or 0
+  // Every server connection holds a decoder: its members fit in 16 bytes. The limit is clamped
+  // to 4 GiB, far past any message a server would take.
+  std::uint32_t max_message_size_;
+  std::uint8_t failed_ = 0;  // a frame_error, or 0
   role role_;
 };
 
