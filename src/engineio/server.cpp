@@ -130,9 +130,11 @@ unsigned shard_of_id(std::string_view id, unsigned shard_count) noexcept {
 }
 
 struct server::shard_state {
-  // Shared with the shard's WebSocket transports, which a poller may still hold after the server
-  // is gone (until the runtime itself is destroyed).
-  std::shared_ptr<traffic_counters> counters = std::make_shared<traffic_counters>();
+  explicit shard_state(const server_options& o)
+      : transports(std::make_shared<websocket_shared>(o.close_timeout, o.write_stall_timeout)) {}
+  // The shard's counters and what its WebSocket transports share: a poller may still hold them
+  // after the server is gone (until the runtime itself is destroyed).
+  std::shared_ptr<websocket_shared> transports;
   // Found by the session's own id: no copy of it, no allocation per entry.
   ignis::detail::id_table<session> sessions;
   // Sessions the client closed by POSTing "1" while no GET was held, with the time until which a
@@ -161,7 +163,7 @@ server::server(net::runtime& rt, server_options options, std::shared_ptr<session
       session_config{options_.ping_interval, options_.ping_timeout, options_.upgrade_timeout,
                      options_.close_timeout, options_.max_buffered_bytes, options_.allow_upgrades});
   for (std::size_t i = 0; i < rt.size(); ++i)
-    shards_.push_back(std::make_unique<shard_state>());
+    shards_.push_back(std::make_unique<shard_state>(options_));
   for (const auto t : {transport_kind::polling, transport_kind::websocket}) {
     handshake h;
     if (t == transport_kind::polling && options_.websocket && options_.allow_upgrades)
@@ -199,8 +201,8 @@ server::drain_status server::draining() const noexcept {
   std::int64_t idle = 0;
   std::int64_t websockets = 0;
   for (const auto& shard : shards_) {
-    idle += shard->counters->closing_idle.get();
-    websockets += shard->counters->open_transports.get();
+    idle += shard->transports->counters.closing_idle.get();
+    websockets += shard->transports->counters.open_transports.get();
   }
   const auto sessions = static_cast<std::int64_t>(session_count()) - idle;
   return {static_cast<std::size_t>(std::max<std::int64_t>(0, sessions)),
@@ -222,11 +224,11 @@ void server::drain(std::chrono::milliseconds timeout, std::chrono::milliseconds 
 }
 
 const traffic_counters& server::counters(unsigned shard_index) const noexcept {
-  return *shards_[shard_index]->counters;
+  return shards_[shard_index]->transports->counters;
 }
 
 traffic_counters& server::counters(unsigned shard_index) noexcept {
-  return *shards_[shard_index]->counters;
+  return shards_[shard_index]->transports->counters;
 }
 
 unsigned server::shard_of(std::string_view sid) const noexcept {
@@ -390,7 +392,7 @@ void server::handle(std::shared_ptr<net::http_exchange> ex) {
                                      transport_kind::polling);
   shards_[home.index()]->sessions.insert(s);
   session_count_.fetch_add(1, std::memory_order_relaxed);
-  auto& counters = *shards_[home.index()]->counters;
+  auto& counters = shards_[home.index()]->transports->counters;
   counters.handshakes.add();
   counters.open_polling.add();
   s->start_polling(std::move(ex));
@@ -502,10 +504,8 @@ void server::open_websocket(net::http_request req, net::upgraded_connection conn
   boost::system::error_code ec;
   const auto remote = conn.remote ? *conn.remote : conn.socket.remote_endpoint(ec);
   auto leftover = std::move(conn.leftover);
-  auto ws = std::make_shared<websocket_transport>(
-      home, std::move(conn),
-      websocket_limits{options_.max_payload, options_.close_timeout, options_.write_stall_timeout},
-      shards_[home.index()]->counters);
+  auto ws = std::make_shared<websocket_transport>(home, std::move(conn), options_.max_payload,
+                                                  shards_[home.index()]->transports);
   ws->start(std::move(response));
   if (existing) {
     existing->upgrade_to(ws);
@@ -518,7 +518,7 @@ void server::open_websocket(net::http_request req, net::upgraded_connection conn
                                      transport_kind::websocket);
   shards_[home.index()]->sessions.insert(s);
   session_count_.fetch_add(1, std::memory_order_relaxed);
-  auto& counters = *shards_[home.index()]->counters;
+  auto& counters = shards_[home.index()]->transports->counters;
   counters.handshakes.add();
   counters.open_websocket.add();
   // Frames that came with the request are read once the session is bound.

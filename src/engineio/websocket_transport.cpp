@@ -63,15 +63,17 @@ constexpr std::size_t max_gather = 1024;
 
 }  // namespace
 
+websocket_shared::websocket_shared(std::chrono::milliseconds close_timeout,
+                                   std::chrono::milliseconds write_stall_timeout) noexcept
+    : close_timeout_ms(to_ms(close_timeout)), write_stall_timeout_ms(to_ms(write_stall_timeout)) {}
+
 websocket_transport::websocket_transport(net::shard& home, net::upgraded_connection&& conn,
-                                         const websocket_limits& limits,
-                                         std::shared_ptr<traffic_counters> counters)
+                                         std::size_t max_message_size,
+                                         std::shared_ptr<websocket_shared> shared)
     : home_(home),
-      decoder_(net::ws::role::server, {.max_message_size = limits.max_message_size}),
-      counters_(std::move(counters)),
-      slot_(std::move(conn.slot)),
-      close_timeout_ms_(to_ms(limits.close_timeout)),
-      write_stall_timeout_ms_(to_ms(limits.write_stall_timeout)) {
+      decoder_(net::ws::role::server, {.max_message_size = max_message_size}),
+      shared_(std::move(shared)),
+      slot_(std::move(conn.slot)) {
   boost::system::error_code ec;
   // Asio forgets the descriptor (it is non-blocking already); the shard's poller watches it.
   const int fd = conn.socket.release(ec);
@@ -81,11 +83,11 @@ websocket_transport::websocket_transport(net::shard& home, net::upgraded_connect
     // A connection of the listener has it already; on a local pair (TLS) it fails harmlessly.
     if (!conn.no_delay) ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   }
-  counters_->open_transports.add();
+  shared_->counters.open_transports.add();
 }
 
 websocket_transport::~websocket_transport() {
-  if (!closed_) counters_->open_transports.sub();
+  if (!closed_) shared_->counters.open_transports.sub();
 }
 
 void websocket_transport::start(std::string handshake_response) {
@@ -322,7 +324,7 @@ void websocket_transport::write_blocked() {
   // Progress is judged at the deadline from the kernel's queue too: a slow reader drains it
   // without freeing enough for EPOLLOUT to be reported.
   unacked_at_block_ = clamp_to_u32(net::unacknowledged_bytes(fd_.get()));
-  stall_deadline_ = home_.now() + std::chrono::milliseconds(write_stall_timeout_ms_);
+  stall_deadline_ = home_.now() + std::chrono::milliseconds(shared_->write_stall_timeout_ms);
   arm(stall_deadline_);
 }
 
@@ -340,7 +342,7 @@ void websocket_transport::on_timer(net::clock::time_point now) {
     // The client did not take the close in time (or took it and did not close its side while we
     // lingered): reset, freeing what is queued here and in the kernel.
     if (!queue_.empty() || net::unacknowledged_bytes(fd_.get()) > 0)
-      counters_->close_timeouts.add();
+      shared_->counters.close_timeouts.add();
     finish();
     return;
   }
@@ -351,7 +353,7 @@ void websocket_transport::on_timer(net::clock::time_point now) {
     } else if (unacked < unacked_at_block_) {
       // Slow, but the client is reading.
       unacked_at_block_ = clamp_to_u32(unacked);
-      stall_deadline_ = now + std::chrono::milliseconds(write_stall_timeout_ms_);
+      stall_deadline_ = now + std::chrono::milliseconds(shared_->write_stall_timeout_ms);
     } else {
       // Nothing taken for the whole timeout: a slow consumer, even if nothing new is sent to it.
       lost(close_reason::write_stall);
@@ -388,7 +390,7 @@ void websocket_transport::send_close(std::uint16_t code, close_mode mode) {
   net::ws::encode_close_frame(frame, code, {});
   queued_bytes_ += frame.size();
   queue_.push_back(message::control(std::move(frame)));
-  close_deadline_ = home_.now() + std::chrono::milliseconds(close_timeout_ms_);
+  close_deadline_ = home_.now() + std::chrono::milliseconds(shared_->close_timeout_ms);
   arm(close_deadline_);
   if (mode == close_mode::drop_queued) {
     // Written now or never.
@@ -429,7 +431,7 @@ void websocket_transport::finish() {
   // Leaving the poller may drop the last reference to us.
   auto self = shared_from_this();
   closed_ = true;
-  counters_->open_transports.sub();
+  shared_->counters.open_transports.sub();
   // A client that did not take everything is reset: the kernel then drops our bytes instead of
   // keeping an orphaned socket that retries them for minutes.
   fd_.reset();

@@ -24,22 +24,24 @@
 
 namespace ignis::engineio {
 
-/// What a transport is allowed, from the server's options.
-struct websocket_limits {
-  std::size_t max_message_size;
-  std::chrono::milliseconds close_timeout;
-  std::chrono::milliseconds write_stall_timeout;
+/// What the WebSocket transports of one shard share, kept once instead of in each of them: the
+/// shard's counters and the server's timeouts. Shared: a transport may outlive the server (its
+/// poller lets go of it only when the runtime is destroyed) and still counts its own close.
+struct websocket_shared {
+  websocket_shared(std::chrono::milliseconds close_timeout,
+                   std::chrono::milliseconds write_stall_timeout) noexcept;
+  traffic_counters counters;
+  std::uint32_t close_timeout_ms;        ///< at least 1
+  std::uint32_t write_stall_timeout_ms;  ///< at least 1
 };
 
 class websocket_transport final : public net::ready_handler,
                                   public net::timer_client,
                                   public std::enable_shared_from_this<websocket_transport> {
  public:
-  /// Takes the descriptor out of `conn` (from the shard's thread). `counters` are the home
-  /// shard's, shared: the transport may outlive the server (its poller lets go of it only when the
-  /// runtime is destroyed) and still counts its own close.
+  /// Takes the descriptor out of `conn` (from the shard's thread). `shared` is the home shard's.
   websocket_transport(net::shard& home, net::upgraded_connection&& conn,
-                      const websocket_limits& limits, std::shared_ptr<traffic_counters> counters);
+                      std::size_t max_message_size, std::shared_ptr<websocket_shared> shared);
 
   /// Registers with the shard's poller and queues `handshake_response` (the 101) ahead of every
   /// frame.
@@ -97,7 +99,7 @@ class websocket_transport final : public net::ready_handler,
   net::ready_poller::token token_ = 0;
   net::ws::frame_decoder decoder_;
   std::weak_ptr<session> session_;
-  std::shared_ptr<traffic_counters> counters_;
+  std::shared_ptr<websocket_shared> shared_;
   net::connection_slot slot_;
 
   // Deadlines on the shard's timer wheel: of the close in progress, and of a blocked write that
@@ -110,10 +112,7 @@ class websocket_transport final : public net::ready_handler,
   std::size_t front_written_ = 0;   // bytes of queue_.front() already written
   std::size_t queued_bytes_ = 0;    // bytes of queue_ not written yet
 
-  // Small members together, in 16 bytes: every idle connection carries them.
-  // The limits, in ms.
-  std::uint32_t close_timeout_ms_;
-  std::uint32_t write_stall_timeout_ms_;
+  // Small members together, in 8 bytes: every idle connection carries them.
   // The kernel's unacknowledged bytes when the write blocked (bounded by its send buffer).
   std::uint32_t unacked_at_block_ = 0;
   bool closed_ = false;
