@@ -13,13 +13,13 @@ namespace {
 std::string address_text(const boost::asio::ip::address& a) {
   if (!a.is_v4()) return a.to_string();
   const auto bytes = a.to_v4().to_bytes();
-  char text[16];
-  char* end = text;
+  std::string text;  // at most 15 characters: no allocation
   for (std::size_t i = 0; i < bytes.size(); ++i) {
-    if (i > 0) *end++ = '.';
-    end = std::to_chars(end, text + sizeof text, bytes[i]).ptr;
+    if (i > 0) text.push_back('.');
+    char digits[3];
+    text.append(digits, std::to_chars(digits, digits + sizeof digits, bytes[i]).ptr);
   }
-  return std::string(text, end);
+  return text;
 }
 
 }  // namespace
