@@ -260,8 +260,7 @@ result<std::optional<packet>> decoder::feed_text(std::string_view text) {
   // message reports the text message, as Node does.
   p.type = p.type == packet_type::binary_event ? packet_type::event : packet_type::ack;
   p.attachments.reserve(attachments);
-  pending_ = std::make_unique<packet>(std::move(p));
-  expected_ = static_cast<std::uint32_t>(attachments);  // at most max_attachments_
+  pending_ = std::make_unique<pending_packet>(pending_packet{std::move(p), attachments});
   return std::optional<packet>();
 }
 
@@ -271,10 +270,10 @@ result<std::optional<packet>> decoder::feed_binary(std::string bytes) {
     reset();
     return codec_error::packet_too_large;
   }
-  pending_->attachments.push_back(make_attachment(std::move(bytes)));
-  if (pending_->attachments.size() < expected_) return std::optional<packet>();
+  pending_->p.attachments.push_back(make_attachment(std::move(bytes)));
+  if (pending_->p.attachments.size() < pending_->expected) return std::optional<packet>();
 
-  packet p = std::move(*pending_);
+  packet p = std::move(pending_->p);
   reset();
   if (!p.data) return codec_error::invalid_payload;
   if (auto ec = check_placeholders(*p.data, p.attachments.size())) return ec;
@@ -283,7 +282,6 @@ result<std::optional<packet>> decoder::feed_binary(std::string bytes) {
 
 void decoder::reset() noexcept {
   pending_.reset();
-  expected_ = 0;
 }
 
 json::value make_placeholder(std::size_t num) {

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -80,12 +81,13 @@ encoded_packet encode(const packet& p);
 void encode_to(const packet& p, std::string& text_out);
 
 struct decoder_limits {
-  /// socket.io-parser's maxAttachments.
+  /// socket.io-parser's maxAttachments (at most 65,535: a larger value is that).
   std::size_t max_attachments = 10;
-  /// Nesting depth of arrays and objects in the JSON payload.
+  /// Nesting depth of arrays and objects in the JSON payload (at most 65,535).
   std::size_t max_json_depth = 32;
   /// Largest accepted Engine.IO message: the text of a packet, or any one attachment. Node's
-  /// maxHttpBufferSize, which bounds each message the same way, defaults to 1e6 too.
+  /// maxHttpBufferSize, which bounds each message the same way, defaults to 1e6 too. At most
+  /// 2^32 - 1.
   std::size_t max_packet_size = 1'000'000;
 };
 
@@ -108,9 +110,9 @@ struct decoder_limits {
 class decoder {
  public:
   explicit decoder(decoder_limits limits = {}) noexcept
-      : max_attachments_(clamp(limits.max_attachments)),
-        max_json_depth_(clamp(limits.max_json_depth)),
-        max_packet_size_(clamp(limits.max_packet_size)) {}
+      : max_packet_size_(clamp<std::uint32_t>(limits.max_packet_size)),
+        max_attachments_(clamp<std::uint16_t>(limits.max_attachments)),
+        max_json_depth_(clamp<std::uint16_t>(limits.max_json_depth)) {}
 
   /// Feeds one Engine.IO text message. Returns the completed packet, or nullopt when it is a
   /// binary packet's header now waiting for its attachments.
@@ -126,18 +128,25 @@ class decoder {
   void reset() noexcept;
 
  private:
-  // Every connection has a decoder: its limits are kept in 32 bits each (a limit above 2^32 - 1
-  // is that much: more than any Engine.IO message can carry).
-  static std::uint32_t clamp(std::size_t n) noexcept {
-    return n > 0xFFFF'FFFFu ? 0xFFFF'FFFFu : static_cast<std::uint32_t>(n);
+  // Every connection has a decoder: it takes 16 bytes. Its limits are kept in 32 bits (the size:
+  // more than any Engine.IO message can carry) and 16 bits (attachments and depth: far more than
+  // any packet needs); a larger limit is that much.
+  template <class Narrow>
+  static Narrow clamp(std::size_t n) noexcept {
+    constexpr std::size_t most = std::numeric_limits<Narrow>::max();
+    return static_cast<Narrow>(n > most ? most : n);
   }
-  std::uint32_t max_attachments_;
-  std::uint32_t max_json_depth_;
+  // A binary packet's header while its attachments arrive, with the count it announced. Held by
+  // pointer: every connection has a decoder and almost none is ever between a header and its
+  // attachments.
+  struct pending_packet {
+    packet p;
+    std::size_t expected;
+  };
+  std::unique_ptr<pending_packet> pending_;
   std::uint32_t max_packet_size_;
-  std::uint32_t expected_ = 0;  // attachments announced by pending_'s header
-  // A binary packet's header while its attachments arrive. Held by pointer: every connection has
-  // a decoder and almost none is ever between a header and its attachments.
-  std::unique_ptr<packet> pending_;
+  std::uint16_t max_attachments_;
+  std::uint16_t max_json_depth_;
 };
 
 /// {"_placeholder":true,"num":num}, the stand-in for attachments[num] in a payload.
