@@ -40,7 +40,8 @@ using namespace ignis;
 
 class echo_handler final : public engineio::session_handler {
  public:
-  void on_open(const std::shared_ptr<engineio::session>&) override {}
+  void on_open(const std::shared_ptr<engineio::session>&,
+               engineio::session::handshake_request) override {}
   void on_message(engineio::session& s, const engineio::packet& p) override {
     if (!p.binary && p.data == "close-me") {
       s.close();

@@ -147,6 +147,58 @@ namespace {
 constexpr auto client_close_grace = std::chrono::seconds(1);
 // The open packet's JSON up to the session id (encode_handshake's key order).
 constexpr std::string_view open_head = R"({"sid":")";
+
+// `name` equals `lower` (already in lower case) ignoring ASCII case.
+bool equals_lowercase(std::string_view name, std::string_view lower) noexcept {
+  if (name.size() != lower.size()) return false;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const char c =
+        name[i] >= 'A' && name[i] <= 'Z' ? static_cast<char>(name[i] - 'A' + 'a') : name[i];
+    if (c != lower[i]) return false;
+  }
+  return true;
+}
+
+// Headers that only negotiated the connection the handshake came on: hop-by-hop (RFC 9110 §7.6.1)
+// or consumed by the WebSocket handshake itself (RFC 6455 §4.2.1). No handler can act on them
+// once the connection is open, so the default keeps every header but these.
+bool negotiates_connection(std::string_view name) noexcept {
+  for (std::string_view n : {"connection", "upgrade", "sec-websocket-key", "sec-websocket-version",
+                             "sec-websocket-extensions"}) {
+    if (equals_lowercase(name, n)) return true;
+  }
+  return false;
+}
+
+// What the session's handler may keep of its opening request: the URL, the peer and the headers
+// the options keep.
+session::handshake_request request_details(const server_options& options,
+                                           const net::http_request& req,
+                                           net::tcp::endpoint remote) {
+  const auto& kept = options.kept_headers;
+  auto keeps = [&kept](std::string_view name) {
+    if (!kept) return !negotiates_connection(name);
+    return std::any_of(kept->begin(), kept->end(),
+                       [name](const std::string& k) { return equals_lowercase(name, k); });
+  };
+  // Sized first, so that the kept headers take one allocation.
+  std::size_t bytes = 0;
+  std::size_t count = 0;
+  for (const auto& field : req) {
+    if (!keeps(field.name_string())) continue;
+    bytes += field.name_string().size() + field.value().size();
+    ++count;
+  }
+  session::handshake_request out;
+  out.url = req.target();
+  out.remote = std::move(remote);
+  out.headers.reserve(bytes, count);
+  for (const auto& field : req) {
+    if (keeps(field.name_string())) out.headers.add_lowercase(field.name_string(), field.value());
+  }
+  return out;
+}
+
 }  // namespace
 
 void server::remember_client_close(session& s) {
@@ -388,14 +440,14 @@ void server::handle(std::shared_ptr<net::http_exchange> ex) {
   auto sid = generate_id(home.index(), static_cast<unsigned>(shards_.size()));
   // One block with its control block (the shard's timer wheel links the session itself, so
   // nothing keeps the block once the session is gone).
-  auto s = std::make_shared<session>(*this, home, std::move(sid), req, ex->remote(),
-                                     transport_kind::polling);
+  auto s = std::make_shared<session>(*this, home, std::move(sid), transport_kind::polling);
   shards_[home.index()]->sessions.insert(s);
   session_count_.fetch_add(1, std::memory_order_relaxed);
   auto& counters = shards_[home.index()]->transports->counters;
   counters.handshakes.add();
   counters.open_polling.add();
-  s->start_polling(std::move(ex));
+  auto request = request_details(options_, req, ex->remote());
+  s->start_polling(std::move(ex), std::move(request));
 }
 
 void server::handle_on_owner(std::shared_ptr<net::http_exchange> ex, std::string sid) {
@@ -514,15 +566,14 @@ void server::open_websocket(net::http_request req, net::upgraded_connection conn
   }
   auto sid = generate_id(home.index(), static_cast<unsigned>(shards_.size()));
   // One block with its control block (as in handle()).
-  auto s = std::make_shared<session>(*this, home, std::move(sid), req, remote,
-                                     transport_kind::websocket);
+  auto s = std::make_shared<session>(*this, home, std::move(sid), transport_kind::websocket);
   shards_[home.index()]->sessions.insert(s);
   session_count_.fetch_add(1, std::memory_order_relaxed);
   auto& counters = shards_[home.index()]->transports->counters;
   counters.handshakes.add();
   counters.open_websocket.add();
   // Frames that came with the request are read once the session is bound.
-  s->start_websocket(ws);
+  s->start_websocket(ws, request_details(options_, req, remote));
   ws->begin_reading(std::move(leftover));
 }
 

@@ -39,28 +39,6 @@ static_assert(std::size(traffic_counters{}.closes) == close_reason_count);
 
 namespace {
 
-// `name` equals `lower` (already in lower case) ignoring ASCII case.
-bool equals_lowercase(std::string_view name, std::string_view lower) noexcept {
-  if (name.size() != lower.size()) return false;
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    const char c =
-        name[i] >= 'A' && name[i] <= 'Z' ? static_cast<char>(name[i] - 'A' + 'a') : name[i];
-    if (c != lower[i]) return false;
-  }
-  return true;
-}
-
-// Headers that only negotiated the connection the handshake came on: hop-by-hop (RFC 9110 §7.6.1)
-// or consumed by the WebSocket handshake itself (RFC 6455 §4.2.1). No handler can act on them
-// once the connection is open, so the default keeps every header but these.
-bool negotiates_connection(std::string_view name) noexcept {
-  for (std::string_view n : {"connection", "upgrade", "sec-websocket-key", "sec-websocket-version",
-                             "sec-websocket-extensions"}) {
-    if (equals_lowercase(name, n)) return true;
-  }
-  return false;
-}
-
 // A payload of polling packets: text as it is, binary as 'b' + base64.
 std::string payload_body(const std::vector<message_ptr>& messages) {
   std::size_t size = 0;
@@ -84,35 +62,12 @@ std::string payload_body(const std::vector<message_ptr>& messages) {
 
 struct session::actions : session_actions {};
 
-session::session(server& owner, net::shard& home, inline_id sid, const net::http_request& req,
-                 net::tcp::endpoint remote, transport_kind initial)
+session::session(server& owner, net::shard& home, inline_id sid, transport_kind initial)
     : server_(owner), home_(home), sid_(sid) {
   static_assert(sizeof(session_machine) <= machine_size &&
                 alignof(session_machine) <= alignof(std::max_align_t) &&
                 alignof(session_machine) <= 8);
   ::new (static_cast<void*>(machine_storage_)) session_machine(owner.machine_config(), initial);
-  const auto& kept = owner.options().kept_headers;
-  auto keeps = [&kept](std::string_view name) {
-    if (!kept) return !negotiates_connection(name);
-    return std::any_of(kept->begin(), kept->end(),
-                       [name](const std::string& k) { return equals_lowercase(name, k); });
-  };
-  // Sized first, so that the kept headers take one allocation.
-  std::size_t bytes = 0;
-  std::size_t count = 0;
-  for (const auto& field : req) {
-    if (!keeps(field.name_string())) continue;
-    bytes += field.name_string().size() + field.value().size();
-    ++count;
-  }
-  request_ = std::make_unique<handshake_request>();
-  request_->url = req.target();
-  request_->remote = std::move(remote);
-  request_->headers.reserve(bytes, count);
-  for (const auto& field : req) {
-    if (keeps(field.name_string()))
-      request_->headers.add_lowercase(field.name_string(), field.value());
-  }
 }
 
 session::~session() {
@@ -259,7 +214,7 @@ void session::rearm() {
   home_.timers().schedule(*this, deadline);
 }
 
-void session::start_websocket(std::shared_ptr<websocket_transport> ws) {
+void session::start_websocket(std::shared_ptr<websocket_transport> ws, handshake_request request) {
   ws_ = std::move(ws);
   ws_->bind(weak_from_this(), false);
   actions out;
@@ -267,17 +222,17 @@ void session::start_websocket(std::shared_ptr<websocket_transport> ws) {
       message::text(packet_type::open, server_.handshake_json(sid_, transport_kind::websocket)),
       home_.now(), out);
   run(out);
-  server_.handler().on_open(shared_from_this());
+  server_.handler().on_open(shared_from_this(), std::move(request));
 }
 
-void session::start_polling(std::shared_ptr<net::http_exchange> ex) {
+void session::start_polling(std::shared_ptr<net::http_exchange> ex, handshake_request request) {
   auto self = shared_from_this();
   actions out;
   machine().open(
       message::text(packet_type::open, server_.handshake_json(sid_, transport_kind::polling)),
       home_.now(), out);
   run(out);
-  server_.handler().on_open(self);
+  server_.handler().on_open(self, std::move(request));
   if (machine().is_open()) on_poll(std::move(ex));
 }
 

@@ -73,7 +73,10 @@ std::vector<engineio::message_ptr> to_messages(const packet& p) {
 client::client(server& srv, engineio::session& session)
     : server_(srv), session_(session), decoder_(srv.options().parser) {}
 
-void client::start() {
+void client::start(engineio::session::handshake_request request) {
+  handshake_.url = std::move(request.url);
+  handshake_.headers = std::move(request.headers);
+  handshake_.address = address_text(request.remote.address());
   session_.set_listener_deadline(home().now() + server_.options().connect_timeout);
 }
 
@@ -211,10 +214,6 @@ std::shared_ptr<const handshake_info> client::make_handshake(boost::json::object
     return h;
   }
   handshake_taken_ = true;
-  auto request = session_.take_handshake_request();
-  handshake_.url = std::move(request.url);
-  handshake_.headers = std::move(request.headers);
-  handshake_.address = address_text(request.remote.address());
   handshake_.issued = issued;
   handshake_.auth = std::move(auth);
   return {self(), &handshake_};

@@ -21,7 +21,8 @@ class client final : public engineio::session_listener {
  public:
   client(server& srv, engineio::session& session);
 
-  void start();
+  /// Keeps what socket.handshake needs of the opening request; arms the connect timeout.
+  void start(engineio::session::handshake_request request);
   void on_message(const engineio::packet& p) override;
   void on_close(engineio::close_reason reason) override;
   /// connectTimeout: no namespace joined in time.

@@ -11,8 +11,9 @@ namespace ignis::socketio {
 class server::engine_bridge final : public engineio::session_handler {
  public:
   explicit engine_bridge(server& srv) : server_(srv) {}
-  void on_open(const std::shared_ptr<engineio::session>& s) override {
-    s->emplace_listener<client>(server_, *s).start();
+  void on_open(const std::shared_ptr<engineio::session>& s,
+               engineio::session::handshake_request request) override {
+    s->emplace_listener<client>(server_, *s).start(std::move(request));
   }
   // Every session has its client as listener.
   void on_message(engineio::session&, const engineio::packet&) override {}

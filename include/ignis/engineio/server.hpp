@@ -141,8 +141,7 @@ class session_listener {
 /// and WebSocket connections.
 class session final : public std::enable_shared_from_this<session>, public net::timer_hook {
  public:
-  session(server& owner, net::shard& home, inline_id sid, const net::http_request& req,
-          net::tcp::endpoint remote, transport_kind initial);
+  session(server& owner, net::shard& home, inline_id sid, transport_kind initial);
   ~session();
   // Not copyable: its machine is constructed in place (see machine_storage_).
   session(const session&) = delete;
@@ -152,19 +151,13 @@ class session final : public std::enable_shared_from_this<session>, public net::
   net::shard& home() const noexcept { return home_; }
   transport_kind transport() const noexcept;
   bool is_open() const noexcept;
-  /// Request details kept from the handshake until a layer above takes them.
+  /// What the HTTP request that opened the session tells, handed to session_handler::on_open
+  /// (the session keeps none of it).
   struct handshake_request {
     std::string url;
-    header_list headers;  ///< names in lower case
+    header_list headers;  ///< the kept ones (server_options::kept_headers), names in lower case
     net::tcp::endpoint remote;
   };
-  /// Hands the request details over to a layer that keeps them (empty on a second call).
-  handshake_request take_handshake_request() {
-    if (!request_) return {};
-    auto taken = std::move(*request_);
-    request_.reset();
-    return taken;
-  }
 
   enum class send_status : std::uint8_t { queued, dropped, closed };
   /// Queues a message. `droppable` messages (volatile) are dropped instead of queued when the
@@ -178,7 +171,7 @@ class session final : public std::enable_shared_from_this<session>, public net::
   void close();
 
   /// Bytes a listener constructed in the session may take.
-  static constexpr std::size_t listener_size = 216;
+  static constexpr std::size_t listener_size = 208;
   /// Constructs the layer above's per-connection state inside the session: one block per
   /// connection instead of two, and no pointers between them to own or to count (the listener
   /// refers to its session by reference; whoever keeps the listener keeps the session, e.g. with
@@ -211,9 +204,10 @@ class session final : public std::enable_shared_from_this<session>, public net::
   void on_poll(std::shared_ptr<net::http_exchange> ex);
   void on_post(std::shared_ptr<net::http_exchange> ex);
   void on_probe_packet(websocket_transport& ws, const packet& p);
-  /// Starts the session (the open packet goes out on `ws`, or on the handshake poll `ex`).
-  void start_websocket(std::shared_ptr<websocket_transport> ws);
-  void start_polling(std::shared_ptr<net::http_exchange> ex);
+  /// Starts the session (the open packet goes out on `ws`, or on the handshake poll `ex`) and
+  /// hands `request` to the handler's on_open.
+  void start_websocket(std::shared_ptr<websocket_transport> ws, handshake_request request);
+  void start_polling(std::shared_ptr<net::http_exchange> ex, handshake_request request);
   /// A WebSocket asking to take over a polling session.
   void upgrade_to(std::shared_ptr<websocket_transport> ws);
 
@@ -227,7 +221,6 @@ class session final : public std::enable_shared_from_this<session>, public net::
   server& server_;
   net::shard& home_;
   inline_id sid_;
-  std::unique_ptr<handshake_request> request_;  // until taken (at the Socket.IO CONNECT)
   // The machine lives inside the session (one allocation fewer per connection) while its type
   // stays private to the library: constructed in place in this storage, whose size and alignment
   // session.cpp checks against the type.
@@ -261,7 +254,9 @@ class session final : public std::enable_shared_from_this<session>, public net::
 class session_handler {
  public:
   virtual ~session_handler() = default;
-  virtual void on_open(const std::shared_ptr<session>& s) = 0;
+  /// A session opened; `request` is what its HTTP request tells, for the handler to keep what it
+  /// needs (the session keeps none of it).
+  virtual void on_open(const std::shared_ptr<session>& s, session::handshake_request request) = 0;
   virtual void on_message(session& s, const packet& p) = 0;
   virtual void on_close(session& s, close_reason reason) = 0;
 };

@@ -20,7 +20,10 @@ struct recorder final : engineio::session_handler {
   std::vector<std::shared_ptr<engineio::session>> opened;
   strings messages;
   std::vector<engineio::close_reason> closes;
-  void on_open(const std::shared_ptr<engineio::session>& s) override { opened.push_back(s); }
+  void on_open(const std::shared_ptr<engineio::session>& s,
+               engineio::session::handshake_request) override {
+    opened.push_back(s);
+  }
   void on_message(engineio::session&, const engineio::packet& p) override {
     messages.push_back((p.binary ? "b:" : "") + std::string(p.data));
   }
