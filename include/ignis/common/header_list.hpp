@@ -52,8 +52,16 @@ class header_list {
 
   header_list() = default;
 
-  /// Sizes the storage for `bytes` of names and values and `count` headers, before add().
-  void reserve(std::size_t bytes, std::size_t count) { text_.reserve(bytes + 2 * count); }
+  /// Sizes the storage for `bytes` of names and values and `count` headers, before add(): to the
+  /// byte, as the block stays for the connection's lifetime (std::string::reserve would at least
+  /// double a short string's capacity: 30 bytes for ignis-bench's 21).
+  void reserve(std::size_t bytes, std::size_t count) {
+    const auto size = bytes + 2 * count;
+    if (size <= text_.capacity()) return;
+    std::string exact(size, '\0');  // constructed to size: no rounding up
+    exact.assign(text_);            // shorter: keeps the capacity
+    text_ = std::move(exact);
+  }
   /// Appends a header. NUL bytes in name or value (never valid HTTP) end the stored text early.
   void add(std::string_view name, std::string_view value) {
     text_.append(name.substr(0, name.find('\0')));
@@ -79,6 +87,8 @@ class header_list {
   }
 
   bool empty() const noexcept { return text_.empty(); }
+  /// Bytes of storage held for names and values (with a separator after each).
+  std::size_t capacity() const noexcept { return text_.capacity(); }
   std::size_t size() const noexcept {
     return static_cast<std::size_t>(std::distance(begin(), end()));
   }

@@ -34,6 +34,21 @@ TEST(HeaderList, KeepsOrderDuplicatesAndEmptyValues) {
   EXPECT_EQ(h.get("absent"), "");
 }
 
+// A connection keeps its list for hours: reserve() takes what the headers need and no more, for
+// the short lists between std::string's inline capacity and twice that too.
+TEST(HeaderList, ReservesExactlyWhatTheHeadersTake) {
+  ignis::header_list h;
+  h.reserve(19, 1);  // "host" + "127.0.0.1:20181" and two separators
+  EXPECT_EQ(h.capacity(), 21u);
+  h.add("host", "127.0.0.1:20181");
+  EXPECT_EQ(h.capacity(), 21u);
+  EXPECT_EQ(all_of(h), (pairs{{"host", "127.0.0.1:20181"}}));
+  h.reserve(40, 2);  // grows, keeping what is there
+  EXPECT_EQ(h.capacity(), 44u);
+  h.add("cookie", "a=1");
+  EXPECT_EQ(all_of(h), (pairs{{"host", "127.0.0.1:20181"}, {"cookie", "a=1"}}));
+}
+
 TEST(HeaderList, EmptyAndMoved) {
   ignis::header_list h;
   EXPECT_TRUE(h.empty());
