@@ -203,15 +203,25 @@ void client::on_close(engineio::close_reason reason) {
   decoder_.reset();
 }
 
+std::shared_ptr<const handshake_info> client::copy_handshake(handshake_info h) {
+  // One block for the copy and the reference that keeps this client (and its session) alive.
+  struct kept_copy {
+    std::shared_ptr<client> owner;
+    handshake_info info;
+  };
+  auto block = std::make_shared<kept_copy>(kept_copy{self(), std::move(h)});
+  return {block, &block->info};
+}
+
 std::shared_ptr<const handshake_info> client::make_handshake(boost::json::object auth) {
   const auto issued = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
   if (handshake_taken_) {
-    auto h = std::make_shared<handshake_info>(handshake_);
-    h->issued = issued;
-    h->auth = std::move(auth);
-    return h;
+    auto h = handshake_;
+    h.issued = issued;
+    h.auth = std::move(auth);
+    return copy_handshake(std::move(h));
   }
   handshake_taken_ = true;
   handshake_.issued = issued;

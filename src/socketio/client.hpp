@@ -49,8 +49,10 @@ class client final : public engineio::session_listener {
   engineio::transport_kind transport() const noexcept { return session_.transport(); }
   std::string_view engine_id() const noexcept { return session_.id(); }
   /// socket.handshake for a namespace being joined: the first shares the client's block, later
-  /// ones are copies of it.
+  /// ones are copies of it. Either way the pointer keeps the client alive (sockets rely on it).
   std::shared_ptr<const handshake_info> make_handshake(boost::json::object auth);
+  /// `h` in a block that keeps this client alive.
+  std::shared_ptr<const handshake_info> copy_handshake(handshake_info h);
 
  private:
   void on_decoded(packet p);

@@ -137,7 +137,7 @@ void namespace_::copy_handlers_from(const namespace_& parent) {
 
 socket_ptr namespace_::make_socket(const std::shared_ptr<client>& owner,
                                    std::shared_ptr<const handshake_info> handshake, inline_id id) {
-  auto s = std::make_shared<socket>(*this, owner, id, std::move(handshake));
+  auto s = std::make_shared<socket>(*this, *owner, id, std::move(handshake));
   if (recovery_) {
     s->pid_ = std::make_unique<const inline_id>(server_.new_socket_id(owner->home().index()));
   }
@@ -221,7 +221,7 @@ void namespace_::restore(const std::shared_ptr<client>& owner,
     });
     return;
   }
-  auto s = std::make_shared<socket>(*this, owner, inline_id(session.sid), handshake);
+  auto s = std::make_shared<socket>(*this, *owner, inline_id(session.sid), handshake);
   s->pid_ = std::make_unique<const inline_id>(session.pid);
   auto shared_session = std::make_shared<const detail::recovery_session>(std::move(session));
   auto proceed = [this, s, owner, handshake, shared_session, offset = std::move(offset),
@@ -271,7 +271,7 @@ void namespace_::finish_restore(const socket_ptr& s, const detail::recovery_sess
   deliver_queued(shard, queued);
   if (!missed) {
     // The offset was pushed out meanwhile: no partial replay, a new socket.
-    auto fresh = make_socket(s->client_, std::make_shared<const handshake_info>(s->handshake()),
+    auto fresh = make_socket(s->client_->self(), s->client_->copy_handshake(s->handshake()),
                              server_.new_socket_id(shard));
     accept(fresh, on_connected);
     return;

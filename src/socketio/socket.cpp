@@ -153,18 +153,18 @@ socket::extras& socket::more() {
   return *extras_;
 }
 
-socket::socket(namespace_& nsp, std::shared_ptr<client> owner, inline_id id,
+socket::socket(namespace_& nsp, client& owner, inline_id id,
                std::shared_ptr<const handshake_info> handshake)
     : nsp_(&nsp),
-      client_(std::move(owner)),
-      home_(&client_->home()),
+      client_(&owner),
       id_(id),
-      handshake_(std::move(handshake)) {}
+      handshake_(std::move(handshake)),
+      home_index_(static_cast<std::uint16_t>(owner.home().index())) {}
 
 socket::~socket() = default;
 
 net::shard& socket::home() const noexcept {
-  return *home_;
+  return nsp_->srv().runtime().at(home_index_);
 }
 
 engineio::transport_kind socket::transport() const noexcept {
@@ -209,7 +209,7 @@ void socket::on_disconnect(disconnect_handler h) {
 void socket::send_packet(const packet& p, bool droppable) {
   // With recovery on, recoverable packets queued for this shard go first: what this socket is
   // sent keeps the order in which it was sent.
-  if (nsp_->recovery()) nsp_->drain_recoverable(home_->index());
+  if (nsp_->recovery()) nsp_->drain_recoverable(home_index_);
   if (client_) client_->send(p, droppable);
 }
 
@@ -581,7 +581,7 @@ void socket::on_close(disconnect_reason reason) {
   extras_.reset();
   attachment_.reset();
   attachment_key_ = nullptr;
-  client_.reset();
+  client_ = nullptr;
 }
 
 socket_info socket::info() const {

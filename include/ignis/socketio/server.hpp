@@ -176,7 +176,8 @@ class broadcast_operator {
 
 class socket final : public std::enable_shared_from_this<socket> {
  public:
-  socket(namespace_& nsp, std::shared_ptr<client> owner, inline_id id,
+  /// `handshake` keeps `owner` alive (client::make_handshake and copy_handshake make such).
+  socket(namespace_& nsp, client& owner, inline_id id,
          std::shared_ptr<const handshake_info> handshake);
   ~socket();
 
@@ -312,10 +313,14 @@ class socket final : public std::enable_shared_from_this<socket> {
   event_handler* find_handler(std::string_view event) noexcept;
 
   namespace_* nsp_;
-  std::shared_ptr<client> client_;
-  net::shard* home_;
+  // Its connection's client until it leaves (nullptr then). The block that holds the client is
+  // kept by handshake_, which lives there or in a copy that keeps it (client::make_handshake):
+  // one pointer that owns, for the handshake the application may read after the close and for
+  // the client the socket uses until then.
+  client* client_;
   inline_id id_;
   std::shared_ptr<const handshake_info> handshake_;
+  std::uint16_t home_index_;  // its shard's, in what would be padding
   bool connected_ = false;
   bool broadcasts_muted_ = false;
   bool recovered_ = false;
