@@ -368,7 +368,9 @@ void namespace_::run_middlewares(const socket_ptr& s, std::size_t index,
 }
 
 void namespace_::accept(const socket_ptr& s, const std::function<void(socket_ptr)>& on_connected) {
-  // The client may have gone meanwhile.
+  // The connection may have closed while a middleware (or a shared store) was answering: then
+  // nothing is admitted (the client, kept by the socket's handshake, is closed).
+  if (!s->client_ || !s->client_->is_open()) return;
   auto shard_index = s->home().index();
   auto& st = local(shard_index);
   if (st.sockets.insert(s)) st.socket_count.add();

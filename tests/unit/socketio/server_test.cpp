@@ -612,6 +612,35 @@ TEST_F(SocketIOServer, NamespacesAreListedWithTheirSocketCounts) {
   EXPECT_EQ(srv.of("/chat").stats().sockets, 0);
 }
 
+// A middleware that answers after the connection is gone (an authentication service that is
+// slow to reply) admits nothing: the socket it held never joins its namespace, no connection
+// handler runs, and its handshake (which keeps the connection's block) is still readable.
+TEST_F(SocketIOServer, AMiddlewareThatAnswersAfterTheConnectionClosedAdmitsNothing) {
+  auto& srv = make();
+  std::vector<socketio::next_fn> waiting;
+  socketio::socket_ptr held;
+  srv.of("/slow").use([&](socketio::socket& s, socketio::next_fn next) {
+    held = s.shared_from_this();
+    waiting.push_back(std::move(next));
+  });
+  int connections = 0;
+  srv.of("/slow").on_connection([&](const socketio::socket_ptr&) { ++connections; });
+  auto c = sio_client(loop, server->engine(), "/socket.io/", 0, {{"X-Trace", "t-2"}});
+  ASSERT_TRUE(c.connect("/", "{}").starts_with("0{"));
+  c.send(R"(0/slow,{"who":"late"})");
+  loop.run();
+  ASSERT_EQ(waiting.size(), 1u);
+  c.engine().post("1");  // the client closes the connection
+  loop.run();
+  waiting.front()(std::nullopt);
+  loop.run();
+  EXPECT_EQ(connections, 0);
+  EXPECT_EQ(srv.of("/slow").stats().sockets, 0);
+  EXPECT_FALSE(held->connected());
+  EXPECT_EQ(held->handshake().header("x-trace"), "t-2");
+  EXPECT_EQ(held->handshake().auth.at("who"), "late");
+}
+
 TEST_F(SocketIOServer, ANamespaceMayConcealItsHandshakeAuthFromFetchSockets) {
   auto& srv = make();
   srv.of("/secret").conceal_auth();
