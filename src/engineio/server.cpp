@@ -235,7 +235,7 @@ server::server(net::runtime& rt, server_options options, std::shared_ptr<session
 server::~server() {
   for (auto& shard : shards_) {
     shard->sessions.for_each([](const std::shared_ptr<session>& s) {
-      s->listener_ = nullptr;
+      s->detach_listener();
       if (s->polling_) s->polling_->held_poll.reset();
     });
   }

@@ -159,11 +159,11 @@ void session::run(actions& out, const std::shared_ptr<net::http_exchange>& incom
         counters.open_websocket.add();
         ws_ = polling_ ? std::move(polling_->probe) : nullptr;
         if (ws_) ws_->bind(weak_from_this(), false);
-        if (listener_) listener_->on_upgrade();
+        if (auto* l = listener()) l->on_upgrade();
         break;
       case kind::deliver:
-        if (listener_) {
-          listener_->on_message(*a.delivered);
+        if (auto* l = listener()) {
+          l->on_message(*a.delivered);
         } else {
           server_.handler().on_message(*this, *a.delivered);
         }
@@ -188,8 +188,8 @@ void session::run(actions& out, const std::shared_ptr<net::http_exchange>& incom
         server_.forget(*this);
         // Told once (the machine closes once, and its timer entry is gone); the listener stays
         // constructed until the session goes.
-        if (listener_) {
-          listener_->on_close(a.reason);
+        if (auto* l = listener()) {
+          l->on_close(a.reason);
         } else {
           server_.handler().on_close(*this, a.reason);
         }
@@ -381,7 +381,7 @@ void session::on_timer(net::clock::time_point now) {
   auto self = shared_from_this();
   if (now >= listener_deadline_) {
     listener_deadline_ = net::clock::time_point::max();
-    if (listener_) listener_->on_deadline(now);
+    if (auto* l = listener()) l->on_deadline(now);
   }
   actions out;
   machine().timer(now, ws_buffered(), out);

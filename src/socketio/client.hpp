@@ -58,6 +58,10 @@ class client final : public engineio::session_listener {
   void on_decoded(packet p);
   void connect(const std::string& name, boost::json::object auth);
 
+  // First, so that they take the padding after the listener base's flag: the client stays within
+  // the session's listener_size.
+  bool closed_ = false;
+  bool handshake_taken_ = false;
   server& server_;
   engineio::session& session_;
   // One socket per namespace joined (its name is the socket's nsp()). Most connections join one:
@@ -91,8 +95,6 @@ class client final : public engineio::session_listener {
 
   decoder decoder_;
   socket_list sockets_;
-  bool closed_ = false;
-  bool handshake_taken_ = false;
   // The first namespace's handshake, inside the client rather than a block of its own: it took
   // the request details from the session (one copy per connection, not two); later namespaces
   // copy it.

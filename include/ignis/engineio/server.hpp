@@ -133,6 +133,11 @@ class session_listener {
  protected:
   friend class session;
   virtual ~session_listener() = default;
+
+ private:
+  // Set when the server goes before the session: the listener is told nothing more (it may refer
+  // to what went with the server) and is still destroyed with its session.
+  bool detached_ = false;
 };
 
 /// One Engine.IO connection. Lives on one shard; every member function must be called there
@@ -231,6 +236,13 @@ class session final : public std::enable_shared_from_this<session>, public net::
   // Told of messages and the close; constructed in listener_storage_ (destroyed with the session
   // when set).
   session_listener* listener_ = nullptr;
+  // The listener to tell, unless there is none or the server went first.
+  session_listener* listener() const noexcept {
+    return listener_ != nullptr && !listener_->detached_ ? listener_ : nullptr;
+  }
+  void detach_listener() noexcept {
+    if (listener_ != nullptr) listener_->detached_ = true;
+  }
   alignas(8) std::byte listener_storage_[listener_size];
   // What only long-polling uses, allocated with the first poll or upgrade request (a session
   // that began on WebSocket, most of them, has none): the GET the machine holds and the id it
