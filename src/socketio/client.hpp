@@ -95,9 +95,8 @@ class client final : public engineio::session_listener {
 
   decoder decoder_;
   socket_list sockets_;
-  // The first namespace's handshake, inside the client rather than a block of its own: it took
-  // the request details from the session (one copy per connection, not two); later namespaces
-  // copy it.
+  // The first namespace's handshake, inside the client rather than a block of its own: filled
+  // from the opening request at start() (the session keeps none of it); later namespaces copy it.
   handshake_info handshake_;
 };
 
