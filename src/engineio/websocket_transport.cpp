@@ -294,7 +294,7 @@ void websocket_transport::flush() {
     }
     // A short write means a full buffer: the next attempt gets EAGAIN and waits for EPOLLOUT.
     consume(static_cast<std::size_t>(n));
-    stall_deadline_ = net::clock::time_point::max();  // progress
+    if (deadlines_) deadlines_->stall = net::clock::time_point::max();  // progress
   }
   // Everything is written: an idle connection keeps no queue storage (allocating it again for the
   // next frame costs far less than the write it goes with).
@@ -320,25 +320,34 @@ void websocket_transport::consume(std::size_t written) noexcept {
 
 void websocket_transport::write_blocked() {
   write_blocked_ = true;
-  if (stall_deadline_ != net::clock::time_point::max()) return;
+  auto& d = timing();
+  if (d.stall != net::clock::time_point::max()) return;
   // Progress is judged at the deadline from the kernel's queue too: a slow reader drains it
   // without freeing enough for EPOLLOUT to be reported.
-  unacked_at_block_ = clamp_to_u32(net::unacknowledged_bytes(fd_.get()));
-  stall_deadline_ = home_.now() + std::chrono::milliseconds(shared_->write_stall_timeout_ms);
-  arm(stall_deadline_);
+  d.unacked_at_block = clamp_to_u32(net::unacknowledged_bytes(fd_.get()));
+  d.stall = home_.now() + std::chrono::milliseconds(shared_->write_stall_timeout_ms);
+  arm(d.stall);
+}
+
+websocket_transport::deadlines& websocket_transport::timing() {
+  if (!deadlines_) deadlines_ = std::make_unique<deadlines>();
+  return *deadlines_;
 }
 
 void websocket_transport::arm(net::clock::time_point deadline) {
-  if (deadline >= armed_) return;  // an earlier entry is pending; it re-arms when it fires
-  armed_ = deadline;
+  auto& d = timing();
+  if (deadline >= d.armed) return;  // an earlier entry is pending; it re-arms when it fires
+  d.armed = deadline;
   home_.timers().schedule(deadline, weak_from_this());
 }
 
 void websocket_transport::on_timer(net::clock::time_point now) {
-  if (now >= armed_) armed_ = net::clock::time_point::max();
-  if (closed_) return;
+  // No deadlines: the entry is one that an earlier one made stale.
+  if (closed_ || !deadlines_) return;
+  auto& d = *deadlines_;
+  if (now >= d.armed) d.armed = net::clock::time_point::max();
   auto self = shared_from_this();
-  if (now >= close_deadline_) {
+  if (now >= d.close) {
     // The client did not take the close in time (or took it and did not close its side while we
     // lingered): reset, freeing what is queued here and in the kernel.
     if (!queue_.empty() || net::unacknowledged_bytes(fd_.get()) > 0)
@@ -346,14 +355,14 @@ void websocket_transport::on_timer(net::clock::time_point now) {
     finish();
     return;
   }
-  if (now >= stall_deadline_) {
+  if (now >= d.stall) {
     const auto unacked = net::unacknowledged_bytes(fd_.get());
     if (!write_blocked_) {
-      stall_deadline_ = net::clock::time_point::max();
-    } else if (unacked < unacked_at_block_) {
+      d.stall = net::clock::time_point::max();
+    } else if (unacked < d.unacked_at_block) {
       // Slow, but the client is reading.
-      unacked_at_block_ = clamp_to_u32(unacked);
-      stall_deadline_ = now + std::chrono::milliseconds(shared_->write_stall_timeout_ms);
+      d.unacked_at_block = clamp_to_u32(unacked);
+      d.stall = now + std::chrono::milliseconds(shared_->write_stall_timeout_ms);
     } else {
       // Nothing taken for the whole timeout: a slow consumer, even if nothing new is sent to it.
       lost(close_reason::write_stall);
@@ -361,7 +370,12 @@ void websocket_transport::on_timer(net::clock::time_point now) {
       return;
     }
   }
-  arm(std::min(close_deadline_, stall_deadline_));
+  const auto next = std::min(d.close, d.stall);
+  if (next != net::clock::time_point::max()) {
+    arm(next);
+  } else if (d.armed == net::clock::time_point::max()) {
+    deadlines_.reset();  // nothing left to time
+  }
 }
 
 void websocket_transport::close(std::uint16_t code, close_mode mode) {
@@ -390,8 +404,9 @@ void websocket_transport::send_close(std::uint16_t code, close_mode mode) {
   net::ws::encode_close_frame(frame, code, {});
   queued_bytes_ += frame.size();
   queue_.push_back(message::control(std::move(frame)));
-  close_deadline_ = home_.now() + std::chrono::milliseconds(shared_->close_timeout_ms);
-  arm(close_deadline_);
+  auto& d = timing();
+  d.close = home_.now() + std::chrono::milliseconds(shared_->close_timeout_ms);
+  arm(d.close);
   if (mode == close_mode::drop_queued) {
     // Written now or never.
     flush();
@@ -409,8 +424,9 @@ void websocket_transport::linger() {
   // still sends until it closes too, and give up after a short while (within the close timeout).
   lingering_ = true;
   ::shutdown(fd_.get(), SHUT_WR);
-  close_deadline_ = std::min(close_deadline_, home_.now() + linger_timeout);
-  arm(close_deadline_);
+  auto& d = timing();
+  d.close = std::min(d.close, home_.now() + linger_timeout);
+  arm(d.close);
   // Input that arrived while the close was being written raised its edge already.
   if (!read_posted_) discard_input();
 }
@@ -439,7 +455,7 @@ void websocket_transport::finish() {
   std::vector<message_ptr>().swap(queue_);
   queued_bytes_ = 0;
   front_written_ = 0;
-  close_deadline_ = stall_deadline_ = net::clock::time_point::max();
+  deadlines_.reset();
   if (token_ != 0) home_.poller().remove(std::exchange(token_, 0));
 }
 

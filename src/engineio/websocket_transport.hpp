@@ -103,18 +103,23 @@ class websocket_transport final : public net::ready_handler,
   net::connection_slot slot_;
 
   // Deadlines on the shard's timer wheel: of the close in progress, and of a blocked write that
-  // makes no progress. Both are max while not in use.
-  net::clock::time_point close_deadline_ = net::clock::time_point::max();
-  net::clock::time_point stall_deadline_ = net::clock::time_point::max();
-  net::clock::time_point armed_ = net::clock::time_point::max();
+  // makes no progress (max while not in use). Allocated when a connection first needs one, and
+  // freed once none is left: an idle connection carries only the pointer.
+  struct deadlines {
+    net::clock::time_point close = net::clock::time_point::max();
+    net::clock::time_point stall = net::clock::time_point::max();
+    net::clock::time_point armed = net::clock::time_point::max();  // the earliest entry pending
+    // The kernel's unacknowledged bytes when the write blocked (bounded by its send buffer).
+    std::uint32_t unacked_at_block = 0;
+  };
+  deadlines& timing();
+  std::unique_ptr<deadlines> deadlines_;
 
   std::vector<message_ptr> queue_;  // frames not completely written yet, oldest first
   std::size_t front_written_ = 0;   // bytes of queue_.front() already written
   std::size_t queued_bytes_ = 0;    // bytes of queue_ not written yet
 
-  // Small members together, in 8 bytes: every idle connection carries them.
-  // The kernel's unacknowledged bytes when the write blocked (bounded by its send buffer).
-  std::uint32_t unacked_at_block_ = 0;
+  // Small members together: every idle connection carries them.
   bool closed_ = false;
   bool reading_ : 1 = false;       // begin_reading() was called
   bool read_pending_ : 1 = false;  // readable before begin_reading()
