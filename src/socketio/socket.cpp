@@ -359,16 +359,16 @@ bool socket::in_room(std::string_view room) const noexcept {
 
 void socket::join(std::string room) {
   if (!connected_ || in_room(room)) return;
-  const bool own = room == id_.view();
-  if (own) {
+  std::string_view joined = id_.view();
+  if (room == joined) {
     in_own_room_ = true;  // not in the room index: the namespace finds it by the socket's id
   } else {
-    rooms_.push_back(std::move(room));
-    nsp_->room_added(*this, rooms_.back());
+    const auto& stored = rooms_.push_back(std::move(room));
+    nsp_->room_added(*this, stored);
+    joined = stored;
     note_session();
   }
-  if (auto* o = nsp_->srv().observing())
-    o->on_join(*this, own ? id_.view() : std::string_view(rooms_.back()));
+  if (auto* o = nsp_->srv().observing()) o->on_join(*this, joined);
 }
 
 void socket::join(const std::vector<std::string>& rooms) {

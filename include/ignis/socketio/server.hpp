@@ -14,6 +14,7 @@
 #include <ignis/socketio/observer.hpp>
 #include <ignis/socketio/packet.hpp>
 #include <ignis/socketio/payload.hpp>
+#include <ignis/socketio/room_list.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
@@ -330,7 +331,7 @@ class socket final : public std::enable_shared_from_this<socket> {
   bool recoverable_ = true;
   // The private session id (recovery on only, so allocated then), in the CONNECT answer only.
   std::unique_ptr<const inline_id> pid_;
-  std::vector<std::string> rooms_;  // the rooms joined besides its own
+  detail::room_list rooms_;  // the rooms joined besides its own
   // The socket's own event, catch-all and disconnect handlers and pending acknowledgements,
   // allocated on first use: most sockets of a large server never have any (their handlers are
   // the namespace's; docs/performance.md, "Memory per idle connection").
