@@ -70,14 +70,17 @@ std::vector<engineio::message_ptr> to_messages(const packet& p) {
   return out;
 }
 
-client::client(server& srv, engineio::session& session)
-    : server_(srv), session_(session), decoder_(srv.options().parser) {}
+client::client(engineio::session& session) : session_(session) {}
+
+server& client::srv() const noexcept {
+  return server::of(session_);
+}
 
 void client::start(engineio::session::handshake_request request) {
   handshake_.url = std::move(request.url);
   handshake_.headers = std::move(request.headers);
   handshake_.address = address_text(request.remote.address());
-  session_.set_listener_deadline(home().now() + server_.options().connect_timeout);
+  session_.set_listener_deadline(home().now() + srv().options().connect_timeout);
 }
 
 void client::on_deadline(net::clock::time_point) {
@@ -85,13 +88,14 @@ void client::on_deadline(net::clock::time_point) {
 }
 
 void client::on_upgrade() {
-  if (auto* o = server_.observing())
+  if (auto* o = srv().observing())
     sockets_.for_each([o](const socket_ptr& s) { o->on_upgrade(*s); });
 }
 
 void client::on_message(const engineio::packet& p) {
   if (closed_) return;
-  auto decoded = p.binary ? decoder_.feed_binary(p.data) : decoder_.feed_text(p.data);
+  auto decoded = p.binary ? decoder_.feed_binary(p.data, srv().options().parser)
+                          : decoder_.feed_text(p.data, srv().options().parser);
   if (!decoded) {
     // Node: "invalid packet format" closes the whole connection.
     close();
@@ -116,8 +120,8 @@ void client::on_decoded(packet p) {
 }
 
 void client::connect(const std::string& name, boost::json::object auth) {
-  namespace_* nsp = server_.find(name);
-  if (!nsp) nsp = server_.find_or_create_dynamic(name, auth);
+  namespace_* nsp = srv().find(name);
+  if (!nsp) nsp = srv().find_or_create_dynamic(name, auth);
   if (!nsp) {
     packet refusal{packet_type::connect_error,
                    name,

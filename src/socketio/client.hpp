@@ -19,7 +19,7 @@ std::vector<engineio::message_ptr> to_messages(const packet& p);
 /// shared pointer (self()).
 class client final : public engineio::session_listener {
  public:
-  client(server& srv, engineio::session& session);
+  explicit client(engineio::session& session);
 
   /// Keeps what socket.handshake needs of the opening request; arms the connect timeout.
   void start(engineio::session::handshake_request request);
@@ -55,6 +55,7 @@ class client final : public engineio::session_listener {
   std::shared_ptr<const handshake_info> copy_handshake(handshake_info h);
 
  private:
+  server& srv() const noexcept;
   void on_decoded(packet p);
   void connect(const std::string& name, boost::json::object auth);
 
@@ -62,7 +63,6 @@ class client final : public engineio::session_listener {
   // the session's listener_size.
   bool closed_ = false;
   bool handshake_taken_ = false;
-  server& server_;
   engineio::session& session_;
   // One socket per namespace joined (its name is the socket's nsp()). Most connections join one:
   // it is kept inline, the others (if any) in a vector of their own; 24 bytes in all.
@@ -93,7 +93,7 @@ class client final : public engineio::session_listener {
     std::unique_ptr<std::vector<socket_ptr>> rest_;  // non-empty only with first_ set
   };
 
-  decoder decoder_;
+  packet_assembler decoder_;  // its limits are the server's (options().parser)
   socket_list sockets_;
   // The first namespace's handshake, inside the client rather than a block of its own: filled
   // from the opening request at start() (the session keeps none of it); later namespaces copy it.

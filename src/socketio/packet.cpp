@@ -169,12 +169,13 @@ encoded_packet encode(const packet& p) {
   return out;
 }
 
-result<std::optional<packet>> decoder::feed_text(std::string_view text) {
+result<std::optional<packet>> packet_assembler::feed_text(std::string_view text,
+                                                          const decoder_limits& limits) {
   if (pending_) {
     reset();
     return codec_error::unexpected_text;
   }
-  if (text.size() > max_packet_size_) return codec_error::packet_too_large;
+  if (text.size() > limits.max_packet_size) return codec_error::packet_too_large;
   // Node reads "" as a CONNECT to "/" (Number("") is 0); no client sends that, so it is refused.
   if (text.empty()) return codec_error::empty_packet;
   if (text[0] < '0' || text[0] > '6') return codec_error::unknown_packet_type;
@@ -196,7 +197,7 @@ result<std::optional<packet>> decoder::feed_text(std::string_view text) {
         continue;
       }
       attachments = attachments * 10 + digit;
-      too_many = attachments > max_attachments_;
+      too_many = attachments > limits.max_attachments;
     }
     if (i == start || i == text.size() || text[i] != '-') {
       return codec_error::invalid_attachment_count;
@@ -242,7 +243,7 @@ result<std::optional<packet>> decoder::feed_text(std::string_view text) {
   }
 
   if (i < text.size()) {
-    auto value = parse_js(text.substr(i), max_json_depth_);
+    auto value = parse_js(text.substr(i), limits.max_json_depth);
     if (!value) {
       return value.error() == json::error::too_deep ? codec_error::json_too_deep
                                                     : codec_error::invalid_json;
@@ -264,9 +265,10 @@ result<std::optional<packet>> decoder::feed_text(std::string_view text) {
   return std::optional<packet>();
 }
 
-result<std::optional<packet>> decoder::feed_binary(std::string bytes) {
+result<std::optional<packet>> packet_assembler::feed_binary(std::string bytes,
+                                                            const decoder_limits& limits) {
   if (!pending_) return codec_error::unexpected_binary;
-  if (bytes.size() > max_packet_size_) {
+  if (bytes.size() > limits.max_packet_size) {
     reset();
     return codec_error::packet_too_large;
   }
@@ -278,10 +280,6 @@ result<std::optional<packet>> decoder::feed_binary(std::string bytes) {
   if (!p.data) return codec_error::invalid_payload;
   if (auto ec = check_placeholders(*p.data, p.attachments.size())) return ec;
   return std::optional<packet>(std::move(p));
-}
-
-void decoder::reset() noexcept {
-  pending_.reset();
 }
 
 json::value make_placeholder(std::size_t num) {

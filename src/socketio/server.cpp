@@ -11,9 +11,10 @@ namespace ignis::socketio {
 class server::engine_bridge final : public engineio::session_handler {
  public:
   explicit engine_bridge(server& srv) : server_(srv) {}
+  server& srv() const noexcept { return server_; }
   void on_open(const std::shared_ptr<engineio::session>& s,
                engineio::session::handshake_request request) override {
-    s->emplace_listener<client>(server_, *s).start(std::move(request));
+    s->emplace_listener<client>(*s).start(std::move(request));
   }
   // Every session has its client as listener.
   void on_message(engineio::session&, const engineio::packet&) override {}
@@ -22,6 +23,10 @@ class server::engine_bridge final : public engineio::session_handler {
  private:
   server& server_;
 };
+
+server& server::of(const engineio::session& s) noexcept {
+  return static_cast<engine_bridge&>(s.owner().handler()).srv();
+}
 
 server::server(net::runtime& rt, server_options options, adapter_factory adapters)
     : runtime_(rt), options_(std::move(options)), adapter_factory_(std::move(adapters)) {

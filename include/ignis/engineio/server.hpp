@@ -154,6 +154,8 @@ class session final : public std::enable_shared_from_this<session>, public net::
 
   std::string_view id() const noexcept { return sid_; }
   net::shard& home() const noexcept { return home_; }
+  /// The server the session belongs to.
+  server& owner() const noexcept { return server_; }
   transport_kind transport() const noexcept;
   bool is_open() const noexcept;
   /// What the HTTP request that opened the session tells, handed to session_handler::on_open
@@ -176,7 +178,7 @@ class session final : public std::enable_shared_from_this<session>, public net::
   void close();
 
   /// Bytes a listener constructed in the session may take.
-  static constexpr std::size_t listener_size = 208;
+  static constexpr std::size_t listener_size = 192;
   /// Constructs the layer above's per-connection state inside the session: one block per
   /// connection instead of two, and no pointers between them to own or to count (the listener
   /// refers to its session by reference; whoever keeps the listener keeps the session, e.g. with

@@ -13,7 +13,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -81,14 +80,33 @@ encoded_packet encode(const packet& p);
 void encode_to(const packet& p, std::string& text_out);
 
 struct decoder_limits {
-  /// socket.io-parser's maxAttachments (at most 65,535: a larger value is that).
+  /// socket.io-parser's maxAttachments.
   std::size_t max_attachments = 10;
-  /// Nesting depth of arrays and objects in the JSON payload (at most 65,535).
+  /// Nesting depth of arrays and objects in the JSON payload.
   std::size_t max_json_depth = 32;
   /// Largest accepted Engine.IO message: the text of a packet, or any one attachment. Node's
-  /// maxHttpBufferSize, which bounds each message the same way, defaults to 1e6 too. At most
-  /// 2^32 - 1.
+  /// maxHttpBufferSize, which bounds each message the same way, defaults to 1e6 too.
   std::size_t max_packet_size = 1'000'000;
+};
+
+/// The state of a decoder (see decoder) without its limits, which each call is given: in 8
+/// bytes, for an owner of many decoders that share their limits (a server has one per
+/// connection).
+class packet_assembler {
+ public:
+  result<std::optional<packet>> feed_text(std::string_view text, const decoder_limits& limits);
+  result<std::optional<packet>> feed_binary(std::string bytes, const decoder_limits& limits);
+  bool awaiting_attachments() const noexcept { return pending_ != nullptr; }
+  void reset() noexcept { pending_.reset(); }
+
+ private:
+  // A binary packet's header while its attachments arrive, with the count it announced. Held by
+  // pointer: almost no connection is ever between a header and its attachments.
+  struct pending_packet {
+    packet p;
+    std::size_t expected;
+  };
+  std::unique_ptr<pending_packet> pending_;
 };
 
 /// Decodes the Engine.IO messages of one connection into packets, like socket.io-parser 4.2.7's
@@ -109,44 +127,28 @@ struct decoder_limits {
 /// Integers in the JSON that a double cannot hold exactly are kept exact (Node rounds them).
 class decoder {
  public:
-  explicit decoder(decoder_limits limits = {}) noexcept
-      : max_packet_size_(clamp<std::uint32_t>(limits.max_packet_size)),
-        max_attachments_(clamp<std::uint16_t>(limits.max_attachments)),
-        max_json_depth_(clamp<std::uint16_t>(limits.max_json_depth)) {}
+  explicit decoder(decoder_limits limits = {}) noexcept : limits_(limits) {}
 
   /// Feeds one Engine.IO text message. Returns the completed packet, or nullopt when it is a
   /// binary packet's header now waiting for its attachments.
-  result<std::optional<packet>> feed_text(std::string_view text);
+  result<std::optional<packet>> feed_text(std::string_view text) {
+    return state_.feed_text(text, limits_);
+  }
 
   /// Feeds one Engine.IO binary message (an attachment). Returns the completed packet once the
   /// last attachment arrived, else nullopt. Error when no binary packet is pending.
-  result<std::optional<packet>> feed_binary(std::string bytes);
+  result<std::optional<packet>> feed_binary(std::string bytes) {
+    return state_.feed_binary(std::move(bytes), limits_);
+  }
 
-  bool awaiting_attachments() const noexcept { return pending_ != nullptr; }
+  bool awaiting_attachments() const noexcept { return state_.awaiting_attachments(); }
 
   /// Drops a binary packet waiting for attachments.
-  void reset() noexcept;
+  void reset() noexcept { state_.reset(); }
 
  private:
-  // Every connection has a decoder: it takes 16 bytes. Its limits are kept in 32 bits (the size:
-  // more than any Engine.IO message can carry) and 16 bits (attachments and depth: far more than
-  // any packet needs); a larger limit is that much.
-  template <class Narrow>
-  static Narrow clamp(std::size_t n) noexcept {
-    constexpr std::size_t most = std::numeric_limits<Narrow>::max();
-    return static_cast<Narrow>(n > most ? most : n);
-  }
-  // A binary packet's header while its attachments arrive, with the count it announced. Held by
-  // pointer: every connection has a decoder and almost none is ever between a header and its
-  // attachments.
-  struct pending_packet {
-    packet p;
-    std::size_t expected;
-  };
-  std::unique_ptr<pending_packet> pending_;
-  std::uint32_t max_packet_size_;
-  std::uint16_t max_attachments_;
-  std::uint16_t max_json_depth_;
+  packet_assembler state_;
+  decoder_limits limits_;
 };
 
 /// {"_placeholder":true,"num":num}, the stand-in for attachments[num] in a payload.

@@ -568,6 +568,9 @@ class server final {
   friend class client;
   friend class namespace_;
   inline_id new_socket_id(unsigned shard_index) const;
+  /// The server whose client is the listener of `s` (a client finds it there instead of keeping
+  /// a reference of its own).
+  static server& of(const engineio::session& s) noexcept;
   namespace_* find_or_create_dynamic(std::string_view name, const boost::json::object& auth);
   std::unique_ptr<adapter> make_adapter(namespace_& nsp);
 
