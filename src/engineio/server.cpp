@@ -1,3 +1,4 @@
+#include "common/block_pool.hpp"
 #include "common/id_table.hpp"
 #include "engineio/http_responses.hpp"
 #include "engineio/session_machine.hpp"
@@ -438,9 +439,10 @@ void server::handle(std::shared_ptr<net::http_exchange> ex) {
 
   auto& home = ex->home();
   auto sid = generate_id(home.index(), static_cast<unsigned>(shards_.size()));
-  // One block with its control block (the shard's timer wheel links the session itself, so
-  // nothing keeps the block once the session is gone).
-  auto s = std::make_shared<session>(*this, home, std::move(sid), transport_kind::polling);
+  // One pooled block with its control block (the shard's timer wheel links the session itself,
+  // so nothing keeps the block once the session is gone).
+  auto s =
+      ignis::detail::make_pooled<session>(*this, home, std::move(sid), transport_kind::polling);
   shards_[home.index()]->sessions.insert(s);
   session_count_.fetch_add(1, std::memory_order_relaxed);
   auto& counters = shards_[home.index()]->transports->counters;
@@ -556,8 +558,8 @@ void server::open_websocket(net::http_request req, net::upgraded_connection conn
   boost::system::error_code ec;
   const auto remote = conn.remote ? *conn.remote : conn.socket.remote_endpoint(ec);
   auto leftover = std::move(conn.leftover);
-  auto ws = std::make_shared<websocket_transport>(home, std::move(conn), options_.max_payload,
-                                                  shards_[home.index()]->transports);
+  auto ws = ignis::detail::make_pooled<websocket_transport>(
+      home, std::move(conn), options_.max_payload, shards_[home.index()]->transports);
   ws->start(std::move(response));
   if (existing) {
     existing->upgrade_to(ws);
@@ -566,7 +568,8 @@ void server::open_websocket(net::http_request req, net::upgraded_connection conn
   }
   auto sid = generate_id(home.index(), static_cast<unsigned>(shards_.size()));
   // One block with its control block (as in handle()).
-  auto s = std::make_shared<session>(*this, home, std::move(sid), transport_kind::websocket);
+  auto s =
+      ignis::detail::make_pooled<session>(*this, home, std::move(sid), transport_kind::websocket);
   shards_[home.index()]->sessions.insert(s);
   session_count_.fetch_add(1, std::memory_order_relaxed);
   auto& counters = shards_[home.index()]->transports->counters;

@@ -1,3 +1,4 @@
+#include "common/block_pool.hpp"
 #include "socketio/client.hpp"
 #include "socketio/event_packet.hpp"
 #include "socketio/namespace_state.hpp"
@@ -137,7 +138,7 @@ void namespace_::copy_handlers_from(const namespace_& parent) {
 
 socket_ptr namespace_::make_socket(const std::shared_ptr<client>& owner,
                                    std::shared_ptr<const handshake_info> handshake, inline_id id) {
-  auto s = std::make_shared<socket>(*this, *owner, id, std::move(handshake));
+  auto s = ignis::detail::make_pooled<socket>(*this, *owner, id, std::move(handshake));
   if (recovery_) {
     s->pid_ = std::make_unique<const inline_id>(server_.new_socket_id(owner->home().index()));
   }
@@ -221,7 +222,7 @@ void namespace_::restore(const std::shared_ptr<client>& owner,
     });
     return;
   }
-  auto s = std::make_shared<socket>(*this, *owner, inline_id(session.sid), handshake);
+  auto s = ignis::detail::make_pooled<socket>(*this, *owner, inline_id(session.sid), handshake);
   s->pid_ = std::make_unique<const inline_id>(session.pid);
   auto shared_session = std::make_shared<const detail::recovery_session>(std::move(session));
   auto proceed = [this, s, owner, handshake, shared_session, offset = std::move(offset),
