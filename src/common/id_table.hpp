@@ -6,20 +6,25 @@
 // slot of the array (16 bytes for a shared_ptr), at most 3/4 of which are used, and inserting
 // allocates nothing until the array doubles. Erasing shifts the entries that follow back into
 // place, so no tombstones accumulate under connection churn.
+//
+// A table that does not own its objects (Owning = false) holds plain pointers, 8 bytes a slot:
+// whoever owns the objects takes each out of the table before it goes. Its snapshot() still
+// hands out shared pointers (the objects are enable_shared_from_this).
 #include <ignis/common/string_hash.hpp>
 
 #include <cstddef>
 #include <memory>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 namespace ignis::detail {
 
-template <class T>
+template <class T, bool Owning = true>
 class id_table {
  public:
-  using pointer = std::shared_ptr<T>;
+  using pointer = std::conditional_t<Owning, std::shared_ptr<T>, T*>;
 
   std::size_t size() const noexcept { return size_; }
   bool empty() const noexcept { return size_ == 0; }
@@ -57,10 +62,10 @@ class id_table {
     if (size_ == 0) return nullptr;
     std::size_t i = home_slot(object.id());
     for (; slots_[i]; i = next(i)) {
-      if (slots_[i].get() == &object) break;
+      if (address(slots_[i]) == &object) break;
     }
     if (!slots_[i]) return nullptr;
-    pointer taken = std::move(slots_[i]);
+    pointer taken = std::exchange(slots_[i], pointer{});
     --size_;
     // Backward shift: move each following entry of the cluster into the hole when its home slot
     // does not lie (cyclically) between the hole and where it is.
@@ -68,7 +73,7 @@ class id_table {
       const std::size_t home = home_slot(slots_[j]->id());
       const bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
       if (stays) continue;
-      slots_[hole] = std::move(slots_[j]);
+      slots_[hole] = std::exchange(slots_[j], pointer{});
       hole = j;
     }
     // Give the array back when a burst of connections has gone.
@@ -90,16 +95,30 @@ class id_table {
     }
   }
 
-  /// The entries, in no particular order.
-  std::vector<pointer> snapshot() const {
-    std::vector<pointer> out;
+  /// The entries, in no particular order, kept alive for as long as the caller keeps them.
+  std::vector<std::shared_ptr<T>> snapshot() const {
+    std::vector<std::shared_ptr<T>> out;
     out.reserve(size_);
-    for_each([&out](const pointer& p) { out.push_back(p); });
+    for_each([&out](const pointer& p) {
+      if constexpr (Owning) {
+        out.push_back(p);
+      } else {
+        out.push_back(p->shared_from_this());
+      }
+    });
     return out;
   }
 
  private:
   static constexpr std::size_t min_slots = 16;
+
+  static const T* address(const pointer& p) noexcept {
+    if constexpr (Owning) {
+      return p.get();
+    } else {
+      return p;
+    }
+  }
 
   std::size_t home_slot(std::string_view id) const noexcept {
     return string_hash{}(id) & (slots_.size() - 1);

@@ -134,7 +134,11 @@ void client::connect(const std::string& name, boost::json::object auth) {
   // The session's weak reference stands for the client's: the client lives inside it.
   nsp->add(self(), std::move(auth), [weak = session_.weak_from_this(), this](socket_ptr s) {
     const auto alive = weak.lock();
-    if (!alive || closed_) return;
+    if (!alive || closed_) {
+      // Admitted as the connection closed: it ends here, not in a namespace that does not own it.
+      s->on_close(disconnect_reason::transport_close);
+      return;
+    }
     if (sockets_.empty()) session_.set_listener_deadline(net::clock::time_point::max());
     sockets_.push_back(s);
   });

@@ -84,7 +84,7 @@ void namespace_::with_local_socket(std::string id, std::function<void(const sock
       [this, shared_id](net::shard& shard) {
         std::vector<socket_ptr> found;
         const auto* s = local(shard.index()).sockets.find(*shared_id);
-        if (s && (*s)->connected()) found.push_back(*s);
+        if (s && (*s)->connected()) found.push_back((*s)->shared_from_this());
         return found;
       },
       [this, fn = std::move(fn)](std::vector<socket_ptr> found) {
@@ -374,7 +374,7 @@ void namespace_::accept(const socket_ptr& s, const std::function<void(socket_ptr
   if (!s->client_ || !s->client_->is_open()) return;
   auto shard_index = s->home().index();
   auto& st = local(shard_index);
-  if (st.sockets.insert(s)) st.socket_count.add();
+  if (st.sockets.insert(s.get())) st.socket_count.add();
   s->on_connect_accepted();
   if (!s->connected()) return;
   if (auto* o = server_.observing()) {
@@ -442,8 +442,8 @@ void namespace_::for_each_local(unsigned shard_index, const broadcast_options& o
   std::vector<socket_ptr> targets;
   if (opts.rooms.empty()) {
     targets.reserve(st.sockets.size());
-    st.sockets.for_each([&](const socket_ptr& s) {
-      if (s->connected() && !muted(*s) && !excluded(*s)) targets.push_back(s);
+    st.sockets.for_each([&](socket* s) {
+      if (s->connected() && !muted(*s) && !excluded(*s)) targets.push_back(s->shared_from_this());
     });
   } else {
     std::unordered_set<const socket*> seen;

@@ -16,8 +16,10 @@
 namespace ignis::socketio {
 
 struct namespace_::shard_state {
-  // Found by the socket's own id: no copy of it, no allocation per entry.
-  ignis::detail::id_table<socket> sockets;
+  // Found by the socket's own id: no copy of it, no allocation per entry. Owning nothing (8 bytes
+  // a slot): a connected socket is its client's (client::sockets_), and the one way a socket ends
+  // (socket::on_close) takes it out of here before its client lets go of it.
+  ignis::detail::id_table<socket, false> sockets;
   std::unordered_map<std::string, std::vector<socket*>, string_hash, std::equal_to<>> rooms;
   engineio::shard_counter joins;         ///< rooms joined (the socket's own room not counted)
   engineio::shard_counter room_count;    ///< rooms.size()

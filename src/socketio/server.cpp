@@ -39,17 +39,23 @@ server::server(net::runtime& rt, server_options options, adapter_factory adapter
 // whose Engine.IO session, client and sockets refer to each other: cut those links so that they
 // go with the server instead of staying allocated for ever.
 server::~server() {
-  auto release = [this](namespace_& nsp) {
+  // Every namespace's sockets first: the tables do not own them, and a client let go of lets go
+  // of its sockets in every namespace.
+  std::vector<socket_ptr> sockets;
+  auto collect = [&](namespace_& nsp) {
     for (unsigned i = 0; i < runtime_.size(); ++i) {
-      nsp.local(i).sockets.for_each([](const socket_ptr& s) {
-        if (s->client_) s->client_->abandon();
-      });
+      for (auto& s : nsp.local(i).sockets.snapshot())
+        sockets.push_back(std::move(s));
+      nsp.local(i).sockets.clear();
     }
   };
   for (auto& [name, nsp] : namespaces_)
-    release(*nsp);
+    collect(*nsp);
   for (auto& d : dynamic_)
-    release(*d.parent);
+    collect(*d.parent);
+  for (const auto& s : sockets) {
+    if (s->client_) s->client_->abandon();
+  }
 }
 
 std::unique_ptr<adapter> server::make_adapter(namespace_& nsp) {

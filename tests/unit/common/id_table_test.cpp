@@ -108,4 +108,50 @@ TEST(IdTable, LetsGoOfItsEntriesWhenErasedOrCleared) {
   EXPECT_TRUE(watch_b.expired());
 }
 
+struct shared_item : std::enable_shared_from_this<shared_item> {
+  explicit shared_item(std::string i) : key(std::move(i)) {}
+  std::string_view id() const noexcept { return key; }
+  std::string key;
+};
+
+using plain_table = ignis::detail::id_table<shared_item, false>;
+
+TEST(IdTable, WithoutOwningHoldsPlainPointersThroughChurn) {
+  static_assert(sizeof(plain_table::pointer) == sizeof(void*));
+  // The owners live in a map; the table only finds them, across growth, shrinking and the
+  // backward shifts of erasure (which must leave no stale copy of a moved pointer behind).
+  plain_table t;
+  std::map<std::string, std::shared_ptr<shared_item>> owners;
+  std::mt19937 rng(777);
+  std::uniform_int_distribution<int> pick(0, 1999);
+  for (int step = 0; step < 100000; ++step) {
+    const auto id = "p" + std::to_string(pick(rng));
+    const bool grow_phase = (step / 10000) % 2 == 0;
+    if (owners.count(id) == 0 && (grow_phase || rng() % 4 == 0)) {
+      auto p = std::make_shared<shared_item>(id);
+      ASSERT_TRUE(t.insert(p.get()));
+      owners.emplace(id, std::move(p));
+    } else if (owners.count(id) != 0 && (!grow_phase || rng() % 4 == 0)) {
+      const auto& owner = owners.at(id);
+      ASSERT_EQ(t.take(*owner), owner.get());
+      owners.erase(id);  // gone only after it left the table
+    }
+    ASSERT_EQ(t.size(), owners.size());
+    if (step % 991 == 0) {
+      std::size_t seen = 0;
+      t.for_each([&](shared_item* p) {
+        ASSERT_EQ(owners.count(p->key), 1u);
+        ASSERT_EQ(owners.at(p->key).get(), p);
+        ++seen;
+      });
+      ASSERT_EQ(seen, owners.size());
+    }
+  }
+  // A snapshot shares ownership with the owners.
+  const auto snap = t.snapshot();
+  ASSERT_EQ(snap.size(), owners.size());
+  for (const auto& p : snap)
+    EXPECT_EQ(p, owners.at(p->key));
+}
+
 }  // namespace
