@@ -8,8 +8,8 @@
 // - those objects no longer interleave with the many short-lived allocations of a connection's
 //   start (HTTP parsing, the handshake's strings and messages), whose freed space left holes
 //   between them that a burst of connections never filled again.
-// A slab's blocks are handed out in address order before any freed one is reused, so a slab's
-// pages become resident only as they are used; a slab whose blocks are all free is given back,
+// A slab hands out its freed blocks first, then those never used in address order, so that its
+// pages become resident only as they are needed; a slab whose blocks are all free is unmapped,
 // except one kept for the next connections. Any thread may allocate and free.
 //
 // Under AddressSanitizer the objects come from the general heap, so that use after free and
@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <utility>
 
 namespace ignis::detail {
 
