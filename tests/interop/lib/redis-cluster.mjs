@@ -19,22 +19,12 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { eventually, withTimeout } from './util.mjs';
+import { eventually, freePort, withTimeout } from './util.mjs';
 
 const run = promisify(execFile);
 const REDIS_SERVER = process.env.IGNIS_REDIS_SERVER || 'redis-server';
 const REDIS_CLI = process.env.IGNIS_REDIS_CLI || 'redis-cli';
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** One command over a fresh connection (RESP2), parsed; rejects on an error reply. */
 export function redisCommand(port, args, { timeout = 3000 } = {}) {

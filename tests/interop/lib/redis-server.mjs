@@ -12,20 +12,10 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { freeze, thaw } from './freeze.mjs';
-import { sleep, withTimeout } from './util.mjs';
+import { freePort, sleep, withTimeout } from './util.mjs';
 
 const READY_TIMEOUT_MS = 10_000;
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 // One RESP PING over a fresh TCP connection: resolves true on +PONG.
 function ping(port) {

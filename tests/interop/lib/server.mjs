@@ -56,7 +56,6 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { main as ignisReferenceMain, parseConfig, startIgnis } from './ignis-reference.mjs';
 import { engineio, requirePeer } from './peers.mjs';
@@ -533,16 +532,7 @@ async function startIgnisInProcess(argv, env, kind) {
 }
 
 /** A free TCP port on 127.0.0.1 (for tests that must choose the port themselves). */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from './util.mjs';
 
 /** The program's HTTP API (needs --api-key). */
 export class ApiClient {

@@ -1,5 +1,6 @@
 // Small async helpers shared by every Node test (interop, browser, bench, stress): bounded
-// waits and a raw TCP client. Every wait has a bound; DEFAULT_WAIT_MS is the one default.
+// waits, a free port and a raw TCP client. Every wait has a bound; DEFAULT_WAIT_MS is the one default.
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 
 /**
@@ -107,4 +108,39 @@ export function rawTcp(port, host = '127.0.0.1') {
     write: (data) => new Promise((resolve) => socket.write(data, () => resolve())),
     destroy: () => socket.destroy(),
   };
+}
+
+// The first port the kernel hands out to outgoing connections (32768 unless configured).
+function ephemeralStart() {
+  try {
+    const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/);
+    const n = Number(low);
+    if (Number.isInteger(n) && n > 11000) return n;
+  } catch {
+    // not Linux: the usual default
+  }
+  return 32768;
+}
+
+function listensOn(port) {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A free TCP port on 127.0.0.1 for a process the test starts, chosen below the kernel's
+ * ephemeral range: a port from that range (listen(0)) can be taken by any outgoing connection of
+ * the machine between this check and the process's bind, which a load test running beside the
+ * suite makes likely. Random within [10000, start of the range), checked by listening on it.
+ */
+export async function freePort() {
+  const high = ephemeralStart();
+  for (let attempt = 0; attempt < 200; ++attempt) {
+    const port = 10000 + Math.floor(Math.random() * (high - 10000));
+    if (await listensOn(port)) return port;
+  }
+  throw new Error('no free port below the ephemeral range');
 }
