@@ -12,7 +12,6 @@ struct block_pool::slab {
   void* free = nullptr;       // freed blocks, each holding the next one's address
   std::uint32_t used = 0;     // blocks handed out and not freed
   std::uint32_t touched = 0;  // blocks ever handed out (the next untouched one is at that index)
-  bool listed = false;        // in available_
 
   std::byte* blocks() noexcept { return reinterpret_cast<std::byte*>(this) + header_size; }
   static constexpr std::size_t header_size = (sizeof(void*) * 3 + 16 + 15) / 16 * 16;
@@ -76,15 +75,11 @@ void block_pool::unlink(slab* s) noexcept {
   if (s->next) s->next->prev = s->prev;
   if (available_ == s) available_ = s->next;
   s->prev = s->next = nullptr;
-  s->listed = false;
 }
 
 void* block_pool::allocate() {
   std::lock_guard lock(mutex_);
-  if (!available_) {
-    available_ = new_slab();
-    available_->listed = true;
-  }
+  if (!available_) available_ = new_slab();
   slab* s = available_;
   if (s->used == 0) spare_ = false;
   void* p;
@@ -105,12 +100,11 @@ void block_pool::deallocate(void* p) noexcept {
   auto* s = reinterpret_cast<slab*>(reinterpret_cast<std::uintptr_t>(p) & ~(slab_size - 1));
   *static_cast<void**>(p) = s->free;
   s->free = p;
-  --s->used;
-  if (!s->listed) {
+  // A full slab is the only one not in available_.
+  if (s->used-- == blocks_per_slab_) {
     s->next = available_;
     if (available_) available_->prev = s;
     available_ = s;
-    s->listed = true;
   }
   if (s->used != 0) return;
   if (!spare_) {
